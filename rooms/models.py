@@ -1,0 +1,180 @@
+"""Rooms and everything that persists about them: membership, bans, chat and presence."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+
+MAX_PARTICIPANTS_DEFAULT = 8
+MAX_PARTICIPANTS_MIN = 2
+MAX_PARTICIPANTS_MAX = 16
+ROOM_NAME_MAX_LENGTH = 80
+CHAT_TEXT_MAX_LENGTH = 2000
+
+
+def generate_invite_token() -> str:
+    """A fresh, unguessable invite token; rotating it invalidates every older invite link."""
+    return secrets.token_urlsafe(24)
+
+
+class Room(models.Model):
+    name = models.CharField(max_length=ROOM_NAME_MAX_LENGTH)
+    slug = models.SlugField(max_length=100, unique=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="owned_rooms"
+    )
+    description = models.TextField(blank=True, max_length=1000)
+    is_private = models.BooleanField(
+        default=False, help_text="Only the owner, moderators, members and invitees may enter."
+    )
+    invite_token = models.CharField(max_length=64, default=generate_invite_token)
+    is_locked = models.BooleanField(
+        default=False, help_text="Only the owner and staff may enter while locked."
+    )
+    max_participants = models.PositiveSmallIntegerField(
+        default=MAX_PARTICIPANTS_DEFAULT,
+        validators=[
+            MinValueValidator(MAX_PARTICIPANTS_MIN),
+            MaxValueValidator(MAX_PARTICIPANTS_MAX),
+        ],
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("rooms:detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+
+class RoomMembership(models.Model):
+    class Role(models.TextChoices):
+        MEMBER = "member", "Member"
+        MODERATOR = "moderator", "Moderator"
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["room", "user"], name="unique_room_membership")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.room} ({self.role})"
+
+
+class RoomBan(models.Model):
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="bans")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_bans"
+    )
+    reason = models.CharField(max_length=200, blank=True)
+    banned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="unique_room_ban")]
+
+    def __str__(self) -> str:
+        return f"{self.user} banned from {self.room}"
+
+
+class RoomVisit(models.Model):
+    """When a user last opened a room, for the "recently visited" list on the landing page."""
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="visits")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_visits"
+    )
+    last_visited_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="unique_room_visit")]
+        indexes = [models.Index(fields=["user", "-last_visited_at"])]
+
+
+class ChatMessage(models.Model):
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="chat_messages")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="chat_messages",
+    )
+    peer_id = models.CharField(max_length=64, blank=True)
+    text = models.TextField(max_length=CHAT_TEXT_MAX_LENGTH)
+    created_at = models.DateTimeField(auto_now_add=True)
+    hidden = models.BooleanField(default=False, help_text="Hidden messages are never shown again.")
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["room", "hidden", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user}: {self.text[:40]}"
+
+
+class Participant(models.Model):
+    """One signaling connection of a user in a room: presence that all server processes share.
+
+    A row is made when a peer is admitted and ended (``left_at``) when it leaves; rows whose
+    ``last_seen`` is stale are ended by the sweep because a killed worker never runs disconnect.
+    """
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        MODERATOR = "moderator", "Moderator"
+        MEMBER = "member", "Member"
+        GUEST = "guest", "Guest"
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="participations"
+    )
+    peer_id = models.CharField(max_length=64, db_index=True)
+    channel_name = models.CharField(max_length=200)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    state = models.JSONField(default=dict, blank=True)
+    joined_at = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField()
+    left_at = models.DateTimeField(null=True, blank=True)
+    leave_reason = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        ordering = ["joined_at"]
+        indexes = [
+            models.Index(fields=["room", "left_at"]),
+            models.Index(fields=["left_at", "last_seen"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.room} as {self.peer_id}"
+
+    @property
+    def is_connected(self) -> bool:
+        return self.left_at is None

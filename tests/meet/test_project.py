@@ -1,0 +1,18 @@
+"""Project-wide checks: migrations match the models, health answers."""
+
+import pytest
+from django.core.management import call_command
+
+
+@pytest.mark.django_db
+def test_models_have_no_missing_migrations():
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+@pytest.mark.django_db
+def test_healthz_answers_ok_when_database_and_layer_answer(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["database"] == "ok" and body["channel_layer"] == "ok"

@@ -1,0 +1,255 @@
+"""Real daphne processes for end-to-end tests, each run against a fresh database of its own.
+
+The suite's own database is pytest-django's, inside the test process; a live server is another
+process, so it gets its own database: a SQLite file in a temporary folder, or a freshly created
+PostgreSQL database when the suite runs with ``DATABASE_URL`` pointing at PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.support import tools
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+SECRET_KEY = "live-server-secret-" + "k" * 40
+
+
+def _uses_postgres() -> bool:
+    return os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+
+
+@dataclass
+class DaphneProcess:
+    port: int
+    process: subprocess.Popen | None = None
+    log_path: Path | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://localhost:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://localhost:{self.port}"
+
+
+@dataclass
+class LiveServers:
+    """One or more daphne processes sharing a database (and Redis, when asked for).
+
+    ``extra_env`` reaches every process: TURN settings, ``ICE_TRANSPORT_POLICY`` and the like.
+    """
+
+    workdir: Path
+    count: int = 1
+    redis: bool = False
+    extra_env: dict[str, str] = field(default_factory=dict)
+    processes: list[DaphneProcess] = field(default_factory=list)
+    database_url: str = ""
+    _postgres_db: str = ""
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> LiveServers:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._create_database()
+        self._manage("migrate", "--noinput", "-v", "0")
+        self.processes = [DaphneProcess(port=tools.free_port()) for _ in range(self.count)]
+        for index in range(self.count):
+            self.start_process(index)
+        return self
+
+    def stop(self) -> None:
+        for index in range(len(self.processes)):
+            self.stop_process(index)
+        self._drop_database()
+
+    def start_process(self, index: int) -> DaphneProcess:
+        proc = self.processes[index]
+        proc.log_path = self.workdir / f"daphne-{index}.log"
+        log = open(proc.log_path, "ab")  # noqa: SIM115 - the child owns it while it runs
+        proc.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(proc.port),
+                "--proxy-headers",
+                "meet.asgi:application",
+            ],
+            cwd=PROJECT_DIR,
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        self._wait_healthy(proc)
+        return proc
+
+    def stop_process(self, index: int, sig: int = signal.SIGTERM) -> None:
+        proc = self.processes[index]
+        if proc.process is None or proc.process.poll() is not None:
+            return
+        try:
+            os.killpg(proc.process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.process.pid, signal.SIGKILL)
+            proc.process.wait(timeout=10)
+
+    def kill_process(self, index: int) -> None:
+        """SIGKILL: the process dies without running any disconnect handler."""
+        self.stop_process(index, signal.SIGKILL)
+
+    def restart_process(self, index: int) -> DaphneProcess:
+        self.stop_process(index)
+        return self.start_process(index)
+
+    # -- environment ----------------------------------------------------------------------------
+
+    def env(self) -> dict[str, str]:
+        env = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("DJANGO_", "PYTEST", "REDIS_URL", "TURN_", "STUN_"))
+        }
+        env.update(
+            {
+                "DJANGO_SETTINGS_MODULE": "meet.settings",
+                "DJANGO_SECRET_KEY": SECRET_KEY,
+                "DJANGO_DEBUG": "false",
+                "DJANGO_HTTPS": "false",
+                "DJANGO_ALLOWED_HOSTS": "localhost,127.0.0.1",
+                "DJANGO_STATIC_MANIFEST": "false",
+                "WHITENOISE_USE_FINDERS": "true",
+                "DATABASE_URL": self.database_url,
+                "MEET_STATE_DIR": str(self.workdir),
+                "LOG_LEVEL": "WARNING",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        if self.redis:
+            env["REDIS_URL"] = tools.redis_url()
+            env["CHANNEL_LAYER_PREFIX"] = "meet-test-" + secrets.token_hex(4)
+        env.update(self.extra_env)
+        return env
+
+    def _manage(self, *args: str, input_text: str | None = None) -> str:
+        result = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=PROJECT_DIR,
+            env=self.env(),
+            input=input_text,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr}")
+        return result.stdout
+
+    def run_python(self, code: str) -> str:
+        """Run Python inside Django (``manage.py shell``) against this server's database."""
+        return self._manage("shell", "-c", code)
+
+    # -- data -----------------------------------------------------------------------------------
+
+    def create_users(self, *usernames: str, staff: tuple[str, ...] = ()) -> dict[str, str]:
+        """Create users (password ``pw-<username>-123``) and log each in.
+
+        Returns each username's ``sessionid`` cookie value, ready for a browser or a socket.
+        """
+        spec = json.dumps({"users": list(usernames), "staff": list(staff)})
+        code = f"""
+import json
+from django.contrib.auth import get_user_model, SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+spec = json.loads({spec!r})
+User = get_user_model()
+out = {{}}
+for name in spec["users"]:
+    user, _ = User.objects.get_or_create(username=name, defaults={{"display_name": name.title()}})
+    user.set_password("pw-" + name + "-123")
+    user.is_staff = user.is_superuser = name in spec["staff"]
+    user.save()
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    out[name] = session.session_key
+print(json.dumps(out))
+"""
+        return json.loads(self.run_python(code).strip().splitlines()[-1])
+
+    def create_room(self, owner: str, name: str, **fields) -> str:
+        """Create a room owned by ``owner`` through the service; returns its slug."""
+        code = f"""
+import json
+from django.contrib.auth import get_user_model
+from rooms.services import room_create
+owner = get_user_model().objects.get(username={owner!r})
+room = room_create(owner=owner, name={name!r}, **json.loads({json.dumps(fields)!r}))
+print(room.slug)
+"""
+        return self.run_python(code).strip().splitlines()[-1]
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def url(self, path: str = "/", index: int = 0) -> str:
+        return self.processes[index].base_url + path
+
+    def _wait_healthy(self, proc: DaphneProcess, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.process is not None and proc.process.poll() is not None:
+                raise RuntimeError(
+                    f"daphne exited with {proc.process.returncode}:\n{proc.log_path.read_text()}"
+                )
+            try:
+                with urllib.request.urlopen(proc.base_url + "/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"daphne on port {proc.port} did not become healthy")
+
+    def _create_database(self) -> None:
+        if _uses_postgres():
+            import psycopg
+
+            admin = tools.postgres_admin_url()
+            self._postgres_db = "meet_live_" + secrets.token_hex(6)
+            with psycopg.connect(tools._libpq_url(admin), autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{self._postgres_db}"')
+            self.database_url = admin.rsplit("/", 1)[0] + "/" + self._postgres_db
+        else:
+            self.database_url = f"sqlite:///{self.workdir / 'live.sqlite3'}"
+
+    def _drop_database(self) -> None:
+        if not self._postgres_db:
+            return
+        import psycopg
+
+        with psycopg.connect(tools._libpq_url(tools.postgres_admin_url()), autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{self._postgres_db}" WITH (FORCE)')
+        self._postgres_db = ""
