@@ -117,6 +117,9 @@ class RoomVisit(models.Model):
         constraints = [models.UniqueConstraint(fields=["room", "user"], name="unique_room_visit")]
         indexes = [models.Index(fields=["user", "-last_visited_at"])]
 
+    def __str__(self) -> str:
+        return f"{self.user} visited {self.room}"
+
 
 class ChatMessage(models.Model):
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="chat_messages")
