@@ -120,6 +120,27 @@ else:
         }
     }
 
+# --- Cache -------------------------------------------------------------------------------------
+
+# Rate limits live in the cache, so with Redis they hold across every server process.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="meet"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Presence: each process marks its peers seen every PRESENCE_HEARTBEAT_SECONDS and ends peers
+# unseen for PRESENCE_STALE_SECONDS (a killed worker never runs disconnect), so a dead peer
+# leaves every roster within stale + heartbeat seconds (60 s by default; the bound is 90 s).
+PRESENCE_HEARTBEAT_SECONDS = env.float("PRESENCE_HEARTBEAT_SECONDS", default=15.0)
+PRESENCE_STALE_SECONDS = env.float("PRESENCE_STALE_SECONDS", default=45.0)
+RESUME_WINDOW_SECONDS = env.float("RESUME_WINDOW_SECONDS", default=60.0)
+
 # --- Accounts ----------------------------------------------------------------------------------
 
 AUTH_USER_MODEL = "accounts.User"
@@ -179,6 +200,9 @@ X_FRAME_OPTIONS = "DENY"
 TURN_SECRETS = [s for s in env.list("TURN_SECRET", default=[]) if s]
 TURN_URLS = env.list("TURN_URLS", default=[])
 TURN_TTL = env.int("TURN_TTL", default=3600)
+# Each user may fetch TURN credentials this many times per window (seconds); see docs/turn.md.
+TURN_RATE_LIMIT_REQUESTS = env.int("TURN_RATE_LIMIT_REQUESTS", default=30)
+TURN_RATE_LIMIT_WINDOW = env.int("TURN_RATE_LIMIT_WINDOW", default=300)
 STUN_URLS = env.list("STUN_URLS", default=[])
 ICE_TRANSPORT_POLICY = env.str("ICE_TRANSPORT_POLICY", default="all")
 if ICE_TRANSPORT_POLICY not in ("all", "relay"):

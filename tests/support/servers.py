@@ -149,6 +149,9 @@ class LiveServers:
         if self.redis:
             env["REDIS_URL"] = tools.redis_url()
             env["CHANNEL_LAYER_PREFIX"] = "meet-test-" + secrets.token_hex(4)
+            # Cached counters (rate limits) must not leak between servers whose fresh
+            # databases reuse the same user ids.
+            env["CACHE_KEY_PREFIX"] = env["CHANNEL_LAYER_PREFIX"]
         env.update(self.extra_env)
         return env
 
