@@ -1,0 +1,217 @@
+"""The call itself: full mesh, playing video, chat, badges, screen sharing and files.
+
+One live server serves the module; every test makes its own room and its own browser contexts.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import datetime
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import CONNECT_TIMEOUT_MS, sha256_of
+
+pytestmark = pytest.mark.browser
+
+COMPLETE = re.compile(r"^1(\.0+)?$")
+
+
+def test_three_users_connect_in_full_mesh_and_every_remote_video_plays(call_room):
+    call = call_room("ana", "bob", "cy")
+    members = list(call.members.values())
+
+    call.wait_all_connected()
+
+    for member in members:
+        others = [other for other in members if other is not member]
+        assert sorted(member.page.evaluate("window.meet.peerIds()")) == sorted(
+            other.peer_id for other in others
+        )
+        for other in others:
+            tile = member.tile(other.peer_id)
+            # Frames advancing proves decoding, not just an attached track.
+            member.wait_frames_advance(other.peer_id)
+            expect(tile.locator(".tile-name")).to_contain_text(other.display_name)
+            expect(tile).to_have_attribute("data-audio", "on")
+            expect(tile).to_have_attribute("data-video", "on")
+            # No TURN server here, so loopback must be a direct path once stats are known.
+            expect(tile).to_have_attribute("data-path", "direct", timeout=CONNECT_TIMEOUT_MS)
+        # Only remote media carries data-peer-id; the self-view is separate.
+        expect(member.page.locator("[data-self]")).to_have_count(1)
+        expect(member.page.locator(f'[data-peer-id="{member.peer_id}"]')).to_have_count(0)
+        videos_outside_peers = member.page.evaluate(
+            """() => [...document.querySelectorAll('video')]
+                 .filter(v => !v.closest('[data-peer-id]') && !v.closest('[data-self]')).length"""
+        )
+        assert videos_outside_peers == 0
+    call.assert_clean()
+
+
+def test_chat_reaches_everyone_once_and_a_late_joiner_sees_the_history(call_room):
+    call = call_room("ana", "bob", "cy", later=("dan",))
+    ana, bob, cy = call.members["ana"], call.members["bob"], call.members["cy"]
+
+    ana.send_chat("Hello from Ana")
+
+    for member in (ana, bob, cy):
+        messages = member.page.locator("#chat-log [data-chat-id]")
+        expect(messages).to_have_count(1)
+        expect(messages.locator(".chat-text")).to_have_text("Hello from Ana")
+    chat_id = ana.page.locator("#chat-log [data-chat-id]").get_attribute("data-chat-id")
+    sent_at = ana.page.locator("#chat-log [data-chat-id] time").get_attribute("datetime")
+    assert datetime.fromisoformat(sent_at.replace("Z", "+00:00"))
+
+    # Cy's chat panel is closed, so the message counts as unread until Cy opens it.
+    expect(cy.page.locator("form#chat-form")).to_be_hidden()
+    expect(cy.page.locator("[data-unread]")).to_have_text("1")
+    cy.action("toggle-chat").click()
+    expect(cy.page.locator("form#chat-form")).to_be_visible()
+    unread = cy.page.locator("[data-unread]")
+    if unread.count():
+        expect(unread).to_be_hidden()
+
+    dan = call.open("dan")
+    history = dan.page.locator("#chat-log [data-chat-id]")
+    expect(history).to_have_count(1)
+    expect(history).to_have_attribute("data-chat-id", chat_id)
+    expect(history.locator(".chat-text")).to_have_text("Hello from Ana")
+
+    dan.send_chat("Dan here")
+    for member in (ana, bob, cy, dan):
+        expect(member.page.locator("#chat-log [data-chat-id]")).to_have_count(2)
+        expect(member.page.locator("#chat-log [data-chat-id] .chat-text").last).to_have_text(
+            "Dan here"
+        )
+    call.assert_clean()
+
+
+MARKUP = "<img src=x onerror=alert(1)> <b>x</b> https://example.org"
+
+
+def test_chat_full_of_markup_shows_as_text_with_one_safe_link(call_room):
+    call = call_room("ana", "bob")
+    ana, bob = call.members["ana"], call.members["bob"]
+
+    ana.send_chat(MARKUP)
+
+    for member in (ana, bob):
+        text = member.page.locator("#chat-log [data-chat-id] .chat-text")
+        expect(text).to_have_count(1)
+        assert text.text_content() == MARKUP
+        expect(member.page.locator("#chat-log img, #chat-log b, #chat-log script")).to_have_count(0)
+        links = text.locator("a")
+        expect(links).to_have_count(1)
+        expect(links).to_have_text("https://example.org")
+        assert links.get_attribute("href") in ("https://example.org", "https://example.org/")
+        assert links.get_attribute("target") == "_blank"
+        assert set(links.get_attribute("rel").split()) >= {"noopener", "noreferrer"}
+        assert member.dialogs == [], f"script ran on {member.username}'s page"
+    call.assert_clean()
+
+
+def test_badges_on_the_remote_tile_follow_mic_camera_and_hand(call_room):
+    call = call_room("ana", "bob")
+    ana, bob = call.members["ana"], call.members["bob"]
+    call.wait_all_connected()
+    tile = bob.tile(ana.peer_id)
+
+    expect(ana.action("toggle-audio")).to_have_attribute("aria-pressed", "true")
+    expect(ana.action("toggle-video")).to_have_attribute("aria-pressed", "true")
+    expect(tile.locator('[data-badge="muted"]')).to_have_count(0)
+    expect(tile.locator('[data-badge="camera-off"]')).to_have_count(0)
+
+    ana.action("toggle-audio").click()
+    expect(ana.action("toggle-audio")).to_have_attribute("aria-pressed", "false")
+    expect(tile).to_have_attribute("data-audio", "off")
+    expect(tile.locator('[data-badge="muted"]')).to_be_visible()
+
+    ana.action("toggle-video").click()
+    expect(ana.action("toggle-video")).to_have_attribute("aria-pressed", "false")
+    expect(tile).to_have_attribute("data-video", "off")
+    expect(tile.locator('[data-badge="camera-off"]')).to_be_visible()
+
+    ana.action("raise-hand").click()
+    expect(ana.action("raise-hand")).to_have_attribute("aria-pressed", "true")
+    expect(tile).to_have_attribute("data-hand", "up")
+    expect(tile.locator('[data-badge="hand"]')).to_be_visible()
+
+    ana.action("toggle-audio").click()
+    ana.action("toggle-video").click()
+    ana.action("raise-hand").click()
+    expect(ana.action("toggle-audio")).to_have_attribute("aria-pressed", "true")
+    expect(ana.action("toggle-video")).to_have_attribute("aria-pressed", "true")
+    expect(tile).to_have_attribute("data-audio", "on")
+    expect(tile).to_have_attribute("data-video", "on")
+    expect(tile).to_have_attribute("data-hand", "down")
+    expect(tile.locator('[data-badge="muted"]')).to_have_count(0)
+    expect(tile.locator('[data-badge="camera-off"]')).to_have_count(0)
+    expect(tile.locator('[data-badge="hand"]')).to_have_count(0)
+    # The camera coming back on must bring real frames back, not only the badge.
+    bob.wait_frames_advance(ana.peer_id)
+    call.assert_clean()
+
+
+def test_screen_share_shows_in_a_spotlight_and_stopping_restores_the_grid(call_room):
+    call = call_room("ana", "bob")
+    ana, bob = call.members["ana"], call.members["bob"]
+    call.wait_all_connected()
+    bob.wait_frames_advance(ana.peer_id)
+    expect(bob.page.locator("[data-layout]").first).to_have_attribute("data-layout", "grid")
+
+    ana.action("toggle-screen").click()
+
+    expect(ana.action("toggle-screen")).to_have_attribute("aria-pressed", "true")
+    bob.wait_frames_advance(ana.peer_id, view="screen")
+    indicator = bob.page.locator("[data-share-indicator]")
+    expect(indicator).to_be_visible()
+    expect(indicator).to_contain_text("Ana")
+    expect(bob.page.locator("[data-layout]").first).to_have_attribute("data-layout", "spotlight")
+    expect(bob.tile(ana.peer_id)).to_have_attribute("data-screen", "on")
+
+    ana.action("toggle-screen").click()
+
+    expect(ana.action("toggle-screen")).to_have_attribute("aria-pressed", "false")
+    expect(bob.tile(ana.peer_id, view="screen")).to_have_count(0)
+    expect(bob.page.locator("[data-layout]").first).to_have_attribute("data-layout", "grid")
+    expect(bob.page.locator("[data-share-indicator]")).to_be_hidden()
+    expect(bob.tile(ana.peer_id)).to_have_attribute("data-screen", "off")
+    bob.wait_frames_advance(ana.peer_id)
+    call.assert_clean()
+
+
+def test_five_megabyte_file_reaches_only_its_recipient_with_a_matching_sha256(call_room, tmp_path):
+    call = call_room("ana", "bob", "cy")
+    ana, bob, cy = call.members["ana"], call.members["bob"], call.members["cy"]
+    call.wait_all_connected()
+    path = tmp_path / "report.bin"
+    path.write_bytes(os.urandom(5 * 1024 * 1024))
+    expected = sha256_of(path)
+
+    ana.page.locator('select[name="file-to"]').select_option(bob.peer_id)
+    ana.page.locator('input[type=file][name="file"]').set_input_files(path)
+    send = ana.action("send-file")
+    if send.count():
+        send.click()
+
+    link = bob.page.locator("a[download][data-file-sha256]")
+    expect(link).to_have_count(1, timeout=30_000)
+    expect(link).to_have_attribute("data-file-sha256", expected)
+    with bob.page.expect_download() as download_info:
+        link.click()
+    download = download_info.value
+    assert download.suggested_filename == "report.bin"
+    assert sha256_of(download.path()) == expected
+
+    outgoing = ana.page.locator('[data-transfer-id][data-direction="out"]')
+    incoming = bob.page.locator('[data-transfer-id][data-direction="in"]')
+    expect(outgoing).to_have_count(1)
+    expect(incoming).to_have_count(1)
+    expect(outgoing).to_have_attribute("data-progress", COMPLETE)
+    expect(incoming).to_have_attribute("data-progress", COMPLETE)
+    # Cy was not the recipient: nothing may arrive, not even a transfer row.
+    expect(cy.page.locator("[data-transfer-id]")).to_have_count(0)
+    expect(cy.page.locator("a[download]")).to_have_count(0)
+    call.assert_clean()
