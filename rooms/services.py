@@ -5,6 +5,7 @@ Views, forms, admin actions and the signaling consumer call these; none of them 
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -13,13 +14,18 @@ from rooms.access import RoomAccess, room_access_for
 from rooms.models import (
     CHAT_TEXT_MAX_LENGTH,
     ChatMessage,
+    Participant,
     Room,
+    RoomBan,
     RoomMembership,
     RoomVisit,
     generate_invite_token,
 )
 
 SLUG_MAX_LENGTH = 100
+ROOM_EDITABLE_FIELDS = frozenset(
+    {"name", "description", "is_private", "max_participants", "is_locked"}
+)
 
 
 def _unique_slug_for(name: str) -> str:
@@ -51,7 +57,16 @@ def room_create(*, owner, name: str, **fields) -> Room:
 
 
 def room_update(*, room: Room, **fields) -> Room:
-    """Change a room's editable fields (name, description, privacy, limits, lock)."""
+    """Change a room's editable fields (name, description, privacy, limits, lock).
+
+    Any other field (owner, slug, invite token, closing) has its own service and is refused
+    here with ``TypeError``; invalid values raise ``ValidationError`` and nothing is saved.
+    """
+    unknown = set(fields) - ROOM_EDITABLE_FIELDS
+    if unknown:
+        raise TypeError(f"room_update cannot change {', '.join(sorted(unknown))}")
+    if isinstance(fields.get("name"), str):
+        fields["name"] = fields["name"].strip()
     for field, value in fields.items():
         setattr(room, field, value)
     room.full_clean(exclude=["slug", "owner", "invite_token"])
@@ -67,13 +82,39 @@ def room_close(*, room: Room) -> Room:
     return room
 
 
+def _end_live_call(*, room: Room, by) -> None:
+    # The signaling work provides rooms.moderation; until it lands no call can be live, so a
+    # missing module means there is nothing to end. A module that exists but fails to import
+    # is a real error and propagates.
+    try:
+        from rooms.moderation import room_end
+    except ModuleNotFoundError as exc:
+        if exc.name != "rooms.moderation":
+            raise
+        return
+    room_end(room=room, by=by)
+
+
+def room_shut_down(*, room: Room, by) -> Room:
+    """Close the room and end any call in it: every connected peer gets ``room-ended``.
+
+    Used by the owner's "Close room" button and the admin's "close" action; ``by`` is the user
+    doing it, shown to the peers.
+    """
+    room_close(room=room)
+    _end_live_call(room=room, by=by)
+    return room
+
+
 def room_reopen(*, room: Room) -> Room:
+    """Reopen a closed room: its page and signaling answer again under the usual rules."""
     room.closed_at = None
     room.save(update_fields=["closed_at", "updated_at"])
     return room
 
 
 def room_set_locked(*, room: Room, locked: bool) -> Room:
+    """Lock or unlock a room; while locked only its owner and staff may enter."""
     room.is_locked = bool(locked)
     room.save(update_fields=["is_locked", "updated_at"])
     return room
@@ -92,6 +133,33 @@ def room_membership_set(*, room: Room, user, role: str = RoomMembership.Role.MEM
         room=room, user=user, defaults={"role": role}
     )
     return membership
+
+
+def _kick_connected(*, room: Room, user, by, reason: str) -> None:
+    # Same lazy import as _end_live_call: no rooms.moderation yet means no live sockets exist.
+    try:
+        from rooms.moderation import participant_kick
+    except ModuleNotFoundError as exc:
+        if exc.name != "rooms.moderation":
+            raise
+        return
+    for participant in Participant.objects.filter(room=room, user=user, left_at__isnull=True):
+        participant_kick(participant=participant, by=by, reason=reason)
+
+
+def room_ban_user(*, room: Room, user, by=None, reason: str = "") -> RoomBan:
+    """Ban ``user`` from ``room`` and remove them from any call there right now.
+
+    The owner cannot be banned from their own room (the access rule ignores such a ban, so it
+    would only mislead); that raises ``ValidationError``. Banning again updates the reason.
+    """
+    if room.owner_id == user.pk:
+        raise ValidationError("The owner of a room cannot be banned from it.")
+    ban, _created = RoomBan.objects.update_or_create(
+        room=room, user=user, defaults={"reason": reason.strip(), "banned_by": by}
+    )
+    _kick_connected(room=room, user=user, by=by, reason=reason or "You were banned.")
+    return ban
 
 
 def room_enter(*, user, room: Room | None, invite_token: str | None = None) -> RoomAccess:
@@ -115,6 +183,7 @@ def chat_message_create(*, room: Room, user, text: str, peer_id: str = "") -> Ch
 
 
 def chat_message_hide(*, message: ChatMessage) -> ChatMessage:
+    """Hide a chat message from every history sent from now on."""
     message.hidden = True
     message.save(update_fields=["hidden"])
     return message

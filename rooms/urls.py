@@ -6,4 +6,7 @@ app_name = "rooms"
 urlpatterns = [
     path("new/", views.room_new, name="new"),
     path("<slug:slug>/", views.room_detail, name="detail"),
+    path("<slug:slug>/edit/", views.room_edit, name="edit"),
+    path("<slug:slug>/invite/rotate/", views.room_rotate_invite, name="rotate-invite"),
+    path("<slug:slug>/close/", views.room_close, name="close"),
 ]

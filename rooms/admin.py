@@ -1,0 +1,277 @@
+"""Staff moderation in /admin/: rooms with their bans, members and live participants; chat.
+
+Every action calls a service in rooms.services or rooms.moderation, the same code the owner's
+buttons and the in-call moderation use.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.utils.text import Truncator
+
+from rooms import services
+from rooms.models import ChatMessage, Participant, Room, RoomBan, RoomMembership
+
+
+class ClosedFilter(admin.SimpleListFilter):
+    title = "closed"
+    parameter_name = "closed"
+
+    def lookups(self, request, model_admin):
+        return (("yes", "Yes"), ("no", "No"))
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(closed_at__isnull=False)
+        if self.value() == "no":
+            return queryset.filter(closed_at__isnull=True)
+        return queryset
+
+
+class RoomBanForm(forms.ModelForm):
+    """Refuses a ban on the room's owner with a message on the form, not a server error."""
+
+    class Meta:
+        model = RoomBan
+        fields = ("room", "user", "reason")
+
+    def clean(self):
+        cleaned = super().clean()
+        room_id = cleaned.get("room").pk if cleaned.get("room") else self.instance.room_id
+        user = cleaned.get("user")
+        if room_id and user and Room.objects.filter(pk=room_id, owner=user).exists():
+            raise ValidationError("The owner of a room cannot be banned from it.")
+        return cleaned
+
+
+class RoomBanInline(admin.TabularInline):
+    model = RoomBan
+    form = RoomBanForm
+    fields = ("user", "reason", "banned_by", "created_at")
+    readonly_fields = ("banned_by", "created_at")
+    raw_id_fields = ("user",)
+    extra = 0
+    verbose_name = "ban"
+
+
+class RoomMembershipInline(admin.TabularInline):
+    model = RoomMembership
+    fields = ("user", "role", "created_at")
+    readonly_fields = ("created_at",)
+    raw_id_fields = ("user",)
+    extra = 0
+    verbose_name = "moderator or member"
+    verbose_name_plural = "moderators and members"
+
+
+class ConnectedParticipantInline(admin.TabularInline):
+    """Who is in the call right now; kicking is an action on the Participant list."""
+
+    model = Participant
+    fields = ("user", "peer_id", "role", "joined_at", "last_seen")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name = "connected participant"
+    verbose_name_plural = "connected participants"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(left_at__isnull=True).select_related("user")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "slug",
+        "owner",
+        "is_private",
+        "is_locked",
+        "is_closed",
+        "max_participants",
+        "connected",
+        "created_at",
+    )
+    list_filter = ("is_locked", "is_private", ClosedFilter)
+    search_fields = ("name", "slug", "owner__username", "owner__display_name")
+    list_select_related = ("owner",)
+    raw_id_fields = ("owner",)
+    readonly_fields = ("slug", "invite_token", "created_at", "updated_at", "closed_at")
+    fields = (
+        "name",
+        "slug",
+        "owner",
+        "description",
+        "is_private",
+        "is_locked",
+        "max_participants",
+        "invite_token",
+        "created_at",
+        "updated_at",
+        "closed_at",
+    )
+    inlines = (ConnectedParticipantInline, RoomMembershipInline, RoomBanInline)
+    actions = ("lock_rooms", "unlock_rooms", "close_rooms", "reopen_rooms", "rotate_invites")
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                connected_count=Count("participants", filter=Q(participants__left_at__isnull=True))
+            )
+        )
+
+    @admin.display(boolean=True, description="closed", ordering="closed_at")
+    def is_closed(self, room: Room) -> bool:
+        return room.is_closed
+
+    @admin.display(description="connected", ordering="connected_count")
+    def connected(self, room: Room) -> int:
+        return room.connected_count
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not RoomBan:
+            return super().save_formset(request, form, formset, change)
+        # New bans go through the service so the banned user is also removed from the call and
+        # the ban records who made it.
+        for ban in formset.save(commit=False):
+            if ban.pk is None:
+                services.room_ban_user(
+                    room=form.instance, user=ban.user, by=request.user, reason=ban.reason
+                )
+            else:
+                ban.save()
+        for ban in formset.deleted_objects:
+            ban.delete()
+        return None
+
+    @admin.action(description="Lock selected rooms")
+    def lock_rooms(self, request, queryset):
+        for room in queryset:
+            services.room_set_locked(room=room, locked=True)
+        self.message_user(request, f"Locked {len(queryset)} room(s).", messages.SUCCESS)
+
+    @admin.action(description="Unlock selected rooms")
+    def unlock_rooms(self, request, queryset):
+        for room in queryset:
+            services.room_set_locked(room=room, locked=False)
+        self.message_user(request, f"Unlocked {len(queryset)} room(s).", messages.SUCCESS)
+
+    @admin.action(description="Close selected rooms (ends their calls)")
+    def close_rooms(self, request, queryset):
+        for room in queryset:
+            services.room_shut_down(room=room, by=request.user)
+        self.message_user(request, f"Closed {len(queryset)} room(s).", messages.SUCCESS)
+
+    @admin.action(description="Reopen selected rooms")
+    def reopen_rooms(self, request, queryset):
+        for room in queryset:
+            services.room_reopen(room=room)
+        self.message_user(request, f"Reopened {len(queryset)} room(s).", messages.SUCCESS)
+
+    @admin.action(description="Rotate invite links of selected rooms")
+    def rotate_invites(self, request, queryset):
+        for room in queryset:
+            services.room_rotate_invite(room=room)
+        self.message_user(
+            request,
+            f"New invite links for {len(queryset)} room(s); old links no longer work.",
+            messages.SUCCESS,
+        )
+
+
+@admin.register(RoomBan)
+class RoomBanAdmin(admin.ModelAdmin):
+    list_display = ("user", "room", "reason", "banned_by", "created_at")
+    search_fields = ("user__username", "room__name", "room__slug", "reason")
+    list_select_related = ("user", "room", "banned_by")
+    raw_id_fields = ("user", "room")
+    readonly_fields = ("banned_by", "created_at")
+    form = RoomBanForm
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save()
+            return
+        # A new ban goes through the service so the user also leaves any call in progress.
+        ban = services.room_ban_user(
+            room=obj.room, user=obj.user, by=request.user, reason=obj.reason
+        )
+        obj.pk = ban.pk
+
+
+@admin.register(Participant)
+class ParticipantAdmin(admin.ModelAdmin):
+    list_display = ("user", "room", "peer_id", "role", "joined_at", "last_seen", "left_at")
+    list_filter = (("left_at", admin.EmptyFieldListFilter), "role")
+    search_fields = ("user__username", "room__name", "room__slug", "peer_id")
+    list_select_related = ("user", "room")
+    readonly_fields = (
+        "room",
+        "user",
+        "peer_id",
+        "channel_name",
+        "role",
+        "state",
+        "joined_at",
+        "last_seen",
+        "left_at",
+        "leave_reason",
+    )
+    actions = ("kick_participants",)
+
+    def has_add_permission(self, request):
+        # Presence rows are made by the signaling server when a peer connects, never by hand.
+        return False
+
+    @admin.action(description="Kick selected participants")
+    def kick_participants(self, request, queryset):
+        # Imported here because rooms.moderation belongs to the signaling work and imports
+        # channel-layer machinery the rest of the admin does not need.
+        from rooms.moderation import participant_kick
+
+        connected = [p for p in queryset.select_related("user", "room") if p.left_at is None]
+        for participant in connected:
+            participant_kick(participant=participant, by=request.user, reason="Removed by staff.")
+        skipped = len(queryset) - len(connected)
+        self.message_user(
+            request,
+            f"Kicked {len(connected)} participant(s)."
+            + (f" {skipped} had already left." if skipped else ""),
+            messages.SUCCESS,
+        )
+
+
+@admin.register(ChatMessage)
+class ChatMessageAdmin(admin.ModelAdmin):
+    list_display = ("short_text", "user", "room", "created_at", "hidden")
+    list_filter = ("hidden",)
+    search_fields = ("text", "user__username", "user__display_name", "room__name", "room__slug")
+    list_select_related = ("user", "room")
+    readonly_fields = ("room", "user", "peer_id", "text", "created_at")
+    fields = ("room", "user", "peer_id", "text", "created_at", "hidden")
+    actions = ("hide_messages",)
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="text")
+    def short_text(self, message: ChatMessage) -> str:
+        return Truncator(message.text).chars(80)
+
+    @admin.action(description="Hide selected messages")
+    def hide_messages(self, request, queryset):
+        for message in queryset:
+            services.chat_message_hide(message=message)
+        self.message_user(request, f"Hid {len(queryset)} message(s).", messages.SUCCESS)

@@ -1,0 +1,90 @@
+"""Room forms: creating a room and editing one's own room. Each bad field gets its own message."""
+
+from __future__ import annotations
+
+from django import forms
+
+from rooms.models import (
+    MAX_PARTICIPANTS_DEFAULT,
+    MAX_PARTICIPANTS_MAX,
+    MAX_PARTICIPANTS_MIN,
+    ROOM_NAME_MAX_LENGTH,
+    Room,
+)
+
+DESCRIPTION_MAX_LENGTH = 1000
+
+
+class RoomFieldsForm(forms.ModelForm):
+    """The fields shared by creating and editing, with messages a person can act on."""
+
+    name = forms.CharField(
+        # The length check is done in clean_name so the message can say how long the name is.
+        strip=True,
+        error_messages={"required": "Give the room a name."},
+        widget=forms.TextInput(attrs={"maxlength": ROOM_NAME_MAX_LENGTH, "autocomplete": "off"}),
+    )
+    description = forms.CharField(
+        required=False,
+        max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={
+            "max_length": f"Keep the description under {DESCRIPTION_MAX_LENGTH} characters."
+        },
+    )
+    max_participants = forms.IntegerField(
+        required=False,
+        min_value=MAX_PARTICIPANTS_MIN,
+        max_value=MAX_PARTICIPANTS_MAX,
+        initial=MAX_PARTICIPANTS_DEFAULT,
+        label="Maximum participants",
+        help_text=(
+            f"Between {MAX_PARTICIPANTS_MIN} and {MAX_PARTICIPANTS_MAX}; "
+            "everyone sends video to everyone, so smaller is smoother."
+        ),
+        error_messages={
+            "min_value": f"A call needs at least {MAX_PARTICIPANTS_MIN} participants.",
+            "max_value": f"At most {MAX_PARTICIPANTS_MAX} participants fit in one call.",
+            "invalid": "Enter a whole number.",
+        },
+    )
+    is_private = forms.BooleanField(
+        required=False,
+        label="Private",
+        help_text="Only you, moderators, members and people with the invite link can enter.",
+    )
+
+    class Meta:
+        model = Room
+        fields = ("name", "description", "max_participants", "is_private")
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data["name"]
+        if len(name) > ROOM_NAME_MAX_LENGTH:
+            raise forms.ValidationError(
+                f"Room names can be at most {ROOM_NAME_MAX_LENGTH} characters "
+                f"(this one has {len(name)})."
+            )
+        return name
+
+    def clean_max_participants(self) -> int:
+        # The field is optional on the wire (only `name` is required), so empty means default.
+        value = self.cleaned_data.get("max_participants")
+        return MAX_PARTICIPANTS_DEFAULT if value is None else value
+
+
+class RoomCreateForm(RoomFieldsForm):
+    """Only ``name`` is required; everything else has a sensible default."""
+
+
+class RoomEditForm(RoomFieldsForm):
+    """The owner's settings page: the shared fields plus the lock."""
+
+    is_locked = forms.BooleanField(
+        required=False,
+        label="Locked",
+        help_text="Nobody but you and staff can join while the room is locked.",
+    )
+
+    class Meta(RoomFieldsForm.Meta):
+        fields = ("name", "description", "max_participants", "is_private", "is_locked")

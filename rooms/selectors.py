@@ -1,0 +1,83 @@
+"""Reads about rooms: lookups for pages and the configuration handed to the room page's script."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.urls import reverse
+
+from rooms.models import Participant, Room, RoomVisit
+
+RECENT_ROOMS_LIMIT = 10
+
+
+def room_get_by_slug(*, slug: str) -> Room | None:
+    """The room with this slug, closed or not, or ``None``; access rules decide what to show."""
+    return Room.objects.select_related("owner").filter(slug=slug).first()
+
+
+def rooms_owned_by(*, user) -> QuerySet[Room]:
+    """The user's own open rooms, newest first."""
+    return Room.objects.filter(owner=user, closed_at__isnull=True).order_by("-created_at")
+
+
+def rooms_recently_visited(*, user, limit: int = RECENT_ROOMS_LIMIT) -> list[Room]:
+    """Open rooms of other people that the user opened, most recent visit first.
+
+    Each room carries ``last_visited_at`` from the visit so the page can say when.
+    """
+    visits = (
+        RoomVisit.objects.filter(user=user, room__closed_at__isnull=True)
+        .exclude(room__owner=user)
+        .select_related("room", "room__owner")
+        .order_by("-last_visited_at")[:limit]
+    )
+    rooms = []
+    for visit in visits:
+        visit.room.last_visited_at = visit.last_visited_at
+        rooms.append(visit.room)
+    return rooms
+
+
+def room_connected_count(*, room: Room) -> int:
+    """How many peers are connected to the room right now, from the shared presence table."""
+    return Participant.objects.filter(room=room, left_at__isnull=True).count()
+
+
+def room_invite_url(*, room: Room, site_url: str) -> str:
+    """The link to share: with the current invite token for a private room, plain otherwise."""
+    url = site_url.rstrip("/") + room.get_absolute_url()
+    if room.is_private:
+        url += f"?invite={room.invite_token}"
+    return url
+
+
+def room_page_config(*, room: Room, user, role: str, site_url: str) -> dict[str, Any]:
+    """Everything the room page's script needs, rendered into the page as JSON.
+
+    ``site_url`` is the scheme and host the visitor used (``https://meet.example.org``), so the
+    invite link works wherever the page was opened.
+    """
+    is_owner = room.owner_id == user.pk
+    return {
+        "slug": room.slug,
+        "name": room.name,
+        "description": room.description,
+        "locked": room.is_locked,
+        "is_private": room.is_private,
+        "max_participants": room.max_participants,
+        "role": str(role),
+        "is_moderator": str(role) in (Participant.Role.OWNER, Participant.Role.MODERATOR),
+        "user": {
+            "id": user.pk,
+            "username": user.username,
+            "display_name": user.display_name or user.username,
+        },
+        "ws_path": f"/ws/rooms/{room.slug}/",
+        "turn_url": f"{reverse('turn')}?room={room.slug}",
+        "invite_url": room_invite_url(room=room, site_url=site_url),
+        "home_url": reverse("home"),
+        "edit_url": reverse("rooms:edit", kwargs={"slug": room.slug}) if is_owner else None,
+        "admin_url": reverse("admin:rooms_room_change", args=[room.pk]) if user.is_staff else None,
+    }
