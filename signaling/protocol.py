@@ -1,0 +1,237 @@
+"""The signaling wire protocol: parse and validate one client frame, pure and without I/O.
+
+``parse_frame`` turns the text of one WebSocket frame into a ``ClientMessage`` holding only the
+validated fields, rebuilt from scratch, so nothing a client adds (a spoofed ``from``, a stray
+``peer_id``) can travel further. Anything wrong raises ``ProtocolError`` with the protocol's error
+code; the consumer answers it with an ``error`` frame and keeps the connection open.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+PROTOCOL_VERSION = 1
+MAX_FRAME_BYTES = 64 * 1024
+MAX_PEER_ID_LENGTH = 64
+MAX_SDP_LENGTH = MAX_FRAME_BYTES
+MAX_CANDIDATE_LENGTH = 1024
+MAX_SDP_MID_LENGTH = 256
+MAX_REASON_LENGTH = 200
+CHAT_TEXT_MAX_LENGTH = 2000
+
+# Error codes of the contract, plus ``too_large`` and ``rate_limited`` from its rules.
+BAD_MESSAGE = "bad_message"
+UNKNOWN_TYPE = "unknown_type"
+UNKNOWN_PEER = "unknown_peer"
+FORBIDDEN = "forbidden"
+TOO_LARGE = "too_large"
+RATE_LIMITED = "rate_limited"
+
+SDP_TYPES = frozenset({"offer", "answer", "pranswer", "rollback"})
+STATE_KEYS = ("audio", "video", "screen", "hand")
+MODERATION_TYPES = frozenset({"kick", "mute", "lock", "end"})
+CLIENT_TYPES = frozenset(
+    {"sdp", "ice", "chat", "state", "kick", "mute", "lock", "end", "ping", "leave"}
+)
+
+
+class ProtocolError(Exception):
+    """A client sent something the protocol does not allow; answered with an ``error`` frame."""
+
+    def __init__(self, code: str, message: str, ref: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.ref = ref
+
+    def as_frame(self) -> dict[str, Any]:
+        """The ``error`` frame that tells the client what it did wrong."""
+        frame: dict[str, Any] = {"type": "error", "code": self.code, "message": self.message}
+        if self.ref is not None:
+            frame["ref"] = self.ref
+        return frame
+
+
+@dataclass(frozen=True)
+class ClientMessage:
+    """One validated client message: its ``type`` and only the fields that type allows."""
+
+    type: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+def _refuse_constant(name: str) -> Any:
+    # NaN and Infinity are not JSON; relaying them would break JSON.parse in every browser.
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def decode_json(text: str | bytes) -> Any:
+    """Decode one frame's JSON strictly, or raise ``ProtocolError`` (``bad_message``)."""
+    try:
+        return json.loads(text, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError, UnicodeDecodeError) as exc:
+        raise ProtocolError(BAD_MESSAGE, "The frame is not valid JSON.") from exc
+
+
+def frame_size(text: str) -> int:
+    """The frame's size in bytes as it travelled, UTF-8 encoded."""
+    return len(text.encode("utf-8", errors="surrogatepass"))
+
+
+def parse_frame(text: str) -> ClientMessage:
+    """Parse and validate the text of one client frame.
+
+    Raises ``ProtocolError`` with ``too_large`` for frames over 64 KiB, ``bad_message`` for
+    anything that is not a JSON object with a string ``type`` or has a wrong field, and
+    ``unknown_type`` for a type the protocol does not define.
+    """
+    if not isinstance(text, str):
+        raise ProtocolError(BAD_MESSAGE, "Frames must be JSON text, not binary.")
+    if frame_size(text) > MAX_FRAME_BYTES:
+        raise ProtocolError(TOO_LARGE, f"Frames may be at most {MAX_FRAME_BYTES} bytes.")
+    return validate_message(decode_json(text))
+
+
+def validate_message(data: Any) -> ClientMessage:
+    """Validate an already decoded frame; see ``parse_frame``."""
+    if not isinstance(data, dict):
+        raise ProtocolError(BAD_MESSAGE, "A frame must be a JSON object.")
+    kind = data.get("type")
+    if not isinstance(kind, str):
+        raise ProtocolError(BAD_MESSAGE, "A frame needs a string field 'type'.")
+    if kind not in CLIENT_TYPES:
+        raise ProtocolError(UNKNOWN_TYPE, f"Unknown message type {kind[:40]!r}.", ref=kind[:40])
+    return ClientMessage(type=kind, fields=_VALIDATORS[kind](data))
+
+
+# --- field checks -------------------------------------------------------------------------------
+
+
+def _bad(kind: str, message: str) -> ProtocolError:
+    return ProtocolError(BAD_MESSAGE, message, ref=kind)
+
+
+def _string(data: dict, key: str, kind: str, *, max_length: int, min_length: int = 0) -> str:
+    value = data.get(key)
+    if not isinstance(value, str):
+        raise _bad(kind, f"'{key}' must be a string.")
+    if not min_length <= len(value) <= max_length:
+        raise _bad(kind, f"'{key}' must be {min_length} to {max_length} characters long.")
+    return value
+
+
+def _optional_string(data: dict, key: str, kind: str, *, max_length: int) -> str | None:
+    if data.get(key) is None:
+        return None
+    return _string(data, key, kind, max_length=max_length)
+
+
+def _peer_id(data: dict, key: str, kind: str) -> str:
+    return _string(data, key, kind, max_length=MAX_PEER_ID_LENGTH, min_length=1)
+
+
+def _boolean(data: dict, key: str, kind: str) -> bool:
+    value = data.get(key)
+    if not isinstance(value, bool):
+        raise _bad(kind, f"'{key}' must be true or false.")
+    return value
+
+
+def _optional_index(data: dict, key: str, kind: str) -> int | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    # bool is a subclass of int in Python but not a line index on the wire.
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 65535:
+        raise _bad(kind, f"'{key}' must be a small non-negative integer or null.")
+    return value
+
+
+# --- one validator per message type -------------------------------------------------------------
+
+
+def _validate_sdp(data: dict) -> dict[str, Any]:
+    description = data.get("description")
+    if not isinstance(description, dict):
+        raise _bad("sdp", "'description' must be an object with 'type' and 'sdp'.")
+    sdp_type = description.get("type")
+    if sdp_type not in SDP_TYPES:
+        raise _bad("sdp", "'description.type' must be offer, answer, pranswer or rollback.")
+    # A rollback carries no session description; every other type must.
+    if sdp_type == "rollback" and description.get("sdp") in (None, ""):
+        sdp = ""
+    else:
+        sdp = _string(description, "sdp", "sdp", max_length=MAX_SDP_LENGTH, min_length=1)
+    return {"to": _peer_id(data, "to", "sdp"), "description": {"type": sdp_type, "sdp": sdp}}
+
+
+def _validate_ice(data: dict) -> dict[str, Any]:
+    to = _peer_id(data, "to", "ice")
+    if "candidate" not in data:
+        raise _bad("ice", "'candidate' is required (an object, or null for end of candidates).")
+    candidate = data["candidate"]
+    if candidate is None:
+        return {"to": to, "candidate": None}
+    if not isinstance(candidate, dict):
+        raise _bad("ice", "'candidate' must be an object or null.")
+    return {
+        "to": to,
+        "candidate": {
+            "candidate": _string(candidate, "candidate", "ice", max_length=MAX_CANDIDATE_LENGTH),
+            "sdpMid": _optional_string(candidate, "sdpMid", "ice", max_length=MAX_SDP_MID_LENGTH),
+            "sdpMLineIndex": _optional_index(candidate, "sdpMLineIndex", "ice"),
+            "usernameFragment": _optional_string(
+                candidate, "usernameFragment", "ice", max_length=MAX_SDP_MID_LENGTH
+            ),
+        },
+    }
+
+
+def _validate_chat(data: dict) -> dict[str, Any]:
+    text = data.get("text")
+    if not isinstance(text, str):
+        raise _bad("chat", "'text' must be a string.")
+    text = text.strip()
+    if not 1 <= len(text) <= CHAT_TEXT_MAX_LENGTH:
+        raise _bad("chat", f"Chat messages must be 1 to {CHAT_TEXT_MAX_LENGTH} characters long.")
+    return {"text": text}
+
+
+def _validate_state(data: dict) -> dict[str, Any]:
+    state = {key: _boolean(data, key, "state") for key in STATE_KEYS if key in data}
+    if not state:
+        raise _bad("state", f"'state' needs at least one of {', '.join(STATE_KEYS)}.")
+    return {"state": state}
+
+
+def _validate_kick(data: dict) -> dict[str, Any]:
+    reason = _optional_string(data, "reason", "kick", max_length=MAX_REASON_LENGTH)
+    return {"peer_id": _peer_id(data, "peer_id", "kick"), "reason": reason or ""}
+
+
+def _validate_mute(data: dict) -> dict[str, Any]:
+    return {"peer_id": _peer_id(data, "peer_id", "mute")}
+
+
+def _validate_lock(data: dict) -> dict[str, Any]:
+    return {"locked": _boolean(data, "locked", "lock")}
+
+
+def _no_fields(data: dict) -> dict[str, Any]:
+    return {}
+
+
+_VALIDATORS = {
+    "sdp": _validate_sdp,
+    "ice": _validate_ice,
+    "chat": _validate_chat,
+    "state": _validate_state,
+    "kick": _validate_kick,
+    "mute": _validate_mute,
+    "lock": _validate_lock,
+    "end": _no_fields,
+    "ping": _no_fields,
+    "leave": _no_fields,
+}
