@@ -165,8 +165,8 @@ class Call:
     def url(self) -> str:
         return self.servers.url(f"/rooms/{self.slug}/")
 
-    def open(self, username: str, *, init_script: str | None = None, join: bool = True) -> Member:
-        """Open the room page for ``username`` in a fresh context and (by default) join."""
+    def browse(self, username: str, *, init_script: str | None = None) -> Member:
+        """A fresh context logged in as ``username`` with a blank page, watched for errors."""
         context = self.chromium.new_context(viewport={"width": 1280, "height": 800})
         context.set_default_timeout(UI_TIMEOUT_MS)
         add_session_cookie(context, self.servers.url(), self.sessions[username])
@@ -180,8 +180,13 @@ class Call:
         page.on("request", lambda req: _record_request(member, req.url))
         page.on("dialog", lambda dialog: _record_dialog(member, dialog))
         self.members[username] = member
-        page.goto(self.url)
-        page.wait_for_selector('body[data-call-state="prejoin"]', state="attached")
+        return member
+
+    def open(self, username: str, *, init_script: str | None = None, join: bool = True) -> Member:
+        """Open the room page for ``username`` in a fresh context and (by default) join."""
+        member = self.browse(username, init_script=init_script)
+        member.page.goto(self.url)
+        member.page.wait_for_selector('body[data-call-state="prejoin"]', state="attached")
         if join:
             self.join(member)
         return member

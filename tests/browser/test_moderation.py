@@ -1,0 +1,113 @@
+"""Moderation seen from the browser: the admin's kick, and the owner's mute, kick, lock and end."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = pytest.mark.browser
+
+
+def _assert_removed_from_call(member, notice: str, call_state: str) -> None:
+    """The member's call is over: a plain notice with a way home, and no remote media left."""
+    banner = member.page.locator(f'#notice[data-notice="{notice}"]')
+    expect(banner).to_be_visible()
+    assert banner.inner_text().strip(), f"the {notice} notice says nothing"
+    expect(banner.locator("a[href]").first).to_be_visible()
+    member.wait_call_state(call_state)
+    expect(member.page.locator("[data-peer-id]")).to_have_count(0)
+    assert member.page.evaluate("window.meet.peerIds()") == []
+
+
+def test_admin_kick_ends_the_targets_call_with_a_notice_and_the_others_see_them_leave(call_room):
+    call = call_room("ana", "bob", staff=("admin",))
+    ana, bob = call.members["ana"], call.members["bob"]
+    call.wait_all_connected()
+
+    admin = call.browse("admin")
+    admin.page.goto(call.servers.url(f"/admin/rooms/participant/?q={bob.peer_id}"))
+    row = admin.page.locator("#result_list tbody tr", has_text=bob.peer_id)
+    expect(row).to_have_count(1)
+    row.locator('input[name="_selected_action"]').check()
+    admin.page.locator('select[name="action"]').select_option(label="Kick selected participants")
+    admin.page.locator('button[name="index"]').click()
+    expect(admin.page.locator(".messagelist")).to_contain_text("Kicked 1 participant")
+
+    _assert_removed_from_call(bob, "kicked", "kicked")
+    expect(ana.tile(bob.peer_id)).to_have_count(0)
+    assert ana.page.evaluate("window.meet.peerIds()") == []
+    expect(ana.page.locator("body")).to_have_attribute("data-call-state", "in-call")
+    call.assert_clean()
+
+
+def test_owner_asks_a_member_to_mute_then_kicks_them_from_the_participants_panel(call_room):
+    call = call_room("ana", "bob")
+    ana, bob = call.members["ana"], call.members["bob"]
+    call.wait_all_connected()
+
+    # A member gets no moderation buttons at all.
+    bob.action("toggle-participants").click()
+    expect(bob.page.locator(f'#participants [data-participant="{ana.peer_id}"]')).to_be_visible()
+    expect(bob.page.locator('[data-action="kick"], [data-action="mute"]')).to_have_count(0)
+
+    ana.action("toggle-participants").click()
+    panel = ana.page.locator("#participants")
+    expect(panel.locator(f'[data-participant="{bob.peer_id}"]')).to_be_visible()
+    expect(panel.locator(f'[data-participant="{ana.peer_id}"]')).to_be_visible()
+    # The owner cannot kick or mute themself from the list.
+    expect(panel.locator(f'[data-target-peer="{ana.peer_id}"]')).to_have_count(0)
+
+    ana.action("mute", data_target_peer=bob.peer_id).click()
+    expect(bob.action("toggle-audio")).to_have_attribute("aria-pressed", "false")
+    expect(bob.page.locator("#toasts")).to_contain_text("Ana")
+    expect(ana.tile(bob.peer_id)).to_have_attribute("data-audio", "off")
+
+    ana.action("kick", data_target_peer=bob.peer_id).click()
+    confirm = ana.page.locator('[data-action="confirm"]')
+    if confirm.count() and confirm.is_visible():
+        confirm.click()
+
+    _assert_removed_from_call(bob, "kicked", "kicked")
+    expect(ana.tile(bob.peer_id)).to_have_count(0)
+    expect(panel.locator(f'[data-participant="{bob.peer_id}"]')).to_have_count(0)
+    call.assert_clean()
+
+
+def test_locking_keeps_out_a_newcomer_with_a_notice_and_unlocking_lets_them_in(call_room):
+    call = call_room("ana", later=("cy",))
+    ana = call.members["ana"]
+    # Cy is already looking at the preview when the room gets locked.
+    cy = call.open("cy", join=False)
+
+    ana.action("toggle-participants").click()
+    ana.action("lock").click()
+    expect(ana.action("lock")).to_have_attribute("aria-pressed", "true")
+
+    cy.action("join").click()
+    expect(cy.page.locator('#notice[data-notice="locked"]')).to_be_visible()
+    assert cy.page.locator("#notice").inner_text().strip()
+    cy.wait_call_state("refused")
+    expect(ana.page.locator("[data-peer-id]")).to_have_count(0)
+
+    ana.action("lock").click()
+    expect(ana.action("lock")).to_have_attribute("aria-pressed", "false")
+    cy.page.goto(call.url)
+    call.join(cy)
+    call.wait_all_connected()
+    call.assert_clean()
+
+
+def test_ending_the_meeting_after_confirming_closes_it_for_everyone(call_room):
+    call = call_room("ana", "bob")
+    ana, bob = call.members["ana"], call.members["bob"]
+    call.wait_all_connected()
+
+    ana.action("toggle-participants").click()
+    ana.action("end").click()
+    # Nothing ends before the confirmation.
+    expect(bob.page.locator("body")).to_have_attribute("data-call-state", "in-call")
+    ana.page.locator('[data-action="confirm"]').click()
+
+    _assert_removed_from_call(bob, "room-ended", "ended")
+    _assert_removed_from_call(ana, "room-ended", "ended")
+    call.assert_clean()

@@ -1,0 +1,68 @@
+"""Relay-only calls through a real coturn: nobody learns anybody's address."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import CONNECT_TIMEOUT_MS, make_live_servers
+from tests.support.coturn import Coturn
+from tests.support.servers import LiveServers
+
+pytestmark = [pytest.mark.browser, pytest.mark.coturn]
+
+CANDIDATE_TYPES_JS = """
+async (id) => {
+  const stats = await window.meet.peerConnection(id).getStats();
+  const types = {local: [], remote: []};
+  stats.forEach((r) => {
+    if (r.type === "local-candidate") types.local.push(r.candidateType);
+    if (r.type === "remote-candidate") types.remote.push(r.candidateType);
+  });
+  return types;
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def turn(tmp_path_factory) -> Iterator[Coturn]:
+    with Coturn(tmp_path_factory.mktemp("coturn"), secrets=["relay-e2e-secret"]) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def module_servers(tmp_path_factory, turn) -> Iterator[LiveServers]:
+    """This module's daphne hands out credentials for ``turn`` and a relay-only policy."""
+    servers = make_live_servers(
+        tmp_path_factory, extra_env={**turn.environment(), "ICE_TRANSPORT_POLICY": "relay"}
+    )
+    yield servers
+    servers.stop()
+
+
+def test_relay_policy_connects_two_users_through_coturn_on_both_sides(call_room, turn):
+    call = call_room("ana", "bob")
+    ana, bob = call.members["ana"], call.members["bob"]
+    call.wait_all_connected()
+
+    for member, other in [(ana, bob), (bob, ana)]:
+        policy = member.page.evaluate(
+            "(id) => window.meet.peerConnection(id).getConfiguration().iceTransportPolicy",
+            other.peer_id,
+        )
+        assert policy == "relay"
+        selected = member.selected_candidate_types(other.peer_id)
+        assert selected["local"] == "relay", selected
+        assert selected["remote"] == "relay", selected
+        # Relay-only means no host or server-reflexive address was ever gathered or received.
+        seen = member.page.evaluate(CANDIDATE_TYPES_JS, other.peer_id)
+        assert seen["local"] and set(seen["local"]) == {"relay"}, seen
+        assert seen["remote"] and set(seen["remote"]) == {"relay"}, seen
+        expect(member.tile(other.peer_id)).to_have_attribute(
+            "data-path", "relay", timeout=CONNECT_TIMEOUT_MS
+        )
+        member.wait_frames_advance(other.peer_id)
+    assert turn.running, f"coturn stopped during the call:\n{turn.log_text()}"
+    call.assert_clean()
