@@ -26,7 +26,7 @@ def signup(request):
     """Create an account and log it in at once, then go where the visitor was heading."""
     if request.user.is_authenticated:
         return redirect(_safe_next(request) or "home")
-    form = SignupForm(request.POST or None)
+    form = SignupForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         user = user_create(
             username=form.cleaned_data["username"],

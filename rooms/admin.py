@@ -14,6 +14,7 @@ from django.utils.text import Truncator
 
 from rooms import services
 from rooms.models import ChatMessage, Participant, Room, RoomBan, RoomMembership
+from rooms.moderation import participant_kick
 
 
 class ClosedFilter(admin.SimpleListFilter):
@@ -158,13 +159,13 @@ class RoomAdmin(admin.ModelAdmin):
     @admin.action(description="Lock selected rooms")
     def lock_rooms(self, request, queryset):
         for room in queryset:
-            services.room_set_locked(room=room, locked=True)
+            services.room_lock_announced(room=room, locked=True, by=request.user)
         self.message_user(request, f"Locked {len(queryset)} room(s).", messages.SUCCESS)
 
     @admin.action(description="Unlock selected rooms")
     def unlock_rooms(self, request, queryset):
         for room in queryset:
-            services.room_set_locked(room=room, locked=False)
+            services.room_lock_announced(room=room, locked=False, by=request.user)
         self.message_user(request, f"Unlocked {len(queryset)} room(s).", messages.SUCCESS)
 
     @admin.action(description="Close selected rooms (ends their calls)")
@@ -236,10 +237,6 @@ class ParticipantAdmin(admin.ModelAdmin):
 
     @admin.action(description="Kick selected participants")
     def kick_participants(self, request, queryset):
-        # Imported here because rooms.moderation belongs to the signaling work and imports
-        # channel-layer machinery the rest of the admin does not need.
-        from rooms.moderation import participant_kick
-
         connected = [p for p in queryset.select_related("user", "room") if p.left_at is None]
         for participant in connected:
             participant_kick(participant=participant, by=request.user, reason="Removed by staff.")

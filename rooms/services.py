@@ -56,9 +56,10 @@ def room_create(*, owner, name: str, **fields) -> Room:
     raise IntegrityError("Could not find a free slug for this room name.")
 
 
-def room_update(*, room: Room, **fields) -> Room:
+def room_update(*, room: Room, by=None, **fields) -> Room:
     """Change a room's editable fields (name, description, privacy, limits, lock).
 
+    A change of lock is announced to any call in progress, as the in-call lock button does.
     Any other field (owner, slug, invite token, closing) has its own service and is refused
     here with ``TypeError``; invalid values raise ``ValidationError`` and nothing is saved.
     """
@@ -67,10 +68,17 @@ def room_update(*, room: Room, **fields) -> Room:
         raise TypeError(f"room_update cannot change {', '.join(sorted(unknown))}")
     if isinstance(fields.get("name"), str):
         fields["name"] = fields["name"].strip()
+    # The lock is compared with the stored value, not the instance's: a ModelForm has already
+    # copied the submitted values onto the instance by the time it calls this.
+    was_locked = Room.objects.filter(pk=room.pk).values_list("is_locked", flat=True).get()
+    locked = fields.pop("is_locked", None)
     for field, value in fields.items():
         setattr(room, field, value)
+    room.is_locked = was_locked
     room.full_clean(exclude=["slug", "owner", "invite_token"])
     room.save()
+    if locked is not None and bool(locked) != was_locked:
+        room = room_lock_announced(room=room, locked=bool(locked), by=by)
     return room
 
 
@@ -83,15 +91,9 @@ def room_close(*, room: Room) -> Room:
 
 
 def _end_live_call(*, room: Room, by) -> None:
-    # The signaling work provides rooms.moderation; until it lands no call can be live, so a
-    # missing module means there is nothing to end. A module that exists but fails to import
-    # is a real error and propagates.
-    try:
-        from rooms.moderation import room_end
-    except ModuleNotFoundError as exc:
-        if exc.name != "rooms.moderation":
-            raise
-        return
+    # Imported here because rooms.moderation imports this module.
+    from rooms.moderation import room_end
+
     room_end(room=room, by=by)
 
 
@@ -120,6 +122,18 @@ def room_set_locked(*, room: Room, locked: bool) -> Room:
     return room
 
 
+def room_lock_announced(*, room: Room, locked: bool, by) -> Room:
+    """Lock or unlock the room and tell any call in progress (a ``room`` frame with ``locked``).
+
+    The admin and the owner's settings page use this so people already in the call see the
+    change, just as when a moderator locks from inside the call.
+    """
+    # Imported here because rooms.moderation imports this module.
+    from rooms.moderation import room_lock
+
+    return room_lock(room=room, by=by, locked=locked)
+
+
 def room_rotate_invite(*, room: Room) -> Room:
     """Give the room a new invite token; links with the old token stop working."""
     room.invite_token = generate_invite_token()
@@ -136,13 +150,9 @@ def room_membership_set(*, room: Room, user, role: str = RoomMembership.Role.MEM
 
 
 def _kick_connected(*, room: Room, user, by, reason: str) -> None:
-    # Same lazy import as _end_live_call: no rooms.moderation yet means no live sockets exist.
-    try:
-        from rooms.moderation import participant_kick
-    except ModuleNotFoundError as exc:
-        if exc.name != "rooms.moderation":
-            raise
-        return
+    # Imported here because rooms.moderation imports this module.
+    from rooms.moderation import participant_kick
+
     for participant in Participant.objects.filter(room=room, user=user, left_at__isnull=True):
         participant_kick(participant=participant, by=by, reason=reason)
 

@@ -66,7 +66,7 @@ def home(request):
 @require_http_methods(["GET", "POST"])
 def room_new(request):
     """Create a room and go straight to it."""
-    form = RoomCreateForm(request.POST or None)
+    form = RoomCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         room = services.room_create(owner=request.user, **form.cleaned_data)
         return redirect(room)
@@ -118,10 +118,10 @@ def room_edit(request, slug: str):
     room, refusal = _owned_room_or_refusal(request, slug)
     if refusal:
         return refusal
-    form = RoomEditForm(request.POST or None, instance=room)
+    form = RoomEditForm(request.POST if request.method == "POST" else None, instance=room)
     if request.method == "POST" and form.is_valid():
         try:
-            services.room_update(room=room, **form.cleaned_data)
+            services.room_update(room=room, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             # The form mirrors the model's rules, so this is a safety net, not a normal path.
             form.add_error(None, error)

@@ -1,0 +1,289 @@
+"""Staff moderation in /admin/: room lists, actions, inlines, participants and chat."""
+
+import pytest
+
+from rooms import services
+from rooms.models import ChatMessage, Participant, Room, RoomBan, RoomMembership
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def boss(make_user):
+    return make_user("boss", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def staff_client(client, boss):
+    client.force_login(boss)
+    return client
+
+
+def run_action(client, url, action, objects):
+    return client.post(
+        url, {"action": action, "_selected_action": [obj.pk for obj in objects]}, follow=True
+    )
+
+
+def room_form_data(room, **inlines):
+    """The room change form as the admin page posts it, with optional inline rows."""
+    data = {
+        "name": room.name,
+        "owner": room.owner_id,
+        "description": room.description,
+        "max_participants": room.max_participants,
+    }
+    if room.is_private:
+        data["is_private"] = "on"
+    if room.is_locked:
+        data["is_locked"] = "on"
+    for prefix in ("participants", "memberships", "bans"):
+        rows = inlines.get(prefix, [])
+        data.update(
+            {
+                f"{prefix}-TOTAL_FORMS": len(rows),
+                f"{prefix}-INITIAL_FORMS": 0,
+                f"{prefix}-MIN_NUM_FORMS": 0,
+                f"{prefix}-MAX_NUM_FORMS": 1000,
+            }
+        )
+        for index, row in enumerate(rows):
+            data.update({f"{prefix}-{index}-{key}": value for key, value in row.items()})
+    return data
+
+
+# --- Rooms list -------------------------------------------------------------------------------
+
+
+def test_room_list_searches_name_slug_and_owner(staff_client, make_user, make_room):
+    make_room("Weekly Sync", owner=make_user("ana", display_name="Ana Lima"))
+    make_room("Board", owner=make_user("bo"))
+    for query in ("weekly", "weekly-sync", "ana", "lima"):
+        response = staff_client.get(f"/admin/rooms/room/?q={query}")
+        assert response.status_code == 200
+        names = [room.name for room in response.context["cl"].result_list]
+        assert names == ["Weekly Sync"], query
+
+
+def test_room_list_filters_by_locked_private_and_closed(staff_client, make_room):
+    plain = make_room("Plain")
+    locked = make_room("Locked", is_locked=True)
+    private = make_room("Private", is_private=True)
+    closed = services.room_close(room=make_room("Closed"))
+
+    def listed(query):
+        response = staff_client.get(f"/admin/rooms/room/?{query}")
+        assert response.status_code == 200
+        return set(response.context["cl"].result_list)
+
+    assert listed("is_locked__exact=1") == {locked}
+    assert listed("is_private__exact=1") == {private}
+    assert listed("closed=yes") == {closed}
+    assert listed("closed=no") == {plain, locked, private}
+
+
+def test_room_list_shows_how_many_are_connected(staff_client, make_room, make_user):
+    from django.utils import timezone
+
+    room = make_room("Board")
+    for index in range(2):
+        Participant.objects.create(
+            room=room, user=make_user(), peer_id=f"p{index}", last_seen=timezone.now()
+        )
+    response = staff_client.get("/admin/rooms/room/")
+    assert response.context["cl"].result_list[0].connected_count == 2
+
+
+def test_room_admin_is_staff_only(client, make_user):
+    client.force_login(make_user("ana"))
+    assert client.get("/admin/rooms/room/").status_code == 302
+
+
+# --- Room actions -----------------------------------------------------------------------------
+
+
+def test_lock_and_unlock_actions_change_the_rooms_and_tell_their_calls(
+    staff_client, make_room, listener
+):
+    rooms = [make_room("One"), make_room("Two")]
+    socket = listener().join(rooms[0])
+    response = run_action(staff_client, "/admin/rooms/room/", "lock_rooms", rooms)
+    assert "Locked 2 room(s)." in response.text
+    assert all(room.is_locked for room in Room.objects.all())
+    assert socket.receive()["frame"] == {"type": "room", "locked": True}
+    run_action(staff_client, "/admin/rooms/room/", "unlock_rooms", rooms[:1])
+    assert list(Room.objects.filter(is_locked=True)) == [rooms[1]]
+    assert socket.receive()["frame"] == {"type": "room", "locked": False}
+
+
+def test_close_action_closes_rooms_and_ends_their_calls(
+    staff_client, make_room, make_user, connect_participant
+):
+    room = make_room("Board")
+    participant, socket = connect_participant(room, make_user("bo"))
+    response = run_action(staff_client, "/admin/rooms/room/", "close_rooms", [room])
+    assert "Closed 1 room(s)." in response.text
+    room.refresh_from_db()
+    assert room.is_closed
+    event = socket.receive()
+    assert event["frame"]["type"] == "room-ended" and event["close"] == 4411
+    participant.refresh_from_db()
+    assert participant.left_at is not None
+
+
+def test_reopen_action_reopens_closed_rooms(staff_client, make_room):
+    room = services.room_close(room=make_room("Board"))
+    response = run_action(staff_client, "/admin/rooms/room/", "reopen_rooms", [room])
+    assert "Reopened 1 room(s)." in response.text
+    room.refresh_from_db()
+    assert not room.is_closed
+
+
+def test_rotate_invite_action_replaces_the_tokens(staff_client, make_room):
+    room = make_room("Board", is_private=True)
+    old = room.invite_token
+    response = run_action(staff_client, "/admin/rooms/room/", "rotate_invites", [room])
+    assert "old links no longer work" in response.text
+    room.refresh_from_db()
+    assert room.invite_token != old
+
+
+# --- Room change page and inlines -------------------------------------------------------------
+
+
+def test_room_change_page_shows_bans_members_and_connected_participants(
+    staff_client, make_room, make_user
+):
+    from django.utils import timezone
+
+    room = make_room("Board")
+    bo, cy, di = make_user("bo"), make_user("cy"), make_user("di")
+    RoomBan.objects.create(room=room, user=bo, reason="spam")
+    services.room_membership_set(room=room, user=cy, role=RoomMembership.Role.MODERATOR)
+    Participant.objects.create(room=room, user=di, peer_id="peer-live", last_seen=timezone.now())
+    Participant.objects.create(
+        room=room, user=di, peer_id="peer-gone", last_seen=timezone.now(), left_at=timezone.now()
+    )
+    response = staff_client.get(f"/admin/rooms/room/{room.pk}/change/")
+    assert response.status_code == 200
+    titles = [
+        inline.opts.verbose_name_plural for inline in response.context["inline_admin_formsets"]
+    ]
+    assert titles == ["connected participants", "moderators and members", "bans"]
+    assert "spam" in response.text and "peer-live" in response.text
+    assert "peer-gone" not in response.text
+
+
+def test_ban_added_inline_records_who_banned_and_kicks_the_user(
+    staff_client, boss, make_room, make_user, connect_participant
+):
+    room = make_room("Board")
+    bo = make_user("bo")
+    participant, socket = connect_participant(room, bo)
+    data = room_form_data(room, bans=[{"user": bo.pk, "reason": "trolling"}])
+    response = staff_client.post(f"/admin/rooms/room/{room.pk}/change/", data)
+    assert response.status_code == 302, response.context["errors"]
+    ban = RoomBan.objects.get()
+    assert (ban.user, ban.banned_by, ban.reason) == (bo, boss, "trolling")
+    assert socket.receive()["frame"]["type"] == "kicked"
+    participant.refresh_from_db()
+    assert participant.left_at is not None
+
+
+def test_ban_of_the_owner_is_refused_with_a_message(staff_client, make_room):
+    room = make_room("Board")
+    data = room_form_data(room, bans=[{"user": room.owner_id, "reason": "no"}])
+    response = staff_client.post(f"/admin/rooms/room/{room.pk}/change/", data)
+    assert response.status_code == 200
+    assert "The owner of a room cannot be banned from it." in response.text
+    assert not RoomBan.objects.exists()
+
+
+def test_members_and_moderators_are_added_inline(staff_client, make_room, make_user):
+    room = make_room("Board")
+    cy = make_user("cy")
+    data = room_form_data(room, memberships=[{"user": cy.pk, "role": "moderator"}])
+    response = staff_client.post(f"/admin/rooms/room/{room.pk}/change/", data)
+    assert response.status_code == 302
+    assert RoomMembership.objects.get(room=room, user=cy).role == "moderator"
+
+
+def test_ban_admin_adds_a_ban_through_the_service(staff_client, boss, make_room, make_user):
+    room = make_room("Board")
+    bo = make_user("bo")
+    assert staff_client.get("/admin/rooms/roomban/add/").status_code == 200
+    response = staff_client.post(
+        "/admin/rooms/roomban/add/", {"room": room.pk, "user": bo.pk, "reason": "spam"}
+    )
+    assert response.status_code == 302
+    assert RoomBan.objects.get().banned_by == boss
+    refused = staff_client.post(
+        "/admin/rooms/roomban/add/", {"room": room.pk, "user": room.owner_id, "reason": "x"}
+    )
+    assert refused.status_code == 200 and RoomBan.objects.count() == 1
+
+
+# --- Participants -----------------------------------------------------------------------------
+
+
+def test_kick_action_kicks_connected_participants_and_skips_those_gone(
+    staff_client, make_room, make_user, connect_participant
+):
+    from django.utils import timezone
+
+    room = make_room("Board")
+    live, socket = connect_participant(room, make_user("bo"))
+    gone = Participant.objects.create(
+        room=room,
+        user=make_user("cy"),
+        peer_id="gone",
+        last_seen=timezone.now(),
+        left_at=timezone.now(),
+    )
+    response = run_action(
+        staff_client, "/admin/rooms/participant/", "kick_participants", [live, gone]
+    )
+    assert "Kicked 1 participant(s). 1 had already left." in response.text
+    event = socket.receive()
+    assert event["frame"]["type"] == "kicked" and event["frame"]["by"]["username"] == "boss"
+    assert event["close"] == 4410
+    live.refresh_from_db()
+    assert live.left_at is not None and live.leave_reason == "kicked"
+
+
+def test_participant_list_filters_connected_and_cannot_add(staff_client, make_room, make_user):
+    from django.utils import timezone
+
+    room = make_room("Board")
+    live = Participant.objects.create(
+        room=room, user=make_user(), peer_id="live", last_seen=timezone.now()
+    )
+    Participant.objects.create(
+        room=room,
+        user=make_user(),
+        peer_id="gone",
+        last_seen=timezone.now(),
+        left_at=timezone.now(),
+    )
+    response = staff_client.get("/admin/rooms/participant/?left_at__isempty=1")
+    assert list(response.context["cl"].result_list) == [live]
+    assert staff_client.get("/admin/rooms/participant/add/").status_code == 403
+    assert staff_client.get(f"/admin/rooms/participant/{live.pk}/change/").status_code == 200
+
+
+# --- Chat -------------------------------------------------------------------------------------
+
+
+def test_chat_list_searches_and_the_hide_action_hides(staff_client, make_room, make_user):
+    room = make_room("Board")
+    bo = make_user("bo")
+    rude = services.chat_message_create(room=room, user=bo, text="something rude")
+    services.chat_message_create(room=room, user=bo, text="hello all")
+    response = staff_client.get("/admin/rooms/chatmessage/?q=rude")
+    assert list(response.context["cl"].result_list) == [rude]
+    response = run_action(staff_client, "/admin/rooms/chatmessage/", "hide_messages", [rude])
+    assert "Hid 1 message(s)." in response.text
+    assert list(ChatMessage.objects.filter(hidden=True)) == [rude]
+    listed = staff_client.get("/admin/rooms/chatmessage/?hidden__exact=1")
+    assert list(listed.context["cl"].result_list) == [rude]
+    assert staff_client.get(f"/admin/rooms/chatmessage/{rude.pk}/change/").status_code == 200

@@ -1,0 +1,62 @@
+"""Room forms: each bad field gets a message a person can act on."""
+
+import pytest
+
+from rooms.forms import RoomCreateForm, RoomEditForm
+
+
+def test_create_form_needs_only_a_name_and_defaults_the_rest():
+    form = RoomCreateForm({"name": " Weekly Sync "})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data == {
+        "name": "Weekly Sync",
+        "description": "",
+        "max_participants": 8,
+        "is_private": False,
+    }
+
+
+def test_create_form_accepts_the_bounds_of_every_field():
+    for name, size in (("n", 2), ("n" * 80, 16)):
+        form = RoomCreateForm({"name": name, "max_participants": size, "description": "d" * 1000})
+        assert form.is_valid(), form.errors
+
+
+@pytest.mark.parametrize(
+    ("data", "errors"),
+    [
+        ({"name": ""}, {"name": ["Give the room a name."]}),
+        ({"name": "\t \n"}, {"name": ["Give the room a name."]}),
+        (
+            {"name": "n" * 81},
+            {"name": ["Room names can be at most 80 characters (this one has 81)."]},
+        ),
+        (
+            {"name": "ok", "max_participants": "0"},
+            {"max_participants": ["A call needs at least 2 participants."]},
+        ),
+        (
+            {"name": "ok", "max_participants": "99"},
+            {"max_participants": ["At most 16 participants fit in one call."]},
+        ),
+        (
+            {"name": "ok", "max_participants": "2.5"},
+            {"max_participants": ["Enter a whole number."]},
+        ),
+        (
+            {"name": "ok", "description": "d" * 1001},
+            {"description": ["Keep the description under 1000 characters."]},
+        ),
+    ],
+)
+def test_create_form_bad_input_gets_one_clear_message_per_field(data, errors):
+    form = RoomCreateForm(data)
+    assert not form.is_valid()
+    assert form.errors == errors
+
+
+def test_edit_form_has_the_lock_and_validates_like_create():
+    form = RoomEditForm({"name": "", "is_locked": "on"})
+    assert not form.is_valid() and list(form.errors) == ["name"]
+    form = RoomEditForm({"name": "ok", "is_locked": "on"})
+    assert form.is_valid() and form.cleaned_data["is_locked"] is True

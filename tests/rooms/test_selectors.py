@@ -1,0 +1,73 @@
+"""Room selectors: the lists on the landing page and the room page's configuration."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from rooms import selectors, services
+from rooms.models import Participant, RoomVisit
+
+pytestmark = pytest.mark.django_db
+
+
+def test_rooms_owned_by_lists_open_rooms_newest_first(make_user, make_room):
+    ana = make_user("ana")
+    older = make_room("Older", owner=ana)
+    newer = make_room("Newer", owner=ana)
+    services.room_close(room=make_room("Closed", owner=ana))
+    make_room("Someone else's")
+    assert list(selectors.rooms_owned_by(user=ana)) == [newer, older]
+
+
+def test_rooms_recently_visited_orders_by_last_visit_and_skips_own_and_closed(make_user, make_room):
+    ana = make_user("ana")
+    first, second, closed = make_room("First"), make_room("Second"), make_room("Closed")
+    own = make_room("Own", owner=ana)
+    now = timezone.now()
+    for minutes_ago, room in ((5, first), (1, second), (0, closed), (0, own)):
+        RoomVisit.objects.create(
+            room=room, user=ana, last_visited_at=now - timedelta(minutes=minutes_ago)
+        )
+    services.room_close(room=closed)
+    rooms = selectors.rooms_recently_visited(user=ana)
+    assert rooms == [second, first]
+    assert rooms[0].last_visited_at == now - timedelta(minutes=1)
+
+
+def test_rooms_recently_visited_is_limited(make_user, make_room):
+    ana = make_user("ana")
+    for index in range(4):
+        RoomVisit.objects.create(
+            room=make_room(f"R{index}"), user=ana, last_visited_at=timezone.now()
+        )
+    assert len(selectors.rooms_recently_visited(user=ana, limit=3)) == 3
+
+
+def test_room_get_by_slug_finds_closed_rooms_too_and_none_for_unknown(make_room):
+    room = make_room("Board")
+    services.room_close(room=room)
+    assert selectors.room_get_by_slug(slug="board") == room
+    assert selectors.room_get_by_slug(slug="nope") is None
+
+
+def test_room_connected_count_counts_only_peers_still_connected(make_room, make_user):
+    room = make_room("Board")
+    now = timezone.now()
+    for index, left in enumerate((None, None, now)):
+        Participant.objects.create(
+            room=room, user=make_user(), peer_id=f"p{index}", last_seen=now, left_at=left
+        )
+    assert selectors.room_connected_count(room=room) == 2
+
+
+def test_room_invite_url_adds_the_token_only_for_private_rooms(make_room):
+    public = make_room("Open")
+    private = make_room("Board", is_private=True)
+    site = "https://meet.example.org/"
+    assert selectors.room_invite_url(room=public, site_url=site) == (
+        "https://meet.example.org/rooms/open/"
+    )
+    assert selectors.room_invite_url(room=private, site_url=site) == (
+        f"https://meet.example.org/rooms/board/?invite={private.invite_token}"
+    )

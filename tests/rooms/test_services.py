@@ -1,0 +1,185 @@
+"""Room services: slugs, updates, closing, invites, bans and entering."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from rooms import services
+from rooms.models import Participant, RoomBan, RoomMembership, RoomVisit
+
+pytestmark = pytest.mark.django_db
+
+
+def test_room_create_makes_slugs_from_names_and_suffixes_duplicates(make_user):
+    owner = make_user()
+    first = services.room_create(owner=owner, name="Weekly Sync")
+    second = services.room_create(owner=owner, name="weekly  sync!")
+    third = services.room_create(owner=owner, name="Weekly Sync")
+    assert [first.slug, second.slug, third.slug] == [
+        "weekly-sync",
+        "weekly-sync-2",
+        "weekly-sync-3",
+    ]
+
+
+def test_room_create_gives_names_without_slug_characters_a_fallback_slug(make_user):
+    room = services.room_create(owner=make_user(), name="日本語 !!!")
+    assert room.slug == "room" and room.name == "日本語 !!!"
+
+
+def test_room_create_cuts_very_long_slugs_to_fit(make_user):
+    owner = make_user()
+    name = "a" * 80
+    first = services.room_create(owner=owner, name=name)
+    second = services.room_create(owner=owner, name=name)
+    assert len(first.slug) <= 100 and second.slug == first.slug + "-2"
+
+
+def test_room_update_changes_editable_fields_and_trims_the_name(make_room):
+    room = make_room("Board")
+    services.room_update(room=room, name="  Board 2 ", description="x", max_participants=16)
+    room.refresh_from_db()
+    assert (room.name, room.description, room.max_participants) == ("Board 2", "x", 16)
+
+
+def test_room_update_refuses_fields_that_have_their_own_service(make_room, make_user):
+    room = make_room("Board")
+    with pytest.raises(TypeError, match="owner"):
+        services.room_update(room=room, owner=make_user())
+    with pytest.raises(TypeError, match="invite_token"):
+        services.room_update(room=room, invite_token="guessable")
+
+
+@pytest.mark.parametrize(
+    "fields", [{"name": ""}, {"name": "n" * 81}, {"max_participants": 1}, {"max_participants": 17}]
+)
+def test_room_update_rejects_invalid_values_and_stores_nothing(make_room, fields):
+    room = make_room("Board")
+    with pytest.raises(ValidationError):
+        services.room_update(room=room, **fields)
+    room.refresh_from_db()
+    assert (room.name, room.max_participants) == ("Board", 8)
+
+
+def test_room_update_changes_the_lock(make_room):
+    room = make_room("Board")
+    services.room_update(room=room, is_locked=True)
+    room.refresh_from_db()
+    assert room.is_locked
+    services.room_update(room=room, is_locked=False)
+    room.refresh_from_db()
+    assert not room.is_locked
+
+
+def test_room_close_and_reopen_round_trip(make_room):
+    room = make_room("Board")
+    services.room_close(room=room)
+    closed_at = room.closed_at
+    services.room_close(room=room)
+    assert room.closed_at == closed_at, "closing twice keeps the first time"
+    room.refresh_from_db()
+    assert room.is_closed
+    services.room_reopen(room=room)
+    room.refresh_from_db()
+    assert not room.is_closed
+
+
+def test_room_rotate_invite_makes_a_new_unguessable_token(make_room):
+    room = make_room("Board", is_private=True)
+    tokens = {room.invite_token}
+    for _ in range(3):
+        tokens.add(services.room_rotate_invite(room=room).invite_token)
+    assert len(tokens) == 4 and all(len(token) >= 32 for token in tokens)
+
+
+def test_room_ban_user_records_who_and_why_and_updates_on_repeat(make_room, make_user):
+    room = make_room("Board")
+    bo, boss = make_user("bo"), make_user("boss")
+    services.room_ban_user(room=room, user=bo, by=boss, reason="  spam ")
+    services.room_ban_user(room=room, user=bo, by=boss, reason="more spam")
+    ban = RoomBan.objects.get()
+    assert (ban.user, ban.banned_by, ban.reason) == (bo, boss, "more spam")
+
+
+def test_room_ban_user_refuses_the_owner(make_room):
+    room = make_room("Board")
+    with pytest.raises(ValidationError, match="owner"):
+        services.room_ban_user(room=room, user=room.owner, by=None)
+    assert not RoomBan.objects.exists()
+
+
+def test_room_enter_by_invite_makes_a_member_and_records_the_visit(make_room, make_user):
+    room = make_room("Board", is_private=True)
+    bo = make_user("bo")
+    verdict = services.room_enter(user=bo, room=room, invite_token=room.invite_token)
+    assert verdict.allowed and verdict.role == Participant.Role.MEMBER
+    assert RoomMembership.objects.get(room=room, user=bo).role == RoomMembership.Role.MEMBER
+    first_visit = RoomVisit.objects.get(room=room, user=bo).last_visited_at
+    services.room_enter(user=bo, room=room)
+    assert RoomVisit.objects.get(room=room, user=bo).last_visited_at >= first_visit
+
+
+def test_room_enter_records_nothing_on_refusal(make_room, make_user):
+    room = make_room("Board", is_private=True)
+    bo = make_user("bo")
+    verdict = services.room_enter(user=bo, room=room, invite_token="wrong")
+    assert not verdict.allowed and verdict.refusal == "forbidden"
+    assert not RoomVisit.objects.exists() and not RoomMembership.objects.exists()
+
+
+def test_chat_message_create_trims_and_rejects_empty_or_too_long(make_room):
+    room = make_room("Board")
+    message = services.chat_message_create(room=room, user=room.owner, text="  hi  ")
+    assert message.text == "hi"
+    for text in ("   ", "x" * 2001):
+        with pytest.raises(ValueError, match="1 to 2000"):
+            services.chat_message_create(room=room, user=room.owner, text=text)
+
+
+def test_chat_message_hide_hides(make_room):
+    room = make_room("Board")
+    message = services.chat_message_create(room=room, user=room.owner, text="oops")
+    services.chat_message_hide(message=message)
+    message.refresh_from_db()
+    assert message.hidden
+
+
+# --- Effects on calls in progress (through the real in-memory channel layer) -----------------
+
+
+def test_room_ban_user_kicks_the_users_live_connections(make_room, make_user, connect_participant):
+    room = make_room("Board")
+    bo, boss = make_user("bo"), make_user("boss")
+    participant, socket = connect_participant(room, bo)
+    services.room_ban_user(room=room, user=bo, by=boss, reason="spam")
+    kicked = socket.receive()
+    assert kicked["frame"]["type"] == "kicked" and kicked["frame"]["reason"] == "spam"
+    assert kicked["close"] == 4410
+    participant.refresh_from_db()
+    assert participant.left_at is not None and participant.leave_reason == "kicked"
+
+
+def test_room_shut_down_closes_the_room_and_ends_the_call(
+    make_room, make_user, connect_participant
+):
+    room = make_room("Board")
+    boss = make_user("boss")
+    participant, socket = connect_participant(room, make_user("bo"))
+    services.room_shut_down(room=room, by=boss)
+    room.refresh_from_db()
+    assert room.is_closed
+    ended = socket.receive()
+    assert ended["frame"]["type"] == "room-ended" and ended["close"] == 4411
+    assert ended["frame"]["by"]["username"] == "boss"
+    participant.refresh_from_db()
+    assert participant.left_at is not None
+
+
+def test_room_update_announces_a_lock_change_to_the_call_but_not_other_edits(make_room, listener):
+    room = make_room("Board")
+    socket = listener().join(room)
+    services.room_update(room=room, description="new")
+    assert socket.nothing_pending()
+    services.room_update(room=room, is_locked=True, by=room.owner)
+    assert socket.receive()["frame"] == {"type": "room", "locked": True}
+    services.room_update(room=room, is_locked=True)
+    assert socket.nothing_pending(), "an unchanged lock is not announced again"

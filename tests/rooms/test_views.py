@@ -1,0 +1,391 @@
+"""Room pages: status, redirects and every access rule as a visitor sees it."""
+
+import json
+
+import pytest
+
+from rooms.models import Room, RoomBan, RoomMembership, RoomVisit
+from rooms.services import room_close, room_membership_set, room_rotate_invite
+
+pytestmark = pytest.mark.django_db
+
+
+def room_config(response) -> dict:
+    """The JSON the page hands to its script, read back from the rendered HTML."""
+    start = response.text.index('<script id="room-config" type="application/json">')
+    body = response.text[start:].split(">", 1)[1].split("</script>", 1)[0]
+    return json.loads(body)
+
+
+@pytest.fixture
+def ana(make_user):
+    return make_user("ana", display_name="Ana Lima")
+
+
+@pytest.fixture
+def bo(make_user):
+    return make_user("bo", display_name="")
+
+
+# --- Home -------------------------------------------------------------------------------------
+
+
+def test_home_for_anonymous_visitors_invites_to_sign_up(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert (
+        'href="/accounts/signup/"' in response.text and 'href="/accounts/login/"' in response.text
+    )
+    assert "Start a meeting" not in response.text
+
+
+def test_home_lists_own_open_rooms_and_recent_visits_of_others(client, ana, bo, make_room):
+    mine = make_room("Ana's standup", owner=ana)
+    closed = make_room("Old room", owner=ana)
+    room_close(room=closed)
+    theirs = make_room("Bo's office", owner=bo)
+    client.force_login(ana)
+    client.get(theirs.get_absolute_url())
+    response = client.get("/")
+    assert response.status_code == 200
+    assert list(response.context["own_rooms"]) == [mine]
+    assert response.context["recent_rooms"] == [theirs]
+    assert "Ana&#x27;s standup" in response.text and "Bo&#x27;s office" in response.text
+    assert "Old room" not in response.text
+    assert 'action="/rooms/new/"' in response.text
+
+
+# --- Creating ---------------------------------------------------------------------------------
+
+
+def test_new_room_needs_login(client):
+    response = client.get("/rooms/new/")
+    assert (
+        response.status_code == 302 and response["Location"] == "/accounts/login/?next=/rooms/new/"
+    )
+    response = client.post("/rooms/new/", {"name": "Sneaky"})
+    assert response.status_code == 302 and not Room.objects.exists()
+
+
+def test_new_room_with_only_a_name_redirects_to_its_page_with_defaults(client, ana):
+    client.force_login(ana)
+    assert client.get("/rooms/new/").status_code == 200
+    response = client.post("/rooms/new/", {"name": "  Weekly Sync  "})
+    assert response.status_code == 302 and response["Location"] == "/rooms/weekly-sync/"
+    room = Room.objects.get()
+    assert (room.name, room.owner, room.max_participants) == ("Weekly Sync", ana, 8)
+    assert not room.is_private and not room.is_locked
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_new_room_with_a_duplicate_name_gets_a_suffixed_slug(client, ana, make_room):
+    make_room("Weekly Sync")
+    client.force_login(ana)
+    response = client.post("/rooms/new/", {"name": "Weekly Sync"})
+    assert response["Location"] == "/rooms/weekly-sync-2/"
+
+
+def test_new_room_takes_the_optional_fields(client, ana):
+    client.force_login(ana)
+    client.post(
+        "/rooms/new/",
+        {"name": "Board", "description": "Quarterly", "is_private": "on", "max_participants": 4},
+    )
+    room = Room.objects.get()
+    assert (room.description, room.is_private, room.max_participants) == ("Quarterly", True, 4)
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        ({"name": ""}, "name", "Give the room a name."),
+        ({"name": "   "}, "name", "Give the room a name."),
+        ({}, "name", "Give the room a name."),
+        ({"name": "x" * 81}, "name", "at most 80 characters (this one has 81)"),
+        ({"name": "ok", "max_participants": 1}, "max_participants", "at least 2"),
+        ({"name": "ok", "max_participants": 17}, "max_participants", "At most 16"),
+        ({"name": "ok", "max_participants": "many"}, "max_participants", "whole number"),
+    ],
+)
+def test_new_room_with_bad_input_shows_the_field_error_and_creates_nothing(
+    client, ana, data, field, message
+):
+    client.force_login(ana)
+    response = client.post("/rooms/new/", data)
+    assert response.status_code == 200
+    assert any(message in error for error in response.context["form"].errors[field])
+    assert message in response.text
+    assert not Room.objects.exists()
+
+
+def test_new_room_from_the_home_form_with_an_empty_name_explains_on_the_full_form(client, ana):
+    client.force_login(ana)
+    response = client.post("/rooms/new/", {"name": ""})
+    assert response.templates[0].name == "rooms/new.html"
+    assert 'class="field-error"' in response.text
+
+
+# --- Entering: who gets in --------------------------------------------------------------------
+
+
+def test_room_page_sends_anonymous_visitors_to_login_with_next(client, make_room):
+    room = make_room("Weekly Sync")
+    response = client.get(room.get_absolute_url() + "?invite=abc")
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/rooms/weekly-sync/%3Finvite%3Dabc"
+
+
+def test_public_room_admits_any_logged_in_user_as_member_and_records_the_visit(
+    client, bo, make_room
+):
+    room = make_room("Weekly Sync")
+    client.force_login(bo)
+    response = client.get(room.get_absolute_url())
+    assert response.status_code == 200
+    assert room_config(response)["role"] == "member"
+    assert RoomVisit.objects.filter(room=room, user=bo).exists()
+
+
+def test_room_page_hands_the_script_exactly_the_agreed_configuration(client, ana, make_room):
+    room = make_room("Weekly Sync", owner=ana, description="Mondays", max_participants=5)
+    client.force_login(ana)
+    response = client.get(room.get_absolute_url())
+    config = room_config(response)
+    assert config == {
+        "slug": "weekly-sync",
+        "name": "Weekly Sync",
+        "description": "Mondays",
+        "locked": False,
+        "is_private": False,
+        "max_participants": 5,
+        "role": "owner",
+        "is_moderator": True,
+        "user": {"id": ana.pk, "username": "ana", "display_name": "Ana Lima"},
+        "ws_path": "/ws/rooms/weekly-sync/",
+        "turn_url": "/api/turn/?room=weekly-sync",
+        "invite_url": "http://testserver/rooms/weekly-sync/",
+        "home_url": "/",
+        "edit_url": "/rooms/weekly-sync/edit/",
+        "admin_url": None,
+    }
+    assert response.context["room"] == room
+
+
+def test_room_page_allows_camera_microphone_and_screen_for_itself_only(client, ana, make_room):
+    room = make_room(owner=ana)
+    client.force_login(ana)
+    policy = client.get(room.get_absolute_url())["Permissions-Policy"]
+    assert policy == "camera=(self), microphone=(self), display-capture=(self)"
+
+
+def test_member_sees_no_edit_link_and_display_name_falls_back_to_username(client, bo, make_room):
+    room = make_room("Weekly Sync")
+    client.force_login(bo)
+    config = room_config(client.get(room.get_absolute_url()))
+    assert config["edit_url"] is None and config["admin_url"] is None
+    assert config["is_moderator"] is False
+    assert config["user"]["display_name"] == "bo"
+
+
+def test_staff_is_a_moderator_with_an_admin_link(client, make_user, make_room):
+    room = make_room("Weekly Sync")
+    client.force_login(make_user("staffer", is_staff=True))
+    config = room_config(client.get(room.get_absolute_url()))
+    assert config["role"] == "moderator" and config["is_moderator"] is True
+    assert config["admin_url"] == f"/admin/rooms/room/{room.pk}/change/"
+
+
+def test_named_moderator_gets_the_moderator_role(client, bo, make_room):
+    room = make_room("Weekly Sync")
+    room_membership_set(room=room, user=bo, role=RoomMembership.Role.MODERATOR)
+    client.force_login(bo)
+    assert room_config(client.get(room.get_absolute_url()))["role"] == "moderator"
+
+
+def test_private_room_refuses_a_stranger_with_a_clear_403_page(client, bo, make_room):
+    room = make_room("Board", is_private=True)
+    client.force_login(bo)
+    response = client.get(room.get_absolute_url())
+    assert response.status_code == 403
+    assert response.templates[0].name == "rooms/refused.html"
+    assert "This room is private. Ask its owner for an invite link." in response.text
+    assert 'data-refusal="forbidden"' in response.text
+    assert not RoomVisit.objects.filter(user=bo).exists()
+
+
+def test_private_room_invite_link_makes_a_member_who_then_needs_no_token(client, bo, make_room):
+    room = make_room("Board", is_private=True)
+    client.force_login(bo)
+    response = client.get(f"{room.get_absolute_url()}?invite={room.invite_token}")
+    assert response.status_code == 200
+    assert RoomMembership.objects.filter(room=room, user=bo).exists()
+    assert client.get(room.get_absolute_url()).status_code == 200
+
+
+def test_private_room_invite_url_carries_the_current_token(client, ana, make_room):
+    room = make_room("Board", owner=ana, is_private=True)
+    client.force_login(ana)
+    config = room_config(client.get(room.get_absolute_url()))
+    assert config["invite_url"] == f"http://testserver/rooms/board/?invite={room.invite_token}"
+    assert config["is_private"] is True
+
+
+def test_rotated_invite_token_stops_old_links(client, bo, make_room):
+    room = make_room("Board", is_private=True)
+    old_token = room.invite_token
+    room_rotate_invite(room=room)
+    client.force_login(bo)
+    response = client.get(f"{room.get_absolute_url()}?invite={old_token}")
+    assert response.status_code == 403
+    assert not RoomMembership.objects.filter(room=room, user=bo).exists()
+
+
+def test_banned_user_is_refused_even_with_the_invite_and_told_why(client, bo, make_room):
+    room = make_room("Board", is_private=True)
+    RoomBan.objects.create(room=room, user=bo)
+    client.force_login(bo)
+    response = client.get(f"{room.get_absolute_url()}?invite={room.invite_token}")
+    assert response.status_code == 403
+    assert "You have been banned from this room." in response.text
+
+
+def test_locked_room_refuses_members_with_403_but_admits_owner_and_staff(
+    client, ana, bo, make_user, make_room
+):
+    room = make_room("Board", owner=ana, is_locked=True)
+    room_membership_set(room=room, user=bo)
+    client.force_login(bo)
+    response = client.get(room.get_absolute_url())
+    assert response.status_code == 403
+    assert 'data-refusal="room_locked"' in response.text
+    assert "This room is locked." in response.text
+    client.force_login(ana)
+    assert client.get(room.get_absolute_url()).status_code == 200
+    client.force_login(make_user("staffer", is_staff=True))
+    assert client.get(room.get_absolute_url()).status_code == 200
+
+
+def test_closed_room_is_404_for_everyone_including_its_owner_but_not_staff(
+    client, ana, make_user, make_room
+):
+    room = make_room("Board", owner=ana)
+    room_close(room=room)
+    client.force_login(ana)
+    response = client.get(room.get_absolute_url())
+    assert response.status_code == 404
+    assert "This room does not exist or has been closed." in response.text
+    assert "Board" not in response.text
+    client.force_login(make_user("staffer", is_staff=True))
+    assert client.get(room.get_absolute_url()).status_code == 200
+
+
+def test_unknown_room_is_a_404_page(client, bo):
+    client.force_login(bo)
+    response = client.get("/rooms/no-such-room/")
+    assert response.status_code == 404
+    assert 'data-refusal="room_not_found"' in response.text
+
+
+def test_room_page_refuses_post(client, ana, make_room):
+    room = make_room(owner=ana)
+    client.force_login(ana)
+    assert client.post(room.get_absolute_url()).status_code == 405
+
+
+# --- Editing, rotating, closing ---------------------------------------------------------------
+
+
+def test_edit_page_is_the_owners_only(client, ana, bo, make_room):
+    room = make_room("Board", owner=ana)
+    assert client.get(f"/rooms/{room.slug}/edit/")["Location"].startswith("/accounts/login/")
+    client.force_login(bo)
+    response = client.get(f"/rooms/{room.slug}/edit/")
+    assert response.status_code == 403
+    assert "Only the room&#x27;s owner can change its settings." in response.text
+    client.force_login(ana)
+    response = client.get(f"/rooms/{room.slug}/edit/")
+    assert response.status_code == 200
+    assert 'name="is_locked"' in response.text and room.invite_token not in response.text
+
+
+def test_edit_saves_every_field_and_keeps_the_slug(client, ana, make_room):
+    room = make_room("Board", owner=ana)
+    client.force_login(ana)
+    response = client.post(
+        f"/rooms/{room.slug}/edit/",
+        {
+            "name": "Board of directors",
+            "description": "Quarterly",
+            "max_participants": 12,
+            "is_private": "on",
+            "is_locked": "on",
+        },
+    )
+    assert response.status_code == 302 and response["Location"] == "/rooms/board/edit/"
+    room.refresh_from_db()
+    assert (room.name, room.description, room.max_participants) == (
+        "Board of directors",
+        "Quarterly",
+        12,
+    )
+    assert room.is_private and room.is_locked and room.slug == "board"
+    page = client.get(response["Location"])
+    assert "Room settings saved." in page.text
+    assert f"?invite={room.invite_token}" in page.text
+
+
+def test_edit_with_bad_input_shows_errors_and_changes_nothing(client, ana, make_room):
+    room = make_room("Board", owner=ana)
+    client.force_login(ana)
+    response = client.post(
+        f"/rooms/{room.slug}/edit/",
+        {"name": "y" * 90, "max_participants": 40, "is_locked": "on"},
+    )
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert "at most 80 characters (this one has 90)" in errors["name"][0]
+    assert "At most 16" in errors["max_participants"][0]
+    room.refresh_from_db()
+    assert (room.name, room.max_participants, room.is_locked) == ("Board", 8, False)
+    assert response.context["room"].name == "Board"
+
+
+def test_rotate_invite_is_owner_only_post_and_changes_the_token(client, ana, bo, make_room):
+    room = make_room("Board", owner=ana, is_private=True)
+    old = room.invite_token
+    client.force_login(bo)
+    assert client.post(f"/rooms/{room.slug}/invite/rotate/").status_code == 403
+    room.refresh_from_db()
+    assert room.invite_token == old
+    client.force_login(ana)
+    assert client.get(f"/rooms/{room.slug}/invite/rotate/").status_code == 405
+    response = client.post(f"/rooms/{room.slug}/invite/rotate/")
+    assert response.status_code == 302 and response["Location"] == "/rooms/board/edit/"
+    room.refresh_from_db()
+    assert room.invite_token != old
+    assert "Old links no longer work." in client.get(response["Location"]).text
+
+
+def test_close_is_owner_only_post_and_then_the_room_is_gone(client, ana, bo, make_room):
+    room = make_room("Board", owner=ana)
+    client.force_login(bo)
+    assert client.post(f"/rooms/{room.slug}/close/").status_code == 403
+    client.force_login(ana)
+    assert client.get(f"/rooms/{room.slug}/close/").status_code == 405
+    response = client.post(f"/rooms/{room.slug}/close/")
+    assert response.status_code == 302 and response["Location"] == "/"
+    room.refresh_from_db()
+    assert room.is_closed
+    assert client.get(room.get_absolute_url()).status_code == 404
+    assert client.get(f"/rooms/{room.slug}/edit/").status_code == 404
+    assert client.post(f"/rooms/{room.slug}/close/").status_code == 404
+
+
+def test_edit_with_an_empty_post_asks_for_a_name(client, ana, make_room):
+    room = make_room("Board", owner=ana)
+    client.force_login(ana)
+    response = client.post(f"/rooms/{room.slug}/edit/", {})
+    assert response.status_code == 200
+    assert response.context["form"].errors["name"] == ["Give the room a name."]
+    room.refresh_from_db()
+    assert room.name == "Board"
