@@ -58,6 +58,8 @@ class LiveServers:
     processes: list[DaphneProcess] = field(default_factory=list)
     database_url: str = ""
     _postgres_db: str = ""
+    # One prefix for all of this set's processes (and run_python), so they share the layer.
+    _layer_prefix: str = field(default_factory=lambda: "meet-test-" + secrets.token_hex(4))
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -148,7 +150,7 @@ class LiveServers:
         )
         if self.redis:
             env["REDIS_URL"] = tools.redis_url()
-            env["CHANNEL_LAYER_PREFIX"] = "meet-test-" + secrets.token_hex(4)
+            env["CHANNEL_LAYER_PREFIX"] = self._layer_prefix
             # Cached counters (rate limits) must not leak between servers whose fresh
             # databases reuse the same user ids.
             env["CACHE_KEY_PREFIX"] = env["CHANNEL_LAYER_PREFIX"]
