@@ -95,6 +95,7 @@ class Coturn:
         realm: str = REALM,
         config: str | None = None,
         port: int | None = None,
+        host: str = HOST,
         extra_lines: Sequence[str] = (),
     ) -> None:
         if config is not None and port is None:
@@ -104,7 +105,7 @@ class Coturn:
         self.workdir = Path(workdir)
         self.secrets = list(secrets)
         self.realm = realm
-        self.host = HOST
+        self.host = host
         self.port = port or free_listening_port()
         self.min_port, self.max_port = free_udp_range()
         self._custom_config = config
@@ -125,16 +126,20 @@ class Coturn:
         return (self.host, self.port)
 
     @property
+    def host_in_url(self) -> str:
+        return f"[{self.host}]" if ":" in self.host else self.host
+
+    @property
     def url(self) -> str:
-        return f"turn:{self.host}:{self.port}?transport=udp"
+        return f"turn:{self.host_in_url}:{self.port}?transport=udp"
 
     @property
     def tcp_url(self) -> str:
-        return f"turn:{self.host}:{self.port}?transport=tcp"
+        return f"turn:{self.host_in_url}:{self.port}?transport=tcp"
 
     @property
     def stun_url(self) -> str:
-        return f"stun:{self.host}:{self.port}"
+        return f"stun:{self.host_in_url}:{self.port}"
 
     def settings(self) -> dict[str, object]:
         """Django settings that point the app at this server (for ``override_settings``)."""
@@ -229,13 +234,14 @@ class Coturn:
         """Wait until a STUN Binding request on the listening port gets an answer."""
         deadline = time.monotonic() + STARTUP_TIMEOUT
         transaction_id = os.urandom(12)
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_DGRAM) as sock:
             sock.settimeout(0.1)
             while time.monotonic() < deadline:
                 if self.process is None or self.process.poll() is not None:
                     code = None if self.process is None else self.process.returncode
                     raise RuntimeError(
-                        f"turnserver exited with {code} before answering:\n{self._all_output()}"
+                        f"turnserver exited with {code} before answering:\n{self.output_text()}"
                     )
                 sock.sendto(_stun_binding_request(transaction_id), self.address)
                 try:
@@ -245,9 +251,10 @@ class Coturn:
                 # A success response (0x0101) to our transaction means the listener works.
                 if len(data) >= 20 and data[:2] == b"\x01\x01" and data[8:20] == transaction_id:
                     return
-        raise RuntimeError(f"turnserver did not answer on {self.address}:\n{self._all_output()}")
+        raise RuntimeError(f"turnserver did not answer on {self.address}:\n{self.output_text()}")
 
-    def _all_output(self) -> str:
+    def output_text(self) -> str:
+        """Everything coturn printed: its standard output, then its log file."""
         stdout = self.workdir / "turnserver.stdout"
         text = stdout.read_text(errors="replace") if stdout.exists() else ""
         return text + self.log_text()
