@@ -11,19 +11,16 @@ import base64
 import time
 
 import pytest
-from aioice.stun import TransactionFailed
-from aioice.turn import create_turn_endpoint
 from django.test import Client
 
 from signaling.turn import turn_credential_for, turn_password
-from tests.support.coturn import Coturn
+from tests.support.coturn import Coturn, allocation_error, relay_round_trip
 
 pytestmark = [pytest.mark.coturn]
 
 CURRENT_SECRET = "current-secret-9d2f61c0"
 PREVIOUS_SECRET = "previous-secret-47ab0e3e"
 RETIRED_SECRET = "retired-secret-c81e5f27"
-TIMEOUT = 5
 
 
 @pytest.fixture(scope="module")
@@ -32,70 +29,6 @@ def turn(tmp_path_factory):
         tmp_path_factory.mktemp("coturn"), secrets=[CURRENT_SECRET, PREVIOUS_SECRET]
     ) as server:
         yield server
-
-
-class Inbox(asyncio.DatagramProtocol):
-    """Collects datagrams; a relay's ``connection_lost`` marks its allocation as deleted."""
-
-    def __init__(self) -> None:
-        self.datagrams: asyncio.Queue[tuple[bytes, tuple[str, int]]] = asyncio.Queue()
-        self.closed = asyncio.Event()
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        self.datagrams.put_nowait((data, addr))
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closed.set()
-
-
-async def relay_round_trip(turn: Coturn, username: str, password: str, transport: str) -> None:
-    """Allocate a relay, send a datagram through it to a plain UDP socket and get the answer."""
-    relay, relay_inbox = await asyncio.wait_for(
-        create_turn_endpoint(
-            Inbox,
-            server_addr=turn.address,
-            username=username,
-            password=password,
-            transport=transport,
-        ),
-        TIMEOUT,
-    )
-    loop = asyncio.get_running_loop()
-    peer, peer_inbox = await loop.create_datagram_endpoint(Inbox, local_addr=("127.0.0.1", 0))
-    try:
-        relayed_address = relay.get_extra_info("sockname")
-        assert relayed_address[1] in range(turn.min_port, turn.max_port + 1)
-
-        # Sending to the peer makes aioice bind a channel, which also creates the permission.
-        relay.sendto(b"out through the relay", peer.get_extra_info("sockname"))
-        data, source = await asyncio.wait_for(peer_inbox.datagrams.get(), TIMEOUT)
-        assert data == b"out through the relay"
-        assert source == relayed_address, "the datagram must come from coturn's relay port"
-
-        peer.sendto(b"back through the relay", relayed_address)
-        data, source = await asyncio.wait_for(relay_inbox.datagrams.get(), TIMEOUT)
-        assert data == b"back through the relay"
-        assert source == peer.get_extra_info("sockname")
-    finally:
-        peer.close()
-        relay.close()
-        await asyncio.wait_for(relay_inbox.closed.wait(), TIMEOUT)
-
-
-async def allocation_error(turn: Coturn, username: str, password: str) -> int | None:
-    """The error code coturn answers an Allocate with, or None when it grants the relay."""
-    try:
-        relay, inbox = await asyncio.wait_for(
-            create_turn_endpoint(
-                Inbox, server_addr=turn.address, username=username, password=password
-            ),
-            TIMEOUT,
-        )
-    except TransactionFailed as exc:
-        return exc.response.attributes["ERROR-CODE"][0]
-    relay.close()
-    await asyncio.wait_for(inbox.closed.wait(), TIMEOUT)
-    return None
 
 
 def credentials_from_the_view(user, turn: Coturn, settings, secrets: list[str]) -> dict:

@@ -19,6 +19,7 @@ production template test does this); ``port`` must be the ``listening-port`` in 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import signal
@@ -29,12 +30,16 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from aioice.stun import TransactionFailed
+from aioice.turn import create_turn_endpoint
+
 from tests.support import tools
 
 HOST = "127.0.0.1"
 REALM = "meet.test"
 RELAY_PORT_COUNT = 16
 STARTUP_TIMEOUT = 15.0
+CLIENT_TIMEOUT = 5.0
 
 # A STUN Binding request (RFC 8489): type 0x0001, no attributes, the magic cookie, and a
 # transaction id. coturn answers it on its listening port once it is ready, without credentials.
@@ -258,3 +263,70 @@ class Coturn:
         stdout = self.workdir / "turnserver.stdout"
         text = stdout.read_text(errors="replace") if stdout.exists() else ""
         return text + self.log_text()
+
+
+# --- a fast TURN client for tests (aioice) ---------------------------------------------------
+
+
+class Inbox(asyncio.DatagramProtocol):
+    """Collects datagrams; a relay's ``connection_lost`` marks its allocation as deleted."""
+
+    def __init__(self) -> None:
+        self.datagrams: asyncio.Queue[tuple[bytes, tuple[str, int]]] = asyncio.Queue()
+        self.closed = asyncio.Event()
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self.datagrams.put_nowait((data, addr))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed.set()
+
+
+async def relay_round_trip(turn: Coturn, username: str, password: str, transport: str) -> None:
+    """Allocate a relay, send a datagram through it to a plain UDP socket and get the answer."""
+    relay, relay_inbox = await asyncio.wait_for(
+        create_turn_endpoint(
+            Inbox,
+            server_addr=turn.address,
+            username=username,
+            password=password,
+            transport=transport,
+        ),
+        CLIENT_TIMEOUT,
+    )
+    loop = asyncio.get_running_loop()
+    peer, peer_inbox = await loop.create_datagram_endpoint(Inbox, local_addr=("127.0.0.1", 0))
+    try:
+        relayed_address = relay.get_extra_info("sockname")
+        assert relayed_address[1] in range(turn.min_port, turn.max_port + 1)
+
+        # Sending to the peer makes aioice bind a channel, which also creates the permission.
+        relay.sendto(b"out through the relay", peer.get_extra_info("sockname"))
+        data, source = await asyncio.wait_for(peer_inbox.datagrams.get(), CLIENT_TIMEOUT)
+        assert data == b"out through the relay"
+        assert source == relayed_address, "the datagram must come from coturn's relay port"
+
+        peer.sendto(b"back through the relay", relayed_address)
+        data, source = await asyncio.wait_for(relay_inbox.datagrams.get(), CLIENT_TIMEOUT)
+        assert data == b"back through the relay"
+        assert source == peer.get_extra_info("sockname")
+    finally:
+        peer.close()
+        relay.close()
+        await asyncio.wait_for(relay_inbox.closed.wait(), CLIENT_TIMEOUT)
+
+
+async def allocation_error(turn: Coturn, username: str, password: str) -> int | None:
+    """The error code coturn answers an Allocate with, or None when it grants the relay."""
+    try:
+        relay, inbox = await asyncio.wait_for(
+            create_turn_endpoint(
+                Inbox, server_addr=turn.address, username=username, password=password
+            ),
+            CLIENT_TIMEOUT,
+        )
+    except TransactionFailed as exc:
+        return exc.response.attributes["ERROR-CODE"][0]
+    relay.close()
+    await asyncio.wait_for(inbox.closed.wait(), CLIENT_TIMEOUT)
+    return None
