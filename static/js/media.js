@@ -1,0 +1,365 @@
+// Local media: microphone and camera (getUserMedia), devices, screen share (getDisplayMedia)
+// and a microphone level meter. The call module only ever sees tracks handed out from here.
+
+/**
+ * @typedef {{cameras: MediaDeviceInfo[], microphones: MediaDeviceInfo[],
+ *            speakers: MediaDeviceInfo[]}} DeviceLists
+ * @typedef {{kind: "audio" | "video" | "screen" | "screen-audio",
+ *            track: MediaStreamTrack | null}} TrackChange
+ */
+
+const CAMERA_CONSTRAINTS = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } };
+const MIC_CONSTRAINTS = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+
+/**
+ * A plain-language reason for a getUserMedia failure.
+ * @param {unknown} error
+ * @param {string} what "camera", "microphone" or "camera and microphone"
+ * @returns {string}
+ */
+export function describeMediaError(error, what) {
+  const name = error instanceof Error || error instanceof DOMException ? error.name : "";
+  if (name === "NotAllowedError" || name === "SecurityError") {
+    return `Access to your ${what} is blocked.`;
+  }
+  if (name === "NotFoundError" || name === "OverconstrainedError") {
+    return `No ${what} was found.`;
+  }
+  if (name === "NotReadableError" || name === "AbortError") {
+    return `Your ${what} is in use by another application.`;
+  }
+  return `Your ${what} could not be started.`;
+}
+
+/**
+ * Events: "trackchange" (detail: TrackChange) whenever a local track is replaced, started or
+ * stopped; "screenended" when the browser's own "stop sharing" ends the share.
+ */
+export class LocalMedia extends EventTarget {
+  constructor() {
+    super();
+    /** @type {MediaStreamTrack | null} */
+    this.micTrack = null;
+    /** @type {MediaStreamTrack | null} */
+    this.cameraTrack = null;
+    /** @type {MediaStream | null} */
+    this.screenStream = null;
+    this.audioEnabled = true;
+    this.videoEnabled = true;
+    /** @type {string} */
+    this.microphoneId = "";
+    /** @type {string} */
+    this.cameraId = "";
+    /** @type {string} */
+    this.speakerId = "";
+    this.hasMicrophone = false;
+    this.hasCamera = false;
+    /** The self-view and level meter read this stream; its tracks follow the changes. */
+    this.previewStream = new MediaStream();
+  }
+
+  /** @returns {boolean} */
+  get supported() {
+    return Boolean(navigator.mediaDevices && navigator.mediaDevices.getUserMedia);
+  }
+
+  /**
+   * Ask for microphone and camera; fall back to one of them when the other fails.
+   * @returns {Promise<string>} a notice for the user, empty when both work
+   */
+  async start() {
+    if (!this.supported) {
+      this.audioEnabled = this.videoEnabled = false;
+      return "This browser cannot use a camera or microphone here. You can still join to watch and listen.";
+    }
+    try {
+      const stream = await navigator.mediaDevices.getUserMedia({
+        audio: MIC_CONSTRAINTS,
+        video: CAMERA_CONSTRAINTS,
+      });
+      this.adopt(stream);
+      return "";
+    } catch (bothError) {
+      // One device may still work alone (a laptop with a broken camera, a blocked microphone).
+      const problems = [];
+      const audio = await this.tryGet({ audio: MIC_CONSTRAINTS }, "microphone", problems);
+      const video = await this.tryGet({ video: CAMERA_CONSTRAINTS }, "camera", problems);
+      if (audio) this.adopt(audio);
+      if (video) this.adopt(video);
+      if (!audio && !video) {
+        this.audioEnabled = this.videoEnabled = false;
+        const both = describeMediaError(bothError, "camera and microphone");
+        return `${both} You can still join to watch and listen; others will not see or hear you.`;
+      }
+      if (!audio) this.audioEnabled = false;
+      if (!video) this.videoEnabled = false;
+      return `${problems.join(" ")} You can still join; the rest works.`;
+    }
+  }
+
+  /**
+   * @param {MediaStreamConstraints} constraints
+   * @param {string} what
+   * @param {string[]} problems
+   * @returns {Promise<MediaStream | null>}
+   */
+  async tryGet(constraints, what, problems) {
+    try {
+      return await navigator.mediaDevices.getUserMedia(constraints);
+    } catch (error) {
+      problems.push(describeMediaError(error, what));
+      return null;
+    }
+  }
+
+  /** @param {MediaStream} stream */
+  adopt(stream) {
+    for (const track of stream.getAudioTracks()) this.setMicTrack(track);
+    for (const track of stream.getVideoTracks()) this.setCameraTrack(track);
+  }
+
+  /** @param {MediaStreamTrack | null} track */
+  setMicTrack(track) {
+    if (this.micTrack && this.micTrack !== track) {
+      this.previewStream.removeTrack(this.micTrack);
+      this.micTrack.stop();
+    }
+    this.micTrack = track;
+    if (track) {
+      this.hasMicrophone = true;
+      this.microphoneId = track.getSettings().deviceId || this.microphoneId;
+      track.enabled = this.audioEnabled;
+      this.previewStream.addTrack(track);
+    }
+    this.dispatchEvent(new CustomEvent("trackchange", { detail: { kind: "audio", track } }));
+  }
+
+  /** @param {MediaStreamTrack | null} track */
+  setCameraTrack(track) {
+    if (this.cameraTrack && this.cameraTrack !== track) {
+      this.previewStream.removeTrack(this.cameraTrack);
+      this.cameraTrack.stop();
+    }
+    this.cameraTrack = track;
+    if (track) {
+      this.hasCamera = true;
+      this.cameraId = track.getSettings().deviceId || this.cameraId;
+      this.previewStream.addTrack(track);
+    }
+    this.dispatchEvent(new CustomEvent("trackchange", { detail: { kind: "video", track } }));
+  }
+
+  /** @returns {Promise<DeviceLists>} */
+  async devices() {
+    /** @type {DeviceLists} */
+    const lists = { cameras: [], microphones: [], speakers: [] };
+    if (!navigator.mediaDevices || !navigator.mediaDevices.enumerateDevices) return lists;
+    try {
+      for (const device of await navigator.mediaDevices.enumerateDevices()) {
+        if (device.kind === "videoinput") lists.cameras.push(device);
+        else if (device.kind === "audioinput") lists.microphones.push(device);
+        else if (device.kind === "audiooutput") lists.speakers.push(device);
+      }
+    } catch (error) {
+      console.warn("media: cannot list devices", error);
+    }
+    return lists;
+  }
+
+  /** @returns {boolean} whether remote audio can be routed to a chosen speaker */
+  get canPickSpeaker() {
+    return "setSinkId" in HTMLMediaElement.prototype;
+  }
+
+  /**
+   * Mute or unmute the microphone; a disabled track sends silence without renegotiating.
+   * @param {boolean} enabled
+   * @returns {Promise<string>} a problem to show, or ""
+   */
+  async setAudioEnabled(enabled) {
+    if (enabled && !this.micTrack) {
+      const stream = await this.tryGet(
+        { audio: { ...MIC_CONSTRAINTS, deviceId: this.microphoneId || undefined } },
+        "microphone",
+        [],
+      );
+      if (!stream) return "Your microphone could not be started.";
+      this.audioEnabled = true;
+      this.adopt(stream);
+      return "";
+    }
+    this.audioEnabled = enabled;
+    if (this.micTrack) this.micTrack.enabled = enabled;
+    return "";
+  }
+
+  /**
+   * Turn the camera off (releasing it, so its light goes out) or back on.
+   * @param {boolean} enabled
+   * @returns {Promise<string>} a problem to show, or ""
+   */
+  async setVideoEnabled(enabled) {
+    if (!enabled) {
+      this.videoEnabled = false;
+      this.setCameraTrack(null);
+      return "";
+    }
+    const stream = await this.tryGet(
+      { video: { ...CAMERA_CONSTRAINTS, deviceId: this.cameraId || undefined } },
+      "camera",
+      [],
+    );
+    if (!stream) return "Your camera could not be started.";
+    this.videoEnabled = true;
+    this.adopt(stream);
+    return "";
+  }
+
+  /**
+   * @param {string} deviceId
+   * @returns {Promise<string>}
+   */
+  async useCamera(deviceId) {
+    this.cameraId = deviceId;
+    if (!this.videoEnabled) return "";
+    return this.setVideoEnabled(true);
+  }
+
+  /**
+   * @param {string} deviceId
+   * @returns {Promise<string>}
+   */
+  async useMicrophone(deviceId) {
+    this.microphoneId = deviceId;
+    const stream = await this.tryGet(
+      { audio: { ...MIC_CONSTRAINTS, deviceId: { exact: deviceId } } },
+      "microphone",
+      [],
+    );
+    if (!stream) return "That microphone could not be started.";
+    this.adopt(stream);
+    return "";
+  }
+
+  /**
+   * Share a screen, window or tab, with its audio when the browser offers it.
+   * @returns {Promise<string>} a problem to show, or "" (also "" when the user cancelled)
+   */
+  async startScreen() {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getDisplayMedia) {
+      return "This browser cannot share a screen.";
+    }
+    let stream;
+    try {
+      stream = await navigator.mediaDevices.getDisplayMedia({
+        video: { frameRate: { ideal: 15, max: 30 } },
+        audio: true,
+        // Chromium-only hints: offer system audio and keep the shared tab's sound audible here.
+        // @ts-ignore
+        systemAudio: "include",
+      });
+    } catch (error) {
+      const name = error instanceof DOMException ? error.name : "";
+      if (name === "NotAllowedError" || name === "AbortError") return "";
+      return "Your screen could not be shared.";
+    }
+    this.screenStream = stream;
+    const [video] = stream.getVideoTracks();
+    const [audio] = stream.getAudioTracks();
+    if (video) {
+      video.contentHint = "detail";
+      // The browser's own "Stop sharing" bar ends the track; our UI must follow.
+      video.addEventListener("ended", () => {
+        if (this.screenStream === stream) {
+          this.stopScreen();
+          this.dispatchEvent(new CustomEvent("screenended"));
+        }
+      });
+    }
+    this.dispatchEvent(new CustomEvent("trackchange", { detail: { kind: "screen", track: video || null } }));
+    this.dispatchEvent(
+      new CustomEvent("trackchange", { detail: { kind: "screen-audio", track: audio || null } }),
+    );
+    return "";
+  }
+
+  stopScreen() {
+    const stream = this.screenStream;
+    if (!stream) return;
+    this.screenStream = null;
+    for (const track of stream.getTracks()) track.stop();
+    this.dispatchEvent(new CustomEvent("trackchange", { detail: { kind: "screen", track: null } }));
+    this.dispatchEvent(
+      new CustomEvent("trackchange", { detail: { kind: "screen-audio", track: null } }),
+    );
+  }
+
+  /** @returns {MediaStreamTrack | null} */
+  get screenTrack() {
+    return this.screenStream ? this.screenStream.getVideoTracks()[0] || null : null;
+  }
+
+  /** @returns {MediaStreamTrack | null} */
+  get screenAudioTrack() {
+    return this.screenStream ? this.screenStream.getAudioTracks()[0] || null : null;
+  }
+
+  stopAll() {
+    this.stopScreen();
+    if (this.micTrack) this.micTrack.stop();
+    if (this.cameraTrack) this.cameraTrack.stop();
+  }
+}
+
+/**
+ * The loudness of an audio track, 0–1, read from an AnalyserNode on demand.
+ */
+export class LevelMeter {
+  constructor() {
+    /** @type {AudioContext | null} */
+    this.context = null;
+    /** @type {AnalyserNode | null} */
+    this.analyser = null;
+    /** @type {MediaStreamAudioSourceNode | null} */
+    this.source = null;
+    /** @type {Float32Array} */
+    this.samples = new Float32Array(512);
+  }
+
+  /** @param {MediaStreamTrack | null} track */
+  attach(track) {
+    if (this.source) this.source.disconnect();
+    this.source = null;
+    if (!track) return;
+    try {
+      if (!this.context) {
+        this.context = new AudioContext();
+        this.analyser = this.context.createAnalyser();
+        this.analyser.fftSize = 1024;
+        this.samples = new Float32Array(this.analyser.fftSize);
+      }
+      this.source = this.context.createMediaStreamSource(new MediaStream([track]));
+      this.source.connect(/** @type {AnalyserNode} */ (this.analyser));
+    } catch (error) {
+      console.warn("media: no level meter", error);
+    }
+  }
+
+  /** Browsers start an AudioContext suspended until a user gesture; call this from one. */
+  resume() {
+    if (this.context && this.context.state === "suspended") {
+      this.context.resume().catch(() => {});
+    }
+  }
+
+  /** @returns {number} 0–1 */
+  level() {
+    if (!this.analyser || !this.source) return 0;
+    this.analyser.getFloatTimeDomainData(this.samples);
+    let sum = 0;
+    for (const sample of this.samples) sum += sample * sample;
+    const rms = Math.sqrt(sum / this.samples.length);
+    // Speech sits around 0.02–0.2 RMS; this maps it onto most of the meter.
+    return Math.min(1, rms * 5);
+  }
+}

@@ -1,0 +1,99 @@
+// The signaling protocol, version 1, as JSDoc types (see docs/protocol.md for the prose).
+// Nothing here talks to the network; signaling.js sends and receives these shapes.
+
+export const PROTOCOL_VERSION = 1;
+
+/**
+ * @typedef {{id: number, username: string, display_name: string}} User
+ * @typedef {"owner" | "moderator" | "member" | "guest"} Role
+ * @typedef {{audio: boolean, video: boolean, screen: boolean, hand: boolean}} PeerState
+ * @typedef {{peer_id: string, user: User, role: Role, state: PeerState, resumed?: boolean}} Peer
+ * @typedef {{id: number, peer_id: string, user: User, text: string, sent_at: string}} ChatMessage
+ * @typedef {{slug: string, name: string, locked: boolean, max_participants: number}} RoomInfo
+ * @typedef {{type: "offer" | "answer" | "pranswer" | "rollback", sdp?: string}} SessionDescription
+ * @typedef {{candidate: string, sdpMid: string | null, sdpMLineIndex: number | null,
+ *            usernameFragment: string | null}} IceCandidate
+ */
+
+/**
+ * Server → client messages.
+ *
+ * @typedef {{type: "welcome", protocol: number, resumed?: boolean,
+ *            self: {peer_id: string, user: User, role: Role, resume_token: string},
+ *            room: RoomInfo, peers: Peer[], chat: ChatMessage[]}} WelcomeMessage
+ * @typedef {{type: "peer-joined", peer: Peer}} PeerJoinedMessage
+ * @typedef {{type: "peer-left", peer_id: string,
+ *            reason: "left" | "kicked" | "connection-lost"}} PeerLeftMessage
+ * @typedef {{type: "sdp", from: string, description: SessionDescription}} SdpInMessage
+ * @typedef {{type: "ice", from: string, candidate: IceCandidate | null}} IceInMessage
+ * @typedef {{type: "chat"} & ChatMessage} ChatInMessage
+ * @typedef {{type: "state", peer_id: string, state: PeerState}} StateInMessage
+ * @typedef {{type: "room", locked?: boolean}} RoomMessage
+ * @typedef {{type: "kicked" | "mute-request" | "room-ended", by?: User, reason?: string}}
+ *            ModerationMessage
+ * @typedef {{type: "error", code: string, message: string, ref?: string}} ErrorMessage
+ * @typedef {{type: "pong"}} PongMessage
+ * @typedef {WelcomeMessage | PeerJoinedMessage | PeerLeftMessage | SdpInMessage | IceInMessage |
+ *           ChatInMessage | StateInMessage | RoomMessage | ModerationMessage | ErrorMessage |
+ *           PongMessage} ServerMessage
+ */
+
+/**
+ * Client → server messages.
+ *
+ * @typedef {{type: "sdp", to: string, description: SessionDescription}} SdpOutMessage
+ * @typedef {{type: "ice", to: string, candidate: IceCandidate | null}} IceOutMessage
+ * @typedef {{type: "chat", text: string}} ChatOutMessage
+ * @typedef {{type: "state"} & Partial<PeerState>} StateOutMessage
+ * @typedef {{type: "kick" | "mute", peer_id: string}} TargetedModerationMessage
+ * @typedef {{type: "lock", locked: boolean}} LockMessage
+ * @typedef {{type: "end" | "ping" | "leave"}} BareMessage
+ * @typedef {SdpOutMessage | IceOutMessage | ChatOutMessage | StateOutMessage |
+ *           TargetedModerationMessage | LockMessage | BareMessage} ClientMessage
+ */
+
+/** Longest chat message the server accepts, after trimming. */
+export const CHAT_MAX_LENGTH = 2000;
+
+/** How long the server keeps a dropped peer resumable, in milliseconds. */
+export const RESUME_GRACE_MS = 60_000;
+
+/**
+ * Close codes after which reconnecting cannot help; each maps to the notice the user sees.
+ * @type {Record<number, string>}
+ */
+export const FINAL_CLOSE_CODES = {
+  4401: "not_authenticated",
+  4403: "forbidden",
+  4404: "room_not_found",
+  4409: "room_full",
+  4410: "kicked",
+  4411: "room_ended",
+  4423: "room_locked",
+  4429: "rate_limited",
+};
+
+/**
+ * Build the wire form of a candidate; RTCIceCandidate is not plain JSON in every browser.
+ * @param {RTCIceCandidate | null} candidate
+ * @returns {IceCandidate | null}
+ */
+export function candidateToWire(candidate) {
+  if (!candidate) return null;
+  return {
+    candidate: candidate.candidate,
+    sdpMid: candidate.sdpMid,
+    sdpMLineIndex: candidate.sdpMLineIndex,
+    usernameFragment: candidate.usernameFragment,
+  };
+}
+
+/**
+ * The name to show for a user: display name, else username.
+ * @param {User | undefined | null} user
+ * @returns {string}
+ */
+export function displayName(user) {
+  if (!user) return "Someone";
+  return user.display_name || user.username || "Someone";
+}

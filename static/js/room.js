@@ -1,0 +1,586 @@
+// The room page's entry point: reads #room-config, runs the pre-join preview, then wires the
+// signaling connection, the call and the UI parts together. Each part knows only its own job;
+// the decisions that join them (what a message means for the page) are made here.
+
+import { Call } from "./call.js";
+import { FileTransfers } from "./files.js";
+import { IceProvider } from "./ice.js";
+import { LevelMeter, LocalMedia } from "./media.js";
+import { displayName } from "./protocol.js";
+import { Signaling } from "./signaling.js";
+import { ChatPanel } from "./ui/chat.js";
+import { $, el } from "./ui/dom.js";
+import { FilesPanel } from "./ui/files-panel.js";
+import { showNotice, toast } from "./ui/notices.js";
+import { ParticipantsPanel } from "./ui/participants.js";
+import { Prejoin } from "./ui/prejoin.js";
+import { installShortcuts, SHORTCUTS } from "./ui/shortcuts.js";
+import { Stage } from "./ui/stage.js";
+
+/** @typedef {import("./protocol.js").ServerMessage} ServerMessage */
+/** @typedef {import("./protocol.js").WelcomeMessage} WelcomeMessage */
+/** @typedef {import("./protocol.js").PeerState} PeerState */
+/** @typedef {import("./call.js").RemotePeer} RemotePeer */
+/** @typedef {import("./files.js").Transfer} Transfer */
+/**
+ * @typedef {{slug: string, name: string, description: string, locked: boolean,
+ *            is_private: boolean, max_participants: number, role: string, is_moderator: boolean,
+ *            user: {id: number, username: string, display_name: string}, ws_path: string,
+ *            turn_url: string, invite_url: string, home_url: string, edit_url: string | null,
+ *            admin_url: string | null}} RoomConfig
+ * @typedef {"prejoin" | "joining" | "in-call" | "left" | "kicked" | "ended" | "refused"} CallState
+ */
+
+/** @type {RoomConfig} */
+const config = JSON.parse($("#room-config").textContent || "{}");
+const body = document.body;
+const selfName = displayName(config.user);
+const TERMINAL_STATES = new Set(["left", "kicked", "ended", "refused"]);
+
+const media = new LocalMedia();
+const meter = new LevelMeter();
+const ice = new IceProvider(config.turn_url);
+const signaling = new Signaling(config.ws_path);
+// TURN credentials are fetched while the user looks at the preview, so Join does not wait.
+const iceReady = ice.get();
+
+/** @type {Call | null} */
+let call = null;
+/** @type {Stage | null} */
+let stage = null;
+/** @type {FileTransfers | null} */
+let files = null;
+/** @type {FilesPanel | null} */
+let filesPanel = null;
+let selfPeerId = "";
+let selfRole = config.role;
+let wasOpen = false;
+/** @type {"chat" | "participants" | null} */
+let openPanel = null;
+/** @type {PeerState} */
+const local = { audio: false, video: false, screen: false, hand: false };
+
+/** @param {CallState} state */
+function setCallState(state) {
+  body.dataset.callState = state;
+}
+
+/** @returns {CallState} */
+function callState() {
+  return /** @type {CallState} */ (body.dataset.callState);
+}
+
+// A read-only handle for tests and debugging; it exposes nothing that could change the call.
+Object.defineProperty(window, "meet", {
+  value: Object.freeze({
+    get selfPeerId() {
+      return selfPeerId;
+    },
+    /** @param {string} peerId */
+    peerConnection(peerId) {
+      return call?.peers.get(peerId)?.pc ?? null;
+    },
+    peerIds() {
+      return call ? [...call.peers.keys()] : [];
+    },
+    signalingState() {
+      return signaling.state;
+    },
+  }),
+});
+
+// --- Panels and controls -------------------------------------------------------------------
+
+const controls = {
+  audio: /** @type {HTMLButtonElement} */ ($('#controls [data-action="toggle-audio"]')),
+  video: /** @type {HTMLButtonElement} */ ($('#controls [data-action="toggle-video"]')),
+  screen: /** @type {HTMLButtonElement} */ ($('#controls [data-action="toggle-screen"]')),
+  hand: /** @type {HTMLButtonElement} */ ($('#controls [data-action="raise-hand"]')),
+  chat: /** @type {HTMLButtonElement} */ ($('#controls [data-action="toggle-chat"]')),
+  people: /** @type {HTMLButtonElement} */ ($('#controls [data-action="toggle-participants"]')),
+  leave: /** @type {HTMLButtonElement} */ ($('#controls [data-action="leave"]')),
+};
+
+/**
+ * @param {HTMLButtonElement} button
+ * @param {boolean} pressed
+ * @param {string} label what a click does now
+ */
+function setToggle(button, pressed, label) {
+  button.setAttribute("aria-pressed", String(pressed));
+  button.setAttribute("aria-label", label);
+  button.title = label;
+}
+
+function syncControls() {
+  local.audio = Boolean(media.micTrack) && media.audioEnabled;
+  local.video = Boolean(media.cameraTrack) && media.videoEnabled;
+  local.screen = Boolean(media.screenStream);
+  setToggle(controls.audio, local.audio, local.audio ? "Turn microphone off (M)" : "Turn microphone on (M)");
+  setToggle(controls.video, local.video, local.video ? "Turn camera off (V)" : "Turn camera on (V)");
+  setToggle(controls.screen, local.screen, local.screen ? "Stop presenting" : "Present your screen");
+  setToggle(controls.hand, local.hand, local.hand ? "Lower your hand (H)" : "Raise your hand (H)");
+  controls.leave.setAttribute("aria-pressed", "false");
+  stage?.updateSelf(media.previewStream, local, local.video);
+  stage?.setSelfPresenting(local.screen);
+  if (selfPeerId) {
+    participants.upsert({ peerId: selfPeerId, user: config.user, role: selfRole, state: local, self: true });
+  }
+}
+
+/** @param {Partial<PeerState>} changes */
+function sendState(changes) {
+  if (callState() === "in-call" || callState() === "joining") {
+    signaling.send({ type: "state", ...changes });
+  }
+}
+
+/** @param {"chat" | "participants" | null} name */
+function setPanel(name) {
+  openPanel = name;
+  $("#chat-panel").hidden = name !== "chat";
+  $("#participants").hidden = name !== "participants";
+  controls.chat.setAttribute("aria-pressed", String(name === "chat"));
+  controls.people.setAttribute("aria-pressed", String(name === "participants"));
+  body.dataset.panel = name || "";
+  if (name === "chat") chat.opened();
+}
+
+const chat = new ChatPanel({
+  send: (text) => {
+    if (signaling.state === "closed") return false;
+    signaling.send({ type: "chat", text });
+    return true;
+  },
+  isOpen: () => openPanel === "chat",
+});
+
+const participants = new ParticipantsPanel({
+  onMute: (peerId) => {
+    signaling.send({ type: "mute", peer_id: peerId });
+    const peer = call?.peers.get(peerId);
+    toast(`Asked ${displayName(peer?.user)} to mute.`);
+  },
+  onKick: (peerId, name) => {
+    confirmAction(`Remove ${name} from the meeting?`, "Remove", () => {
+      signaling.send({ type: "kick", peer_id: peerId });
+    });
+  },
+  onLock: (locked) => {
+    participants.setLocked(locked);
+    signaling.send({ type: "lock", locked });
+  },
+  onEnd: () => {
+    confirmAction(
+      "End the meeting for everyone? Everybody is disconnected and the room closes.",
+      "End for everyone",
+      () => signaling.send({ type: "end" }),
+    );
+  },
+});
+
+/**
+ * Ask before something that cannot be undone.
+ * @param {string} question
+ * @param {string} verb
+ * @param {() => void} onConfirm
+ */
+function confirmAction(question, verb, onConfirm) {
+  const dialog = /** @type {HTMLDialogElement} */ ($("#confirm-dialog"));
+  $("[data-confirm-text]", dialog).textContent = question;
+  const confirm = /** @type {HTMLButtonElement} */ ($('[data-action="confirm"]', dialog));
+  confirm.textContent = verb;
+  confirm.onclick = () => {
+    dialog.close();
+    onConfirm();
+  };
+  dialog.showModal();
+}
+
+async function toggleAudio() {
+  const problem = await media.setAudioEnabled(!local.audio);
+  if (problem) toast(problem, { tone: "error" });
+  syncControls();
+  sendState({ audio: local.audio });
+}
+
+async function toggleVideo() {
+  const problem = await media.setVideoEnabled(!local.video);
+  if (problem) toast(problem, { tone: "error" });
+  syncControls();
+  sendState({ video: local.video });
+}
+
+async function toggleScreen() {
+  if (media.screenStream) {
+    media.stopScreen();
+  } else {
+    const problem = await media.startScreen();
+    if (problem) toast(problem, { tone: "error" });
+  }
+  syncControls();
+  sendState({ screen: local.screen });
+}
+
+async function copyInvite() {
+  try {
+    await navigator.clipboard.writeText(config.invite_url);
+    toast("Invite link copied. Anyone with it can ask to join.");
+  } catch {
+    // Without clipboard permission, show the link so it can be copied by hand.
+    const field = /** @type {HTMLInputElement} */ ($("#invite-fallback"));
+    field.value = config.invite_url;
+    field.hidden = false;
+    field.select();
+    toast("Copy the invite link from the box above the controls.");
+  }
+}
+
+function wireControls() {
+  controls.audio.addEventListener("click", () => toggleAudio());
+  controls.video.addEventListener("click", () => toggleVideo());
+  controls.screen.addEventListener("click", () => toggleScreen());
+  controls.hand.addEventListener("click", () => {
+    local.hand = !local.hand;
+    syncControls();
+    sendState({ hand: local.hand });
+  });
+  controls.chat.addEventListener("click", () => setPanel(openPanel === "chat" ? null : "chat"));
+  controls.people.addEventListener("click", () =>
+    setPanel(openPanel === "participants" ? null : "participants"),
+  );
+  for (const button of document.querySelectorAll('[data-action="close-panel"]')) {
+    button.addEventListener("click", () => setPanel(null));
+  }
+  controls.leave.addEventListener("click", () => leave());
+  $('#controls [data-action="copy-invite"]').addEventListener("click", () => copyInvite());
+  const help = /** @type {HTMLDialogElement} */ ($("#help-dialog"));
+  $('#controls [data-action="help"]').addEventListener("click", () => help.showModal());
+  const list = $("#shortcut-list", help);
+  for (const shortcut of SHORTCUTS) {
+    list.append(el("dt", {}, [el("kbd", { text: shortcut.key.toUpperCase() })]), el("dd", { text: shortcut.label }));
+  }
+  for (const button of document.querySelectorAll("dialog [data-action='cancel']")) {
+    button.addEventListener("click", () => /** @type {HTMLDialogElement} */ (button.closest("dialog")).close());
+  }
+  document.addEventListener("click", (event) => {
+    const target = /** @type {HTMLElement} */ (event.target);
+    if (target.closest('[data-action="stop-presenting"]') && media.screenStream) toggleScreen();
+  });
+  installShortcuts(() => callState() === "in-call");
+}
+
+// --- Joining -------------------------------------------------------------------------------
+
+const prejoin = new Prejoin({
+  media,
+  meter,
+  onJoin: () => join(),
+  onSpeaker: (deviceId) => stage?.setSpeaker(deviceId),
+});
+
+media.addEventListener("trackchange", (event) => {
+  const change = /** @type {CustomEvent} */ (event).detail;
+  if (change.kind === "audio") meter.attach(change.track);
+  if (!stage) return;
+  // Devices can arrive after Join (a slow permission prompt); the others must hear about it.
+  const before = { audio: local.audio, video: local.video };
+  syncControls();
+  if (before.audio !== local.audio || before.video !== local.video) {
+    sendState({ audio: local.audio, video: local.video });
+  }
+});
+media.addEventListener("screenended", () => {
+  // The browser's own "Stop sharing" bar ended it; the controls and the others must follow.
+  syncControls();
+  sendState({ screen: false });
+});
+ice.addEventListener("error", (event) => {
+  const reason = /** @type {CustomEvent<string>} */ (event).detail;
+  console.warn("ice:", reason);
+  toast("Relay servers are unavailable right now; calls across strict networks may fail.", {
+    tone: "warning",
+  });
+});
+
+async function join() {
+  if (callState() !== "prejoin") return;
+  setCallState("joining");
+  prejoin.close();
+  $("#call").hidden = false;
+  stage = new Stage({ selfName });
+  if (media.speakerId) stage.setSpeaker(media.speakerId);
+  const iceConfig = await iceReady;
+  call = new Call({ signaling, media, iceConfig });
+  files = new FileTransfers(call);
+  filesPanel = new FilesPanel({
+    files,
+    onProblem: (text) => toast(text, { tone: "warning" }),
+    onReceived: (transfer) => {
+      if (openPanel !== "chat") toast(`${transfer.peerName} sent you ${transfer.name}.`);
+    },
+  });
+  wireCall(call);
+  ice.addEventListener("change", (event) => call?.setIceConfig(/** @type {CustomEvent} */ (event).detail));
+  syncControls();
+  signaling.connect();
+}
+
+/** @param {Call} activeCall */
+function wireCall(activeCall) {
+  const refreshRecipients = () => filesPanel?.setRecipients([...activeCall.peers.values()]);
+  activeCall.addEventListener("peer-added", (event) => {
+    const peer = /** @type {CustomEvent<RemotePeer>} */ (event).detail;
+    stage?.upsertPeer(peer);
+    showPeerInList(peer);
+    refreshRecipients();
+  });
+  activeCall.addEventListener("peer-updated", (event) => {
+    const peer = /** @type {CustomEvent<RemotePeer>} */ (event).detail;
+    if (!activeCall.peers.has(peer.id)) return;
+    stage?.upsertPeer(peer);
+    showPeerInList(peer);
+  });
+  activeCall.addEventListener("peer-removed", (event) => {
+    const { peer } = /** @type {CustomEvent} */ (event).detail;
+    stage?.removePeer(peer.id);
+    participants.remove(peer.id);
+    refreshRecipients();
+  });
+  activeCall.addEventListener("stats", (event) => {
+    stage?.updateStats(/** @type {CustomEvent<RemotePeer>} */ (event).detail);
+  });
+  activeCall.addEventListener("levels", (event) => {
+    const peers = /** @type {CustomEvent<RemotePeer[]>} */ (event).detail;
+    stage?.updateLevels(peers, local.audio ? meter.level() : 0, local.audio);
+  });
+}
+
+/** @param {RemotePeer} peer */
+function showPeerInList(peer) {
+  participants.upsert({
+    peerId: peer.id,
+    user: peer.user,
+    role: peer.role,
+    state: peer.state,
+    self: false,
+    lost: peer.lost,
+  });
+}
+
+// --- Signaling messages ----------------------------------------------------------------------
+
+signaling.addEventListener("statechange", (event) => {
+  const state = /** @type {CustomEvent<string>} */ (event).detail;
+  body.dataset.signaling = state;
+  const pill = $("[data-signal-label]");
+  pill.hidden = state === "open" || state === "closed";
+  pill.textContent = state === "reconnecting" ? "Reconnecting… your call continues" : "Connecting…";
+  if (state === "open" && wasOpen) toast("Reconnected.");
+  if (state === "open") wasOpen = true;
+});
+
+signaling.addEventListener("message", (event) => {
+  onMessage(/** @type {CustomEvent<ServerMessage>} */ (event).detail);
+});
+
+signaling.addEventListener("final", (event) => {
+  const { code, message } = /** @type {CustomEvent} */ (event).detail;
+  if (TERMINAL_STATES.has(callState())) return;
+  if (code === 4410) return endCall("kicked", "kicked", "You were removed from the meeting.");
+  if (code === 4411) return endCall("ended", "room-ended", "The meeting has ended.");
+  const notices = {
+    4423: ["locked", "This room is locked. Only its owner and staff can enter right now."],
+    4409: ["full", `This meeting is full (${config.max_participants} people).`],
+    4429: ["rate-limited", "You were disconnected for sending too many messages."],
+  };
+  const [kind, fallback] = notices[/** @type {keyof notices} */ (code)] || [
+    "refused",
+    "You cannot join this meeting.",
+  ];
+  endCall("refused", kind, message || fallback);
+});
+
+/** @param {ServerMessage} message */
+function onMessage(message) {
+  if (!call || TERMINAL_STATES.has(callState())) return;
+  switch (message.type) {
+    case "welcome":
+      return onWelcome(message);
+    case "peer-joined": {
+      const known = call.peers.has(message.peer.peer_id);
+      call.onPeerJoined(message.peer);
+      if (!known && !message.peer.resumed) toast(`${displayName(message.peer.user)} joined.`);
+      return;
+    }
+    case "peer-left": {
+      const peer = call.peers.get(message.peer_id);
+      if (!peer) return;
+      const name = displayName(peer.user);
+      call.onPeerLeft(message.peer_id, message.reason);
+      if (message.reason === "kicked") toast(`${name} was removed from the meeting.`);
+      else if (message.reason === "connection-lost") toast(`${name} lost their connection…`);
+      else toast(`${name} left.`);
+      return;
+    }
+    case "sdp":
+    case "ice":
+      return call.onSignal(message);
+    case "chat":
+      return chat.add(message);
+    case "state":
+      return call.onPeerState(message.peer_id, message.state);
+    case "room":
+      if (typeof message.locked === "boolean") {
+        if (message.locked !== participants.locked) {
+          toast(message.locked ? "The room is now locked: nobody new can join." : "The room is unlocked.");
+        }
+        participants.setLocked(message.locked);
+        $("[data-locked-badge]").hidden = !message.locked;
+      }
+      return;
+    case "mute-request":
+      return onMuteRequest(displayName(message.by));
+    case "kicked": {
+      const by = message.by ? ` by ${displayName(message.by)}` : "";
+      const reason = message.reason ? ` Reason: ${message.reason}` : "";
+      return endCall("kicked", "kicked", `You were removed from the meeting${by}.${reason}`);
+    }
+    case "room-ended": {
+      const by = message.by ? `${displayName(message.by)} ended` : "The host ended";
+      return endCall("ended", "room-ended", `${by} the meeting for everyone.`);
+    }
+    case "error":
+      return onError(message);
+    default:
+      console.info("room: ignoring message type", message.type);
+  }
+}
+
+/** @param {WelcomeMessage} message */
+function onWelcome(message) {
+  if (!call) return;
+  const resumed = Boolean(selfPeerId) && message.self.peer_id === selfPeerId;
+  if (selfPeerId && !resumed) {
+    // The old session could not be resumed (it expired): start over as a new peer.
+    signaling.dropQueue();
+    call.removeAll("reset");
+    participants.clear();
+    toast("Your connection was restored as a new session.");
+  }
+  selfPeerId = message.self.peer_id;
+  call.selfPeerId = selfPeerId;
+  chat.selfPeerId = selfPeerId;
+  selfRole = message.self.role;
+  participants.setModerator(selfRole === "owner" || selfRole === "moderator");
+  participants.setLocked(Boolean(message.room.locked));
+  $("[data-locked-badge]").hidden = !message.room.locked;
+  chat.addHistory(message.chat || []);
+  if (resumed) call.resume(message.peers || []);
+  else for (const peer of message.peers || []) call.addPeer(peer, { offer: true });
+  setCallState("in-call");
+  syncControls();
+  // The server may have lost our state (a restart); the full state is sent after every welcome.
+  sendState({ ...local });
+}
+
+/** @param {string} name */
+async function onMuteRequest(name) {
+  if (local.audio) {
+    await media.setAudioEnabled(false);
+    syncControls();
+    sendState({ audio: false });
+  }
+  toast(`${name} muted your microphone. Unmute when you want to speak.`, { tone: "warning" });
+}
+
+/** @param {import("./protocol.js").ErrorMessage} message */
+function onError(message) {
+  if (message.ref === "sdp" || message.ref === "ice") {
+    // The peer left while our signal was on its way; its removal follows.
+    console.info("room: signal not delivered", message.code);
+    return;
+  }
+  if (message.ref === "chat") {
+    chat.showError(message.message || "Your message was not sent.");
+    return;
+  }
+  if (message.ref === "lock") participants.setLocked(!participants.locked);
+  if (!message.ref) return; // admission errors end in a close code, handled by "final"
+  toast(message.message || `The server refused that (${message.code}).`, { tone: "error" });
+}
+
+// --- Ending ----------------------------------------------------------------------------------
+
+function teardown() {
+  files?.cancelAll();
+  call?.end();
+  stage?.clear();
+  participants.clear();
+  media.stopAll();
+  ice.stop();
+  $("#call").hidden = true;
+  const dialogs = /** @type {NodeListOf<HTMLDialogElement>} */ (document.querySelectorAll("dialog[open]"));
+  for (const dialog of dialogs) dialog.close();
+}
+
+/**
+ * @param {CallState} state
+ * @param {string} kind the notice's data-notice
+ * @param {string} text
+ */
+function endCall(state, kind, text) {
+  const joined = Boolean(selfPeerId);
+  signaling.close();
+  teardown();
+  document.getElementById("prejoin")?.remove();
+  setCallState(state);
+  const titles = {
+    kicked: "You were removed",
+    "room-ended": "The meeting has ended",
+    locked: "This room is locked",
+    full: "This meeting is full",
+    refused: "You cannot join",
+    "rate-limited": "Disconnected",
+  };
+  /** @type {import("./ui/notices.js").NoticeAction[]} */
+  const actions = [{ label: "Back to home", href: config.home_url, primary: true }];
+  if (state === "refused" && kind !== "refused") {
+    actions.push({ label: "Try again", href: location.pathname + location.search });
+  }
+  showNotice({
+    kind,
+    title: titles[/** @type {keyof titles} */ (kind)] || (joined ? "The call ended" : "You cannot join"),
+    text,
+    actions,
+  });
+}
+
+function leave() {
+  if (TERMINAL_STATES.has(callState())) return;
+  signaling.leave();
+  teardown();
+  setCallState("left");
+  showNotice({
+    kind: "left",
+    title: "You left the meeting",
+    text: `You left ${config.name}.`,
+    actions: [
+      { label: "Rejoin", href: location.pathname + location.search, primary: true },
+      { label: "Back to home", href: config.home_url },
+    ],
+  });
+}
+
+// Closing the tab is leaving: the others see "left" at once instead of waiting for a timeout.
+window.addEventListener("pagehide", () => {
+  if (callState() === "in-call" || callState() === "joining") signaling.leave();
+});
+
+body.dataset.signaling = "closed";
+wireControls();
+setCallState("prejoin");
+prejoin.start().catch((error) => {
+  console.warn("prejoin: could not start", error);
+  prejoin.showNotice("Your camera and microphone could not be started. You can still join.");
+});

@@ -1,0 +1,129 @@
+// The chat panel: history from `welcome`, live messages with their time, auto-scroll, an
+// unread badge while the panel is closed, and links made clickable without parsing HTML.
+
+import { CHAT_MAX_LENGTH, displayName } from "../protocol.js";
+import { $, appendLinkified, el } from "./dom.js";
+
+/** @typedef {import("../protocol.js").ChatMessage} ChatMessage */
+
+// Within this many pixels of the bottom the log follows new messages; further up, the reader
+// is looking at history and keeps their place.
+const STICKY_BOTTOM_PX = 80;
+
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+
+export class ChatPanel {
+  /**
+   * @param {{send: (text: string) => boolean, isOpen: () => boolean}} options
+   *   send returns false when the message could not be sent
+   */
+  constructor({ send, isOpen }) {
+    this.log = /** @type {HTMLOListElement} */ ($("#chat-log"));
+    this.form = /** @type {HTMLFormElement} */ ($("#chat-form"));
+    this.input = /** @type {HTMLTextAreaElement} */ ($('[name="text"]', this.form));
+    this.error = /** @type {HTMLElement} */ ($("[data-chat-error]"));
+    this.empty = /** @type {HTMLElement} */ ($("[data-chat-empty]"));
+    this.unreadBadge = /** @type {HTMLElement} */ ($("[data-unread]"));
+    this.isOpen = isOpen;
+    this.selfPeerId = "";
+    this.unread = 0;
+    /** @type {Set<number>} */
+    this.seen = new Set();
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.submit(send);
+    });
+    this.input.addEventListener("keydown", (event) => {
+      // Enter sends, Shift+Enter makes a new line, as in every chat people know.
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        this.submit(send);
+      }
+    });
+    this.input.addEventListener("input", () => this.showError(""));
+    this.setUnread(0);
+  }
+
+  /** @param {(text: string) => boolean} send */
+  submit(send) {
+    const text = this.input.value.trim();
+    if (!text) {
+      this.showError("Type a message first.");
+      return;
+    }
+    if (text.length > CHAT_MAX_LENGTH) {
+      this.showError(
+        `Messages can be at most ${CHAT_MAX_LENGTH} characters (this one has ${text.length}).`,
+      );
+      return;
+    }
+    if (!send(text)) {
+      this.showError("Not connected; your message was kept. Try again in a moment.");
+      return;
+    }
+    this.input.value = "";
+    this.showError("");
+  }
+
+  /** @param {string} text */
+  showError(text) {
+    this.error.textContent = text;
+    this.error.hidden = !text;
+  }
+
+  /**
+   * @param {ChatMessage[]} messages history from `welcome`, oldest first
+   */
+  addHistory(messages) {
+    for (const message of messages) this.add(message, { history: true });
+  }
+
+  /**
+   * @param {ChatMessage} message
+   * @param {{history?: boolean}} [options]
+   */
+  add(message, { history = false } = {}) {
+    if (typeof message.id !== "number" || this.seen.has(message.id)) return;
+    this.seen.add(message.id);
+    const nearBottom =
+      this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < STICKY_BOTTOM_PX;
+    const mine = message.peer_id === this.selfPeerId;
+    const sentAt = new Date(message.sent_at);
+    const valid = !Number.isNaN(sentAt.getTime());
+    const text = el("p", { class: "chat-text" });
+    appendLinkified(text, String(message.text ?? ""));
+    const item = el("li", { class: `chat-message${mine ? " chat-message--mine" : ""}`, "data-chat-id": message.id }, [
+      el("div", { class: "chat-meta" }, [
+        el("span", { class: "chat-author", text: mine ? "You" : displayName(message.user) }),
+        el("time", {
+          datetime: valid ? message.sent_at : null,
+          title: valid ? sentAt.toLocaleString() : null,
+          text: valid ? timeFormat.format(sentAt) : "",
+        }),
+      ]),
+      text,
+    ]);
+    // Messages are kept in id order even if a resumed history arrives after a live message.
+    const after = [...this.log.children].find(
+      (node) => Number(/** @type {HTMLElement} */ (node).dataset.chatId) > message.id,
+    );
+    this.log.insertBefore(item, after || null);
+    this.empty.hidden = true;
+    if (nearBottom || mine) this.log.scrollTop = this.log.scrollHeight;
+    if (!history && !mine && !this.isOpen()) this.setUnread(this.unread + 1);
+  }
+
+  /** The panel was opened: everything is read, and the newest message is in view. */
+  opened() {
+    this.setUnread(0);
+    this.log.scrollTop = this.log.scrollHeight;
+    this.input.focus();
+  }
+
+  /** @param {number} count */
+  setUnread(count) {
+    this.unread = count;
+    this.unreadBadge.textContent = String(count);
+    this.unreadBadge.hidden = count === 0;
+  }
+}

@@ -1,0 +1,121 @@
+// Small DOM helpers. Everything user-supplied reaches the page through textContent or
+// attributes set one by one; nothing here ever parses HTML.
+
+/**
+ * Create an element with attributes and children.
+ * @param {string} tag
+ * @param {Record<string, string | boolean | number | null | undefined>} [attributes]
+ *   "class" sets className, "text" sets textContent, booleans toggle the attribute
+ * @param {(Node | string | null | undefined)[]} [children]
+ * @returns {HTMLElement}
+ */
+export function el(tag, attributes = {}, children = []) {
+  const node = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === "class") node.className = String(value);
+    else if (name === "text") node.textContent = String(value);
+    else node.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children) {
+    if (child === null || child === undefined) continue;
+    node.append(child);
+  }
+  return node;
+}
+
+/**
+ * The element for a selector, which the template must provide.
+ * @template {Element} T
+ * @param {string} selector
+ * @param {ParentNode} [root]
+ * @returns {T}
+ */
+export function $(selector, root = document) {
+  const node = root.querySelector(selector);
+  if (!node) throw new Error(`the page lacks ${selector}`);
+  return /** @type {T} */ (node);
+}
+
+// http(s) addresses only: other schemes (javascript:, data:) are never made clickable.
+const LINK_PATTERN = /\bhttps?:\/\/[^\s<>"'`]+/gi;
+const TRAILING_PUNCTUATION = /[.,;:!?)\]}'"]+$/;
+
+/**
+ * Fill `target` with `text`, turning http(s) addresses into links; built with DOM nodes only.
+ * @param {HTMLElement} target
+ * @param {string} text
+ */
+export function appendLinkified(target, text) {
+  let last = 0;
+  for (const match of text.matchAll(LINK_PATTERN)) {
+    let address = match[0];
+    const trailing = address.match(TRAILING_PUNCTUATION);
+    if (trailing) address = address.slice(0, -trailing[0].length);
+    const start = /** @type {number} */ (match.index);
+    let href = "";
+    try {
+      const url = new URL(address);
+      if (url.protocol === "http:" || url.protocol === "https:") href = url.href;
+    } catch {
+      href = "";
+    }
+    if (!href || !address) continue;
+    if (start > last) target.append(document.createTextNode(text.slice(last, start)));
+    const link = el("a", { href, target: "_blank", rel: "noopener noreferrer" });
+    link.textContent = address;
+    target.append(link);
+    last = start + address.length;
+  }
+  if (last < text.length) target.append(document.createTextNode(text.slice(last)));
+}
+
+/**
+ * The initials shown when there is no video.
+ * @param {string} name
+ * @returns {string}
+ */
+export function initials(name) {
+  const words = name.trim().split(/\s+/).filter(Boolean);
+  if (words.length === 0) return "?";
+  const first = [...words[0]][0] || "?";
+  const second = words.length > 1 ? [...words[words.length - 1]][0] || "" : "";
+  return (first + second).toUpperCase();
+}
+
+/**
+ * Keep a boolean-ish data attribute in step: "on"/"off" style.
+ * @param {HTMLElement} node
+ * @param {string} name dataset key
+ * @param {boolean} value
+ * @param {[string, string]} [words]
+ */
+export function setFlag(node, name, value, words = ["on", "off"]) {
+  const text = value ? words[0] : words[1];
+  if (node.dataset[name] !== text) node.dataset[name] = text;
+}
+
+/**
+ * Play a media element, tolerating the browser's "play() was interrupted" rejections, which
+ * only mean a newer srcObject or a pause replaced this request.
+ * @param {HTMLMediaElement} media
+ */
+export function playQuietly(media) {
+  const attempt = media.play();
+  if (attempt && typeof attempt.catch === "function") {
+    attempt.catch((error) => {
+      if (error && error.name === "NotAllowedError") {
+        // Autoplay with sound was refused: play muted now, unmute on the next click anywhere.
+        media.muted = true;
+        media.play().catch(() => {});
+        document.addEventListener(
+          "click",
+          () => {
+            media.muted = false;
+          },
+          { once: true },
+        );
+      }
+    });
+  }
+}

@@ -1,0 +1,150 @@
+// The pre-join preview: camera preview, microphone level, device pickers, mic and camera
+// toggles, and Join. When devices fail it says so plainly and still lets the user join.
+
+import { $, el, playQuietly } from "./dom.js";
+
+/** @typedef {import("../media.js").LocalMedia} LocalMedia */
+/** @typedef {import("../media.js").LevelMeter} LevelMeter */
+
+export class Prejoin {
+  /**
+   * @param {{media: LocalMedia, meter: LevelMeter, onJoin: () => void,
+   *          onSpeaker: (deviceId: string) => void}} options
+   */
+  constructor({ media, meter, onJoin, onSpeaker }) {
+    this.media = media;
+    this.meter = meter;
+    this.root = /** @type {HTMLElement} */ ($("#prejoin"));
+    this.video = /** @type {HTMLVideoElement} */ ($("video", this.root));
+    this.frame = /** @type {HTMLElement} */ ($(".preview-frame", this.root));
+    this.notice = /** @type {HTMLElement} */ ($("[data-prejoin-notice]"));
+    this.level = /** @type {HTMLElement} */ ($("[data-mic-level]"));
+    this.audioButton = /** @type {HTMLButtonElement} */ ($('[data-action="preview-audio"]'));
+    this.videoButton = /** @type {HTMLButtonElement} */ ($('[data-action="preview-video"]'));
+    this.joinButton = /** @type {HTMLButtonElement} */ ($('[data-action="join"]'));
+    this.cameraSelect = /** @type {HTMLSelectElement} */ ($('select[name="camera"]'));
+    this.micSelect = /** @type {HTMLSelectElement} */ ($('select[name="microphone"]'));
+    this.speakerSelect = /** @type {HTMLSelectElement} */ ($('select[name="speaker"]'));
+    this.status = /** @type {HTMLElement} */ ($("[data-prejoin-status]"));
+    this.running = true;
+    this.joinButton.addEventListener("click", () => {
+      this.meter.resume();
+      onJoin();
+    });
+    this.audioButton.addEventListener("click", () => this.toggleAudio());
+    this.videoButton.addEventListener("click", () => this.toggleVideo());
+    this.cameraSelect.addEventListener("change", () =>
+      this.report(this.media.useCamera(this.cameraSelect.value)),
+    );
+    this.micSelect.addEventListener("change", () =>
+      this.report(this.media.useMicrophone(this.micSelect.value)),
+    );
+    this.speakerSelect.addEventListener("change", () => {
+      this.media.speakerId = this.speakerSelect.value;
+      onSpeaker(this.speakerSelect.value);
+    });
+    // The level meter's AudioContext may only start after a gesture on some browsers.
+    this.root.addEventListener("pointerdown", () => this.meter.resume());
+    media.addEventListener("trackchange", () => this.sync());
+  }
+
+  /** Ask for devices and show the preview. */
+  async start() {
+    this.status.textContent = "Starting your camera and microphone…";
+    const notice = await this.media.start();
+    this.status.textContent = "";
+    this.showNotice(notice);
+    await this.fillDevices();
+    this.sync();
+    if (this.running) this.joinButton.focus();
+    this.animate();
+  }
+
+  /** @param {string} text */
+  showNotice(text) {
+    this.notice.textContent = text;
+    this.notice.hidden = !text;
+  }
+
+  /** @param {Promise<string>} result */
+  async report(result) {
+    const problem = await result;
+    if (problem) this.showNotice(problem);
+    await this.fillDevices();
+    this.sync();
+  }
+
+  async toggleAudio() {
+    await this.report(this.media.setAudioEnabled(!this.media.audioEnabled));
+  }
+
+  async toggleVideo() {
+    await this.report(this.media.setVideoEnabled(!this.media.videoEnabled));
+  }
+
+  async fillDevices() {
+    const lists = await this.media.devices();
+    fillSelect(this.cameraSelect, lists.cameras, this.media.cameraId, "Camera");
+    fillSelect(this.micSelect, lists.microphones, this.media.microphoneId, "Microphone");
+    const speakerField = /** @type {HTMLElement} */ (this.speakerSelect.closest(".field"));
+    if (this.media.canPickSpeaker && lists.speakers.length > 0) {
+      fillSelect(this.speakerSelect, lists.speakers, this.media.speakerId, "Speaker");
+      speakerField.hidden = false;
+    } else {
+      speakerField.hidden = true;
+    }
+  }
+
+  sync() {
+    if (!this.running) return;
+    const audioOn = Boolean(this.media.micTrack) && this.media.audioEnabled;
+    const videoOn = Boolean(this.media.cameraTrack) && this.media.videoEnabled;
+    this.audioButton.setAttribute("aria-pressed", String(audioOn));
+    this.videoButton.setAttribute("aria-pressed", String(videoOn));
+    this.audioButton.setAttribute("aria-label", audioOn ? "Turn microphone off" : "Turn microphone on");
+    this.videoButton.setAttribute("aria-label", videoOn ? "Turn camera off" : "Turn camera on");
+    this.frame.dataset.video = videoOn ? "on" : "off";
+    if (this.video.srcObject !== this.media.previewStream) {
+      this.video.srcObject = this.media.previewStream;
+    }
+    if (videoOn) playQuietly(this.video);
+  }
+
+  animate() {
+    const step = () => {
+      if (!this.running) return;
+      const level = this.media.audioEnabled ? this.meter.level() : 0;
+      this.level.style.setProperty("--level", level.toFixed(3));
+      requestAnimationFrame(step);
+    };
+    requestAnimationFrame(step);
+  }
+
+  /** Joining: the preview goes away so the self-view in the call is the only one. */
+  close() {
+    this.running = false;
+    this.video.srcObject = null;
+    this.root.remove();
+  }
+}
+
+/**
+ * @param {HTMLSelectElement} select
+ * @param {MediaDeviceInfo[]} devices
+ * @param {string} current
+ * @param {string} noun
+ */
+function fillSelect(select, devices, current, noun) {
+  if (devices.length === 0) {
+    select.replaceChildren(el("option", { value: "", text: `No ${noun.toLowerCase()} found` }));
+    select.disabled = true;
+    return;
+  }
+  select.disabled = false;
+  select.replaceChildren(
+    ...devices.map((device, index) =>
+      el("option", { value: device.deviceId, text: device.label || `${noun} ${index + 1}` }),
+    ),
+  );
+  if (current && devices.some((device) => device.deviceId === current)) select.value = current;
+}
