@@ -14,7 +14,12 @@ pid file and log) stays inside the given folder. The process runs in its own pro
 is stopped by its PID, so nothing else on the machine is touched.
 
 ``Coturn(tmp_path, config=TEXT, port=P)`` runs a configuration of your own instead (the
-production template test does this); ``port`` must be the ``listening-port`` in ``TEXT``.
+production template test does this); ``port`` must be the ``listening-port`` in ``TEXT``, and
+``host`` (default 127.0.0.1, or ``"::1"``) an address it listens on.
+
+``relay_round_trip()`` and ``allocation_error()`` at the bottom are a fast TURN client (aioice):
+the first proves a credential opens a relay that carries data both ways, the second returns the
+error code coturn refuses an allocation with (401 for a bad credential), or None.
 """
 
 from __future__ import annotations
