@@ -334,3 +334,13 @@ def test_no_secret_in_any_answer_header_or_log_line(client_for, user, make_room,
         assert SIGNING_SECRET not in text and RETIRING_SECRET not in text
     for secret in (SIGNING_SECRET, RETIRING_SECRET, *passwords):
         assert secret not in logged
+
+
+def test_no_secret_in_the_pages_that_start_a_call(client_for, user, make_room):
+    room = make_room("Weekly Sync", owner=user)
+    client = client_for(user)
+    pages = [client.get("/"), client.get(room.get_absolute_url())]
+    assert [page.status_code for page in pages] == [200, 200]
+    for page in pages:
+        html = page.content.decode()
+        assert SIGNING_SECRET not in html and RETIRING_SECRET not in html
