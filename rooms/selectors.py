@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
 from django.urls import reverse
 
 from rooms.models import Participant, Room, RoomVisit
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 RECENT_ROOMS_LIMIT = 10
 
@@ -17,12 +20,12 @@ def room_get_by_slug(*, slug: str) -> Room | None:
     return Room.objects.select_related("owner").filter(slug=slug).first()
 
 
-def rooms_owned_by(*, user) -> QuerySet[Room]:
+def rooms_owned_by(*, user: User) -> QuerySet[Room]:
     """The user's own open rooms, newest first."""
     return Room.objects.filter(owner=user, closed_at__isnull=True).order_by("-created_at")
 
 
-def rooms_recently_visited(*, user, limit: int = RECENT_ROOMS_LIMIT) -> list[Room]:
+def rooms_recently_visited(*, user: User, limit: int = RECENT_ROOMS_LIMIT) -> list[Room]:
     """Open rooms of other people that the user opened, most recent visit first.
 
     Each room carries ``last_visited_at`` from the visit so the page can say when.
@@ -53,7 +56,7 @@ def room_invite_url(*, room: Room, site_url: str) -> str:
     return url
 
 
-def room_page_config(*, room: Room, user, role: str, site_url: str) -> dict[str, Any]:
+def room_page_config(*, room: Room, user: User, role: str, site_url: str) -> dict[str, Any]:
     """Everything the room page's script needs, rendered into the page as JSON.
 
     ``site_url`` is the scheme and host the visitor used (``https://meet.example.org``), so the

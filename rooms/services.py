@@ -5,6 +5,8 @@ Views, forms, admin actions and the signaling consumer call these; none of them 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,6 +23,9 @@ from rooms.models import (
     RoomVisit,
     generate_invite_token,
 )
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 SLUG_MAX_LENGTH = 100
 ROOM_EDITABLE_FIELDS = frozenset(
@@ -56,7 +61,7 @@ def room_create(*, owner, name: str, **fields) -> Room:
     raise IntegrityError("Could not find a free slug for this room name.")
 
 
-def room_update(*, room: Room, by=None, **fields) -> Room:
+def room_update(*, room: Room, by: User | None = None, **fields) -> Room:
     """Change a room's editable fields (name, description, privacy, limits, lock).
 
     A change of lock is announced to any call in progress, as the in-call lock button does.
@@ -90,14 +95,14 @@ def room_close(*, room: Room) -> Room:
     return room
 
 
-def _end_live_call(*, room: Room, by) -> None:
+def _end_live_call(*, room: Room, by: User | None) -> None:
     # Imported here because rooms.moderation imports this module.
     from rooms.moderation import room_end
 
     room_end(room=room, by=by)
 
 
-def room_shut_down(*, room: Room, by) -> Room:
+def room_shut_down(*, room: Room, by: User | None) -> Room:
     """Close the room and end any call in it: every connected peer gets ``room-ended``.
 
     Used by the owner's "Close room" button and the admin's "close" action; ``by`` is the user
@@ -122,7 +127,7 @@ def room_set_locked(*, room: Room, locked: bool) -> Room:
     return room
 
 
-def room_lock_announced(*, room: Room, locked: bool, by) -> Room:
+def room_lock_announced(*, room: Room, locked: bool, by: User | None) -> Room:
     """Lock or unlock the room and tell any call in progress (a ``room`` frame with ``locked``).
 
     The admin and the owner's settings page use this so people already in the call see the
@@ -149,7 +154,7 @@ def room_membership_set(*, room: Room, user, role: str = RoomMembership.Role.MEM
     return membership
 
 
-def _kick_connected(*, room: Room, user, by, reason: str) -> None:
+def _kick_connected(*, room: Room, user: User, by: User | None, reason: str) -> None:
     # Imported here because rooms.moderation imports this module.
     from rooms.moderation import participant_kick
 
@@ -157,7 +162,7 @@ def _kick_connected(*, room: Room, user, by, reason: str) -> None:
         participant_kick(participant=participant, by=by, reason=reason)
 
 
-def room_ban_user(*, room: Room, user, by=None, reason: str = "") -> RoomBan:
+def room_ban_user(*, room: Room, user: User, by: User | None = None, reason: str = "") -> RoomBan:
     """Ban ``user`` from ``room`` and remove them from any call there right now.
 
     The owner cannot be banned from their own room (the access rule ignores such a ban, so it
