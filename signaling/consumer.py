@@ -136,7 +136,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         except protocol.ProtocolError as error:
             await self.send_json(error.as_frame())
         except moderation.ModerationRefused as refused:
-            await self._send_error(refused.code, refused.message)
+            await self._send_error(refused.code, refused.message, ref=message.type)
 
     async def handle_relay(self, kind: str, fields: dict[str, Any]) -> None:
         target = fields.pop("to")

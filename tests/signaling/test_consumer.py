@@ -370,7 +370,8 @@ async def test_members_cannot_moderate(call, room):
 async def test_moderator_cannot_kick_the_owner_nor_anyone_kick_themselves(call):
     ana, staff = await call("ana", "staff")
     await staff.send({"type": "kick", "peer_id": ana.peer_id})
-    assert (await staff.receive_type("error"))["code"] == "forbidden"
+    error = await staff.receive_type("error")
+    assert (error["code"], error["ref"]) == ("forbidden", "kick")
     await ana.send({"type": "kick", "peer_id": ana.peer_id})
     assert (await ana.receive_type("error"))["code"] == "bad_message"
     assert await ana.nothing()

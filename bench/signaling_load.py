@@ -1,0 +1,310 @@
+"""Signaling load benchmark: N rooms x M simulated peers against real daphne processes.
+
+For each configuration (in-memory layer on one process, Redis on one process, Redis on two
+processes) it starts fresh servers on loopback, logs ROOMS x PEERS users in, connects every peer
+with the ``websockets`` library and measures:
+
+- time to welcome: from opening the socket to receiving ``welcome`` (p50/p95/max), and the
+  time to connect everyone;
+- relay latency p50/p95/p99 of ``sdp`` frames sent at a fixed total rate (``--rate``) to random
+  peers of the same room, measured from the sender's send to the target's receive;
+- saturation: every peer sends as fast as the server takes it for a few seconds; the relayed
+  messages per second that arrive, and their latency.
+
+With two processes each room's peers are split across them, so every other relay crosses Redis.
+
+    ./run bench                                  # 250 rooms x 4 peers, all three configurations
+    ./run bench --rooms 50 --peers 4 --configs memory
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import resource
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+
+from websockets.asyncio.client import connect as ws_connect  # noqa: E402
+
+from tests.support.servers import LiveServers  # noqa: E402
+
+CONFIGS = {
+    "memory": {"redis": False, "count": 1},
+    "redis-1": {"redis": True, "count": 1},
+    "redis-2": {"redis": True, "count": 2},
+}
+
+SETUP_CODE = """
+import json
+from django.contrib.auth import get_user_model, SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+from rooms.services import room_create
+rooms, peers = {rooms}, {peers}
+User = get_user_model()
+users = User.objects.bulk_create(
+    [User(username=f"bench{{i}}", password="!") for i in range(rooms * peers)]
+)
+sessions, slugs = [], []
+for index, user in enumerate(users):
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    sessions.append(session.session_key)
+for r in range(rooms):
+    slugs.append(room_create(owner=users[r * peers], name=f"Bench {{r}}").slug)
+print(json.dumps({{"sessions": sessions, "slugs": slugs}}))
+"""
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+@dataclass
+class Peer:
+    room: int
+    socket: object = None
+    peer_id: str = ""
+    others: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Recorder:
+    latencies: list[float] = field(default_factory=list)
+    received: int = 0
+    errors: dict[str, int] = field(default_factory=dict)
+    recording: bool = False
+
+
+async def _reader(peer: Peer, recorder: Recorder) -> None:
+    try:
+        async for raw in peer.socket:
+            frame = json.loads(raw)
+            kind = frame["type"]
+            if kind == "sdp":
+                if recorder.recording:
+                    sent_at = float(frame["description"]["sdp"].split(" ", 1)[0])
+                    recorder.latencies.append(time.perf_counter() - sent_at)
+                    recorder.received += 1
+            elif kind == "error":
+                recorder.errors[frame["code"]] = recorder.errors.get(frame["code"], 0) + 1
+    except Exception:  # noqa: BLE001 - a closed socket ends its reader; counted below
+        recorder.errors["closed"] = recorder.errors.get("closed", 0) + 1
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _connect_all(servers, setup, rooms: int, peers: int, concurrency: int):
+    peers_list = [Peer(room=r) for r in range(rooms) for _ in range(peers)]
+    welcome_times: list[float] = []
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def open_one(index: int, peer: Peer) -> None:
+        # Peers of a room alternate between processes, so relays cross between them.
+        process = servers.processes[index % len(servers.processes)]
+        async with semaphore:
+            started = time.perf_counter()
+            peer.socket = await ws_connect(
+                f"{process.ws_url}/ws/rooms/{setup['slugs'][peer.room]}/",
+                origin=process.base_url,
+                additional_headers={"Cookie": f"sessionid={setup['sessions'][index]}"},
+                proxy=None,
+                compression=None,
+                open_timeout=60,
+                max_queue=None,
+            )
+            welcome = json.loads(await peer.socket.recv())
+            welcome_times.append(time.perf_counter() - started)
+        assert welcome["type"] == "welcome", welcome
+        peer.peer_id = welcome["self"]["peer_id"]
+
+    started = time.perf_counter()
+    await asyncio.gather(*(open_one(i, p) for i, p in enumerate(peers_list)))
+    connect_all = time.perf_counter() - started
+    by_room: dict[int, list[Peer]] = {}
+    for peer in peers_list:
+        by_room.setdefault(peer.room, []).append(peer)
+    for members in by_room.values():
+        for peer in members:
+            peer.others = [p.peer_id for p in members if p is not peer]
+    return peers_list, welcome_times, connect_all
+
+
+async def _send_at_rate(peers: list[Peer], rate: float, duration: float) -> int:
+    """Send ``rate`` sdp frames per second in total, from random peers to random room-mates."""
+    sent = 0
+    started = time.perf_counter()
+    tick = 0.01
+    while (elapsed := time.perf_counter() - started) < duration:
+        due = int(elapsed * rate) - sent
+        for _ in range(max(0, due)):
+            peer = random.choice(peers)
+            frame = {
+                "type": "sdp",
+                "to": random.choice(peer.others),
+                "description": {"type": "offer", "sdp": f"{time.perf_counter()} v=0"},
+            }
+            await peer.socket.send(json.dumps(frame))
+            sent += 1
+        await asyncio.sleep(tick)
+    return sent
+
+
+async def _saturate(peers: list[Peer], duration: float, per_peer_rate: float) -> int:
+    """Every peer sends at ``per_peer_rate`` (under the flood limit) for ``duration`` seconds."""
+    return await _send_at_rate(peers, per_peer_rate * len(peers), duration)
+
+
+async def run_config(name: str, args) -> dict:
+    spec = CONFIGS[name]
+    workdir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
+    servers = LiveServers(
+        workdir=workdir, count=spec["count"], redis=spec["redis"], extra_env={"LOG_LEVEL": "ERROR"}
+    )
+    servers.start()
+    try:
+        out = servers.run_python(SETUP_CODE.format(rooms=args.rooms, peers=args.peers))
+        setup = json.loads(out.strip().splitlines()[-1])
+        peers, welcome_times, connect_all = await _connect_all(
+            servers, setup, args.rooms, args.peers, args.concurrency
+        )
+        recorder = Recorder()
+        readers = [asyncio.ensure_future(_reader(p, recorder)) for p in peers]
+        await asyncio.sleep(1)  # Let the peer-joined storm settle before measuring.
+        pids = [p.process.pid for p in servers.processes]
+
+        recorder.recording = True
+        cpu_before = sum(_cpu_seconds(pid) for pid in pids)
+        started = time.perf_counter()
+        sent = await _send_at_rate(peers, args.rate, args.duration)
+        await asyncio.sleep(0.5)
+        elapsed = time.perf_counter() - started
+        cpu_fixed = (sum(_cpu_seconds(pid) for pid in pids) - cpu_before) / elapsed
+        fixed = {
+            "sent": sent,
+            "received": recorder.received,
+            "per_second": recorder.received / args.duration,
+            "p50_ms": percentile(recorder.latencies, 0.50) * 1000,
+            "p95_ms": percentile(recorder.latencies, 0.95) * 1000,
+            "p99_ms": percentile(recorder.latencies, 0.99) * 1000,
+            "server_cpu": cpu_fixed,
+        }
+
+        recorder.latencies, recorder.received = [], 0
+        cpu_before = sum(_cpu_seconds(pid) for pid in pids)
+        started = time.perf_counter()
+        sent = await _send_at_rate(peers, args.saturate_rate, args.saturate_seconds)
+        await asyncio.sleep(1.0)
+        elapsed = time.perf_counter() - started
+        cpu_saturated = (sum(_cpu_seconds(pid) for pid in pids) - cpu_before) / elapsed
+        saturated = {
+            "offered_per_second": args.saturate_rate,
+            "sent": sent,
+            "received": recorder.received,
+            "per_second": recorder.received / elapsed,
+            "p50_ms": percentile(recorder.latencies, 0.50) * 1000,
+            "p99_ms": percentile(recorder.latencies, 0.99) * 1000,
+            "server_cpu": cpu_saturated,
+        }
+        recorder.recording = False
+        for peer in peers:
+            await peer.socket.close()
+        for reader in readers:
+            reader.cancel()
+        return {
+            "config": name,
+            "peers": len(peers),
+            "connect_all_s": connect_all,
+            "welcome_p50_ms": percentile(welcome_times, 0.5) * 1000,
+            "welcome_p95_ms": percentile(welcome_times, 0.95) * 1000,
+            "welcome_max_ms": max(welcome_times) * 1000,
+            "fixed": fixed,
+            "saturated": saturated,
+            "errors": recorder.errors,
+        }
+    finally:
+        servers.stop()
+
+
+def print_report(results: list[dict], args) -> None:
+    print(
+        f"\nmachine: {platform.node()} {platform.machine()} {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}"
+    )
+    print(
+        f"load: {args.rooms} rooms x {args.peers} peers, {args.rate:g} relays/s for "
+        f"{args.duration:g} s, then {args.saturate_rate:g}/s offered for "
+        f"{args.saturate_seconds:g} s\n"
+    )
+    header = (
+        "| config | peers | connect all | welcome p50/p95/max | relay p50/p95/p99 at rate "
+        "| relayed/s | server CPU | saturated relayed/s (p50/p99) | server CPU |"
+    )
+    print(header)
+    print("|" + "---|" * 9)
+    for r in results:
+        f, s = r["fixed"], r["saturated"]
+        print(
+            f"| {r['config']} | {r['peers']} | {r['connect_all_s']:.1f} s "
+            f"| {r['welcome_p50_ms']:.0f}/{r['welcome_p95_ms']:.0f}/{r['welcome_max_ms']:.0f} ms "
+            f"| {f['p50_ms']:.1f}/{f['p95_ms']:.1f}/{f['p99_ms']:.1f} ms "
+            f"| {f['per_second']:.0f} | {f['server_cpu'] * 100:.0f}% "
+            f"| {s['per_second']:.0f} ({s['p50_ms']:.0f}/{s['p99_ms']:.0f} ms) "
+            f"| {s['server_cpu'] * 100:.0f}% |"
+        )
+    for r in results:
+        lost = r["fixed"]["sent"] - r["fixed"]["received"]
+        print(
+            f"{r['config']}: lost at fixed rate {lost}, saturation sent "
+            f"{r['saturated']['sent']} received {r['saturated']['received']}, "
+            f"errors {r['errors'] or 'none'}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rooms", type=int, default=250)
+    parser.add_argument("--peers", type=int, default=4)
+    parser.add_argument("--rate", type=float, default=500, help="relayed messages per second")
+    parser.add_argument("--duration", type=float, default=15)
+    parser.add_argument("--saturate-rate", type=float, default=4000)
+    parser.add_argument("--saturate-seconds", type=float, default=8)
+    parser.add_argument("--concurrency", type=int, default=50, help="sockets opening at once")
+    parser.add_argument("--configs", default="memory,redis-1,redis-2")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+
+    # A thousand peers need a thousand sockets in this process and in each server.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
+
+    results = []
+    for name in args.configs.split(","):
+        print(f"== {name} ...", flush=True)
+        results.append(asyncio.run(run_config(name.strip(), args)))
+    print_report(results, args)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
