@@ -88,3 +88,21 @@ class RoomEditForm(RoomFieldsForm):
 
     class Meta(RoomFieldsForm.Meta):
         fields = ("name", "description", "max_participants", "is_private", "is_locked")
+
+
+class RoomPersonForm(forms.Form):
+    """One of the owner's buttons next to a person on the settings page."""
+
+    ACTIONS = (
+        ("make_moderator", "Make moderator"),
+        ("make_member", "Make member"),
+        ("remove", "Remove"),
+        ("ban", "Ban"),
+        ("unban", "Unban"),
+    )
+
+    action = forms.ChoiceField(
+        choices=ACTIONS, error_messages={"invalid_choice": "Unknown action."}
+    )
+    user = forms.IntegerField(error_messages={"invalid": "Unknown person."})
+    reason = forms.CharField(required=False, max_length=200, strip=True)

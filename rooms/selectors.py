@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import QuerySet
 from django.urls import reverse
 
-from rooms.models import Participant, Room, RoomVisit
-
-if TYPE_CHECKING:
-    from accounts.models import User
+from accounts.models import User
+from rooms.models import Participant, Room, RoomBan, RoomMembership, RoomVisit
 
 RECENT_ROOMS_LIMIT = 10
 
@@ -41,6 +39,38 @@ def rooms_recently_visited(*, user: User, limit: int = RECENT_ROOMS_LIMIT) -> li
         visit.room.last_visited_at = visit.last_visited_at
         rooms.append(visit.room)
     return rooms
+
+
+def room_memberships(*, room: Room) -> QuerySet[RoomMembership]:
+    """The room's moderators, then members, each alphabetically by username."""
+    return (
+        RoomMembership.objects.filter(room=room)
+        .select_related("user")
+        .order_by("-role", "user__username")
+    )
+
+
+def room_bans(*, room: Room) -> QuerySet[RoomBan]:
+    """The room's bans, newest first, with who made them."""
+    return (
+        RoomBan.objects.filter(room=room)
+        .select_related("user", "banned_by")
+        .order_by("-created_at")
+    )
+
+
+def room_person(*, room: Room, user_id: int) -> User | None:
+    """A member, moderator or banned user of the room (never its owner), or ``None``.
+
+    The owner's buttons act only on people already tied to the room, so a forged user id
+    cannot ban or promote a stranger.
+    """
+    tied = RoomMembership.objects.filter(room=room, user_id=user_id).exists() or (
+        RoomBan.objects.filter(room=room, user_id=user_id).exists()
+    )
+    if not tied or user_id == room.owner_id:
+        return None
+    return User.objects.filter(pk=user_id).first()
 
 
 def room_connected_count(*, room: Room) -> int:

@@ -177,6 +177,22 @@ def room_ban_user(*, room: Room, user: User, by: User | None = None, reason: str
     return ban
 
 
+def room_membership_remove(*, room: Room, user: User) -> bool:
+    """End ``user``'s membership (or moderator role); True if there was one.
+
+    For a private room this takes back the right to enter without an invite link; a call the
+    user is in right now goes on until they leave (banning is what removes them at once).
+    """
+    deleted, _by_model = RoomMembership.objects.filter(room=room, user=user).delete()
+    return bool(deleted)
+
+
+def room_unban_user(*, room: Room, user: User) -> bool:
+    """Lift ``user``'s ban from ``room``; True if there was one."""
+    deleted, _by_model = RoomBan.objects.filter(room=room, user=user).delete()
+    return bool(deleted)
+
+
 def room_enter(*, user, room: Room | None, invite_token: str | None = None) -> RoomAccess:
     """Check access for opening the room page, recording the visit and any invite membership."""
     access = room_access_for(user=user, room=room, invite_token=invite_token)

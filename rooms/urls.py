@@ -9,4 +9,5 @@ urlpatterns = [
     path("<slug:slug>/edit/", views.room_edit, name="edit"),
     path("<slug:slug>/invite/rotate/", views.room_rotate_invite, name="rotate-invite"),
     path("<slug:slug>/close/", views.room_close, name="close"),
+    path("<slug:slug>/people/", views.room_person, name="person"),
 ]

@@ -10,7 +10,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from rooms import access, selectors, services
-from rooms.forms import RoomCreateForm, RoomEditForm
+from rooms.forms import RoomCreateForm, RoomEditForm, RoomPersonForm
+from rooms.models import RoomMembership
 
 # The room page may use the camera, microphone and screen capture, and only for itself.
 ROOM_PERMISSIONS_POLICY = "camera=(self), microphone=(self), display-capture=(self)"
@@ -137,8 +138,46 @@ def room_edit(request, slug: str):
             "room": room,
             "form": form,
             "invite_url": selectors.room_invite_url(room=room, site_url=_site_url(request)),
+            "memberships": selectors.room_memberships(room=room),
+            "bans": selectors.room_bans(room=room),
         },
     )
+
+
+@login_required
+@require_POST
+def room_person(request, slug: str):
+    """The owner changes one person's standing: role, membership or ban."""
+    room, refusal = _owned_room_or_refusal(request, slug)
+    if refusal:
+        return refusal
+    form = RoomPersonForm(request.POST)
+    person = None
+    if form.is_valid():
+        person = selectors.room_person(room=room, user_id=form.cleaned_data["user"])
+    if person is None:
+        messages.error(request, "That person is not a member of this room or banned from it.")
+        return redirect("rooms:edit", slug=room.slug)
+    action, name = form.cleaned_data["action"], person.shown_name
+    if action == "make_moderator":
+        services.room_membership_set(room=room, user=person, role=RoomMembership.Role.MODERATOR)
+        messages.success(request, f"{name} is now a moderator.")
+    elif action == "make_member":
+        services.room_membership_set(room=room, user=person, role=RoomMembership.Role.MEMBER)
+        messages.success(request, f"{name} is now a member.")
+    elif action == "remove":
+        services.room_membership_remove(room=room, user=person)
+        messages.success(request, f"{name} is no longer a member.")
+    elif action == "ban":
+        services.room_membership_remove(room=room, user=person)
+        services.room_ban_user(
+            room=room, user=person, by=request.user, reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, f"{name} is banned and was removed from any call here.")
+    else:
+        services.room_unban_user(room=room, user=person)
+        messages.success(request, f"{name} is no longer banned.")
+    return redirect("rooms:edit", slug=room.slug)
 
 
 @login_required

@@ -113,6 +113,23 @@ def test_login_and_refusal_pages_render(chromium, live_servers, artifacts_dir):
         assert "Ask its owner for an invite link." in page.inner_text("main")
         page.screenshot(path=shots / "09-refused-private.png", full_page=True)
 
+        code = f"from rooms.models import Room; print(Room.objects.get(slug={slug!r}).invite_token)"
+        token = servers.run_python(code).strip().splitlines()[-1]
+        page.goto(servers.url(f"/rooms/{slug}/?invite={token}"))
+        page.locator("#room-config").wait_for(state="attached")
+
+        settings = chromium.new_context(viewport={"width": 1280, "height": 800})
+        try:
+            add_session_cookie(settings, servers.url(), sessions["owner"])
+            owner_page = settings.new_page()
+            owner_page.goto(servers.url(f"/rooms/{slug}/edit/"))
+            person = owner_page.locator(".person", has_text="Stranger")
+            person.get_by_role("button", name="Make moderator").click()
+            owner_page.locator(".message--success", has_text="is now a moderator").wait_for()
+            owner_page.screenshot(path=shots / "11-settings-people.png", full_page=True)
+        finally:
+            settings.close()
+
         owner = chromium.new_context(viewport={"width": 390, "height": 844})
         try:
             add_session_cookie(owner, servers.url(), sessions["owner"])

@@ -71,3 +71,25 @@ def test_room_invite_url_adds_the_token_only_for_private_rooms(make_room):
     assert selectors.room_invite_url(room=private, site_url=site) == (
         f"https://meet.example.org/rooms/board/?invite={private.invite_token}"
     )
+
+
+def test_room_person_finds_only_members_and_banned_users_never_the_owner(make_room, make_user):
+    room = make_room("Board")
+    member, banned, stranger = make_user("member"), make_user("banned"), make_user("stranger")
+    services.room_membership_set(room=room, user=member)
+    services.room_membership_set(room=room, user=room.owner)
+    services.room_ban_user(room=room, user=banned)
+    assert selectors.room_person(room=room, user_id=member.pk) == member
+    assert selectors.room_person(room=room, user_id=banned.pk) == banned
+    assert selectors.room_person(room=room, user_id=stranger.pk) is None
+    assert selectors.room_person(room=room, user_id=room.owner_id) is None
+    assert selectors.room_person(room=room, user_id=999_999) is None
+
+
+def test_room_memberships_lists_moderators_first_then_by_username(make_room, make_user):
+    room = make_room("Board")
+    zed, amy, mod = make_user("zed"), make_user("amy"), make_user("mod")
+    for user in (zed, amy):
+        services.room_membership_set(room=room, user=user)
+    services.room_membership_set(room=room, user=mod, role="moderator")
+    assert [m.user for m in selectors.room_memberships(room=room)] == [mod, amy, zed]

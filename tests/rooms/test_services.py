@@ -183,3 +183,15 @@ def test_room_update_announces_a_lock_change_to_the_call_but_not_other_edits(mak
     assert socket.receive()["frame"] == {"type": "room", "locked": True}
     services.room_update(room=room, is_locked=True)
     assert socket.nothing_pending(), "an unchanged lock is not announced again"
+
+
+def test_room_membership_remove_and_unban_report_whether_there_was_one(make_room, make_user):
+    room = make_room("Board")
+    bo = make_user("bo")
+    services.room_membership_set(room=room, user=bo)
+    services.room_ban_user(room=room, user=bo)
+    assert services.room_membership_remove(room=room, user=bo) is True
+    assert services.room_membership_remove(room=room, user=bo) is False
+    assert services.room_unban_user(room=room, user=bo) is True
+    assert services.room_unban_user(room=room, user=bo) is False
+    assert not RoomMembership.objects.exists() and not RoomBan.objects.exists()

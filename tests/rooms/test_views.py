@@ -389,3 +389,92 @@ def test_edit_with_an_empty_post_asks_for_a_name(client, ana, make_room):
     assert response.context["form"].errors["name"] == ["Give the room a name."]
     room.refresh_from_db()
     assert room.name == "Board"
+
+
+# --- People on the settings page --------------------------------------------------------------
+
+
+def person(client, room, user, action, **extra):
+    return client.post(f"/rooms/{room.slug}/people/", {"user": user.pk, "action": action, **extra})
+
+
+def test_settings_page_lists_members_moderators_and_bans(client, ana, bo, make_user, make_room):
+    room = make_room("Board", owner=ana)
+    cy = make_user("cy", display_name="Cy Moss")
+    room_membership_set(room=room, user=bo)
+    room_membership_set(room=room, user=cy, role=RoomMembership.Role.MODERATOR)
+    RoomBan.objects.create(room=room, user=make_user("dee"), reason="spam")
+    client.force_login(ana)
+    response = client.get(f"/rooms/{room.slug}/edit/")
+    assert [m.user for m in response.context["memberships"]] == [cy, bo]
+    assert "Cy Moss" in response.text and "spam" in response.text
+    assert 'value="make_member"' in response.text and 'value="unban"' in response.text
+
+
+def test_owner_promotes_demotes_removes_bans_and_unbans(client, ana, bo, make_room):
+    room = make_room("Board", owner=ana, is_private=True)
+    room_membership_set(room=room, user=bo)
+    client.force_login(ana)
+
+    assert person(client, room, bo, "make_moderator")["Location"] == "/rooms/board/edit/"
+    assert RoomMembership.objects.get(room=room, user=bo).role == "moderator"
+    person(client, room, bo, "make_member")
+    assert RoomMembership.objects.get(room=room, user=bo).role == "member"
+
+    person(client, room, bo, "ban", reason="trolling")
+    ban = RoomBan.objects.get(room=room, user=bo)
+    assert (ban.banned_by, ban.reason) == (ana, "trolling")
+    assert not RoomMembership.objects.filter(room=room, user=bo).exists()
+    page = client.get("/rooms/board/edit/")
+    assert "bo is banned and was removed from any call here." in page.text
+
+    person(client, room, bo, "unban")
+    assert not RoomBan.objects.exists()
+    client.force_login(bo)
+    assert client.get(room.get_absolute_url()).status_code == 403, "unbanned is not a member"
+
+
+def test_owner_removes_a_member_of_a_private_room_who_then_needs_an_invite(
+    client, ana, bo, make_room
+):
+    room = make_room("Board", owner=ana, is_private=True)
+    room_membership_set(room=room, user=bo)
+    client.force_login(ana)
+    person(client, room, bo, "remove")
+    assert not RoomMembership.objects.exists()
+    client.force_login(bo)
+    assert client.get(room.get_absolute_url()).status_code == 403
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"action": "ban"},
+        {"action": "ban", "user": "abc"},
+        {"action": "explode", "user": "BO"},
+        {"action": "ban", "user": "STRANGER"},
+        {"action": "ban", "user": "OWNER"},
+    ],
+)
+def test_person_actions_on_strangers_the_owner_or_nonsense_change_nothing(
+    client, ana, bo, make_user, make_room, data
+):
+    room = make_room("Board", owner=ana)
+    room_membership_set(room=room, user=bo)
+    ids = {"BO": bo.pk, "STRANGER": make_user("zed").pk, "OWNER": ana.pk}
+    data = {k: ids.get(v, v) for k, v in data.items()}
+    client.force_login(ana)
+    response = client.post(f"/rooms/{room.slug}/people/", data, follow=True)
+    assert "That person is not a member of this room or banned from it." in response.text
+    assert not RoomBan.objects.exists()
+    assert RoomMembership.objects.get().role == "member"
+
+
+def test_person_actions_are_the_owners_only(client, ana, bo, make_room):
+    room = make_room("Board", owner=ana)
+    room_membership_set(room=room, user=bo)
+    client.force_login(bo)
+    assert person(client, room, bo, "make_moderator").status_code == 403
+    assert RoomMembership.objects.get().role == "member"
+    client.force_login(ana)
+    assert client.get(f"/rooms/{room.slug}/people/").status_code == 405
