@@ -77,7 +77,15 @@ def test_sign_up_create_a_room_and_open_it_without_errors(chromium, live_servers
         config = page.evaluate("JSON.parse(document.getElementById('room-config').textContent)")
         assert config["role"] == "owner" and config["user"]["display_name"] == "Ana Lima"
         assert page.title().startswith("Weekly Sync")
-        page.screenshot(path=shots / "05-room.png", full_page=True)
+        # The pre-join preview shows the fake camera; joining reaches the in-call state over the
+        # real signaling socket.
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('video')].some(v => v.videoWidth > 0)"
+        )
+        page.screenshot(path=shots / "05-room-prejoin.png", full_page=True)
+        page.locator('[data-action="join"]').click()
+        page.wait_for_function("() => document.body.dataset.callState === 'in-call'")
+        page.screenshot(path=shots / "05-room-in-call.png", full_page=True)
 
         page.goto(servers.url("/rooms/weekly-sync/edit/"))
         page.screenshot(path=shots / "06-room-settings.png", full_page=True)
