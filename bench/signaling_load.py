@@ -193,6 +193,8 @@ async def run_config(name: str, args) -> dict:
         pids = [p.process.pid for p in servers.processes]
 
         recorder.recording = True
+        load_before = os.getloadavg()[0]
+        client_before = _cpu_seconds(os.getpid())
         cpu_before = sum(_cpu_seconds(pid) for pid in pids)
         started = time.perf_counter()
         sent = await _send_at_rate(peers, args.rate, args.duration)
@@ -207,6 +209,8 @@ async def run_config(name: str, args) -> dict:
             "p95_ms": percentile(recorder.latencies, 0.95) * 1000,
             "p99_ms": percentile(recorder.latencies, 0.99) * 1000,
             "server_cpu": cpu_fixed,
+            "client_cpu": (_cpu_seconds(os.getpid()) - client_before) / elapsed,
+            "load_average": load_before,
         }
 
         recorder.latencies, recorder.received = [], 0
@@ -288,7 +292,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=15)
     parser.add_argument("--saturate-rate", type=float, default=4000)
     parser.add_argument("--saturate-seconds", type=float, default=8)
-    parser.add_argument("--concurrency", type=int, default=50, help="sockets opening at once")
+    parser.add_argument("--concurrency", type=int, default=10, help="sockets opening at once")
     parser.add_argument("--configs", default="memory,redis-1,redis-2")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()

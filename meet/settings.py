@@ -115,7 +115,9 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels.layers.InMemoryChannelLayer",
+            # The project's subclass sweeps expired messages once a second, not on every message
+            # (see signaling/layers.py).
+            "BACKEND": "signaling.layers.InMemoryChannelLayer",
             "CONFIG": {"capacity": 1000, "expiry": 30},
         }
     }

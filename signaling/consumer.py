@@ -41,6 +41,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     participant = None
     room = None
     peer_id: str | None = None
+    group_name = ""
     role: str = ""
     closing = False
 
@@ -64,8 +65,9 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         )
         await self.accept()
         if admission.refusal:
-            if room is not None:
+            if self.group_name:
                 await self.channel_layer.group_discard(self.group_name, self.channel_name)
+                self.group_name = ""
             await self._send_error(admission.refusal, admission.message)
             await self._close(admission.close_code)
             return
@@ -96,10 +98,11 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             )
 
     async def disconnect(self, code: int) -> None:
+        if self.group_name:
+            await self.channel_layer.group_discard(self.group_name, self.channel_name)
         if self.participant is None:
             return
         presence.presence_keeper().discard(self.participant.pk)
-        await self.channel_layer.group_discard(self.group_name, self.channel_name)
         ended = await database_sync_to_async(presence.participant_leave)(
             participant_id=self.participant.pk, reason=presence.REASON_CONNECTION_LOST
         )

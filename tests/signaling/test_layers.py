@@ -1,0 +1,49 @@
+"""The project's in-memory layer: same delivery, expiry sweep at most once per interval."""
+
+from __future__ import annotations
+
+import asyncio
+
+from channels.layers import InMemoryChannelLayer as ChannelsLayer
+from channels.layers import get_channel_layer
+
+from signaling.layers import InMemoryChannelLayer
+
+
+def test_standalone_uses_the_project_layer():
+    assert isinstance(get_channel_layer(), InMemoryChannelLayer)
+
+
+async def test_messages_and_groups_are_delivered_as_before():
+    layer = InMemoryChannelLayer()
+    first, second = await layer.new_channel(), await layer.new_channel()
+    await layer.group_add("room.1", first)
+    await layer.group_add("room.1", second)
+    await layer.group_send("room.1", {"type": "x", "n": 1})
+    await layer.send(second, {"type": "x", "n": 2})
+    assert (await layer.receive(first))["n"] == 1
+    assert [(await layer.receive(second))["n"] for _ in range(2)] == [1, 2]
+
+
+async def test_the_full_sweep_runs_at_most_once_per_interval(monkeypatch):
+    layer = InMemoryChannelLayer()
+    sweeps = []
+    monkeypatch.setattr(ChannelsLayer, "_clean_expired", lambda self: sweeps.append(1))
+    channel = await layer.new_channel()
+    for _ in range(200):
+        await layer.send(channel, {"type": "x"})
+        await layer.receive(channel)
+    assert len(sweeps) == 1
+
+
+async def test_expired_messages_are_still_dropped_after_the_interval():
+    layer = InMemoryChannelLayer(expiry=0.01)
+    layer.clean_interval = 0.05
+    stale, fresh = await layer.new_channel(), await layer.new_channel()
+    await layer.group_add("room.1", stale)
+    await layer.send(stale, {"type": "old"})
+    await asyncio.sleep(0.1)
+    await layer.send(fresh, {"type": "new"})
+    assert (await layer.receive(fresh))["type"] == "new"
+    assert stale not in layer.channels
+    assert stale not in layer.groups.get("room.1", {})
