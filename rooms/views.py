@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from rooms import access, selectors, services
 from rooms.forms import RoomCreateForm, RoomEditForm, RoomPersonForm
@@ -47,7 +47,7 @@ def _refused(request, refusal: str, message: str, room=None):
     )
 
 
-@require_GET
+@require_safe
 def home(request):
     """Landing page; logged-in visitors see a create form, their rooms and recent visits."""
     if not request.user.is_authenticated:
@@ -74,7 +74,7 @@ def room_new(request):
     return render(request, "rooms/new.html", {"form": form})
 
 
-@require_GET
+@require_safe
 def room_detail(request, slug: str):
     """The room page, if the one access rule lets the visitor in; else a page saying why."""
     if not request.user.is_authenticated:

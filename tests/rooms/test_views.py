@@ -478,3 +478,10 @@ def test_person_actions_are_the_owners_only(client, ana, bo, make_room):
     assert RoomMembership.objects.get().role == "member"
     client.force_login(ana)
     assert client.get(f"/rooms/{room.slug}/people/").status_code == 405
+
+
+def test_home_and_room_page_answer_head_for_monitors(client, ana, make_room):
+    room = make_room(owner=ana)
+    assert client.head("/").status_code == 200
+    client.force_login(ana)
+    assert client.head(room.get_absolute_url()).status_code == 200
