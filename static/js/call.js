@@ -31,12 +31,16 @@ const DISCONNECTED_RESTART_MS = 5000;
 const STATS_INTERVAL_MS = 2000;
 const LEVELS_INTERVAL_MS = 250;
 
-// Camera bitrate by mesh size: every sender uploads one copy per peer.
-/** @param {number} peerCount */
-function cameraBitrateFor(peerCount) {
-  if (peerCount <= 1) return 1_500_000;
-  if (peerCount <= 3) return 900_000;
-  return 500_000;
+// Camera encoding by mesh size: every sender encodes and uploads one copy per peer, so a
+// bigger mesh gets smaller copies (bitrate and resolution) to fit CPUs and home uplinks.
+/**
+ * @param {number} peerCount
+ * @returns {{maxBitrate: number, scaleResolutionDownBy: number}}
+ */
+function cameraEncodingFor(peerCount) {
+  if (peerCount <= 1) return { maxBitrate: 1_500_000, scaleResolutionDownBy: 1 };
+  if (peerCount <= 3) return { maxBitrate: 800_000, scaleResolutionDownBy: 1.5 };
+  return { maxBitrate: 450_000, scaleResolutionDownBy: 2 };
 }
 
 /**
@@ -354,26 +358,36 @@ export class Call extends EventTarget {
    */
   onLocalTrack(role, track) {
     const index = TRANSCEIVER_ROLES.indexOf(role);
+    const replacing = [];
     for (const peer of this.peers.values()) {
       const transceiver = peer.pc.getTransceivers()[index];
       if (!transceiver || transceiver.sender.track === track) continue;
-      transceiver.sender
-        .replaceTrack(track)
-        .catch((error) => console.warn(`call: replaceTrack(${role}) failed`, error));
+      replacing.push(
+        transceiver.sender
+          .replaceTrack(track)
+          .catch((error) => console.warn(`call: replaceTrack(${role}) failed`, error)),
+      );
     }
-    if (role === "video") this.tuneBitrates();
+    if (role === "video") Promise.allSettled(replacing).then(() => this.tuneBitrates());
   }
 
-  /** Each camera upload shrinks as the mesh grows, so eight people fit in a home uplink. */
+  /** Each camera copy shrinks as the mesh grows, so eight people fit a laptop and an uplink. */
   tuneBitrates() {
-    const maxBitrate = cameraBitrateFor(this.peers.size);
+    const wanted = cameraEncodingFor(this.peers.size);
     for (const peer of this.peers.values()) {
       const sender = peer.pc.getTransceivers()[1]?.sender;
       if (!sender || !sender.track) continue;
       const parameters = sender.getParameters();
       if (!parameters.encodings || parameters.encodings.length === 0) continue;
-      if (parameters.encodings[0].maxBitrate === maxBitrate) continue;
-      parameters.encodings[0].maxBitrate = maxBitrate;
+      const encoding = parameters.encodings[0];
+      if (
+        encoding.maxBitrate === wanted.maxBitrate &&
+        encoding.scaleResolutionDownBy === wanted.scaleResolutionDownBy
+      ) {
+        continue;
+      }
+      encoding.maxBitrate = wanted.maxBitrate;
+      encoding.scaleResolutionDownBy = wanted.scaleResolutionDownBy;
       sender.setParameters(parameters).catch(() => {
         // Not every state allows it; the next connection change tries again.
       });

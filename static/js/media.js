@@ -8,7 +8,8 @@
  *            track: MediaStreamTrack | null}} TrackChange
  */
 
-const CAMERA_CONSTRAINTS = { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } };
+// 960×540 looks sharp in a tile and costs half of 720p to encode once per peer in a mesh.
+const CAMERA_CONSTRAINTS = { width: { ideal: 960 }, height: { ideal: 540 }, frameRate: { ideal: 24 } };
 const MIC_CONSTRAINTS = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
 
 /**
