@@ -140,6 +140,13 @@ class RoomAdmin(admin.ModelAdmin):
     def connected(self, room: Room) -> int:
         return room.connected_count
 
+    def save_model(self, request, obj, form, change):
+        # The slug is read-only here, so a room added in the admin gets one as the form's
+        # rooms do; it never changes afterwards, so old links keep working after a rename.
+        if not change:
+            obj.slug = services.room_slug_for(name=obj.name)
+        super().save_model(request, obj, form, change)
+
     def save_formset(self, request, form, formset, change):
         if formset.model is not RoomBan:
             return super().save_formset(request, form, formset, change)

@@ -33,6 +33,11 @@ ROOM_EDITABLE_FIELDS = frozenset(
 )
 
 
+def room_slug_for(*, name: str) -> str:
+    """A slug made from ``name`` that no room uses yet (``weekly-sync``, ``weekly-sync-2``…)."""
+    return _unique_slug_for(name.strip())
+
+
 def _unique_slug_for(name: str) -> str:
     base = slugify(name)[: SLUG_MAX_LENGTH - 9].strip("-") or "room"
     candidate = base

@@ -287,3 +287,11 @@ def test_chat_list_searches_and_the_hide_action_hides(staff_client, make_room, m
     listed = staff_client.get("/admin/rooms/chatmessage/?hidden__exact=1")
     assert list(listed.context["cl"].result_list) == [rude]
     assert staff_client.get(f"/admin/rooms/chatmessage/{rude.pk}/change/").status_code == 200
+
+
+def test_rooms_added_in_the_admin_get_unique_slugs_from_their_names(staff_client, boss):
+    for _ in range(2):
+        data = room_form_data(Room(name="Weekly Sync", owner=boss, max_participants=8))
+        response = staff_client.post("/admin/rooms/room/add/", data)
+        assert response.status_code == 302, response.context["errors"]
+    assert sorted(Room.objects.values_list("slug", flat=True)) == ["weekly-sync", "weekly-sync-2"]
