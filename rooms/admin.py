@@ -16,6 +16,10 @@ from rooms import services
 from rooms.models import ChatMessage, Participant, Room, RoomBan, RoomMembership
 from rooms.moderation import participant_kick
 
+admin.site.site_header = "meet administration"
+admin.site.site_title = "meet admin"
+admin.site.index_title = "Rooms, people and chat"
+
 
 class ClosedFilter(admin.SimpleListFilter):
     title = "closed"

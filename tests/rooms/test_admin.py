@@ -295,3 +295,12 @@ def test_rooms_added_in_the_admin_get_unique_slugs_from_their_names(staff_client
         response = staff_client.post("/admin/rooms/room/add/", data)
         assert response.status_code == 302, response.context["errors"]
     assert sorted(Room.objects.values_list("slug", flat=True)) == ["weekly-sync", "weekly-sync-2"]
+
+
+def test_admin_index_is_branded_and_lists_the_moderation_models(staff_client):
+    response = staff_client.get("/admin/")
+    assert response.status_code == 200
+    assert "meet administration" in response.text
+    for path in ("rooms/room/", "rooms/roomban/", "rooms/participant/", "rooms/chatmessage/"):
+        assert f"/admin/{path}" in response.text
+    assert "/admin/accounts/user/" in response.text
