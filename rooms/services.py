@@ -170,14 +170,17 @@ def _kick_connected(*, room: Room, user: User, by: User | None, reason: str) -> 
 def room_ban_user(*, room: Room, user: User, by: User | None = None, reason: str = "") -> RoomBan:
     """Ban ``user`` from ``room`` and remove them from any call there right now.
 
-    The owner cannot be banned from their own room (the access rule ignores such a ban, so it
-    would only mislead); that raises ``ValidationError``. Banning again updates the reason.
+    The user stops being a member or moderator of the room. The owner cannot be banned from
+    their own room (the access rule ignores such a ban, so it would only mislead); that raises
+    ``ValidationError``. Banning again updates the reason.
     """
     if room.owner_id == user.pk:
         raise ValidationError("The owner of a room cannot be banned from it.")
     ban, _created = RoomBan.objects.update_or_create(
         room=room, user=user, defaults={"reason": reason.strip(), "banned_by": by}
     )
+    # A ban ends membership too, so lifting it later does not quietly restore old rights.
+    RoomMembership.objects.filter(room=room, user=user).delete()
     _kick_connected(room=room, user=user, by=by, reason=reason or "You were banned.")
     return ban
 

@@ -169,7 +169,6 @@ def room_person(request, slug: str):
         services.room_membership_remove(room=room, user=person)
         messages.success(request, f"{name} is no longer a member.")
     elif action == "ban":
-        services.room_membership_remove(room=room, user=person)
         services.room_ban_user(
             room=room, user=person, by=request.user, reason=form.cleaned_data["reason"]
         )

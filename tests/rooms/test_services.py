@@ -100,6 +100,16 @@ def test_room_ban_user_records_who_and_why_and_updates_on_repeat(make_room, make
     assert (ban.user, ban.banned_by, ban.reason) == (bo, boss, "more spam")
 
 
+def test_room_ban_user_ends_membership_so_an_unban_restores_no_rights(make_room, make_user):
+    room = make_room("Board", is_private=True)
+    bo = make_user("bo")
+    services.room_membership_set(room=room, user=bo, role=RoomMembership.Role.MODERATOR)
+    services.room_ban_user(room=room, user=bo)
+    services.room_unban_user(room=room, user=bo)
+    assert not RoomMembership.objects.exists()
+    assert services.room_enter(user=bo, room=room).refusal == "forbidden"
+
+
 def test_room_ban_user_refuses_the_owner(make_room):
     room = make_room("Board")
     with pytest.raises(ValidationError, match="owner"):
@@ -189,9 +199,9 @@ def test_room_membership_remove_and_unban_report_whether_there_was_one(make_room
     room = make_room("Board")
     bo = make_user("bo")
     services.room_membership_set(room=room, user=bo)
-    services.room_ban_user(room=room, user=bo)
     assert services.room_membership_remove(room=room, user=bo) is True
     assert services.room_membership_remove(room=room, user=bo) is False
+    services.room_ban_user(room=room, user=bo)
     assert services.room_unban_user(room=room, user=bo) is True
     assert services.room_unban_user(room=room, user=bo) is False
     assert not RoomMembership.objects.exists() and not RoomBan.objects.exists()
