@@ -86,10 +86,14 @@ class Peer:
 
 @dataclass
 class Recorder:
+    """Latencies of the relays of the current phase; frames of other phases are ignored."""
+
+    phase: str = ""
     latencies: list[float] = field(default_factory=list)
-    received: int = 0
     errors: dict[str, int] = field(default_factory=dict)
-    recording: bool = False
+
+    def start(self, phase: str) -> None:
+        self.phase, self.latencies = phase, []
 
 
 async def _reader(peer: Peer, recorder: Recorder) -> None:
@@ -98,10 +102,9 @@ async def _reader(peer: Peer, recorder: Recorder) -> None:
             frame = json.loads(raw)
             kind = frame["type"]
             if kind == "sdp":
-                if recorder.recording:
-                    sent_at = float(frame["description"]["sdp"].split(" ", 1)[0])
-                    recorder.latencies.append(time.perf_counter() - sent_at)
-                    recorder.received += 1
+                phase, sent_at, _ = frame["description"]["sdp"].split(" ", 2)
+                if phase == recorder.phase:
+                    recorder.latencies.append(time.perf_counter() - float(sent_at))
             elif kind == "error":
                 recorder.errors[frame["code"]] = recorder.errors.get(frame["code"], 0) + 1
     except Exception:  # noqa: BLE001 - a closed socket ends its reader; counted below
@@ -149,7 +152,7 @@ async def _connect_all(servers, setup, rooms: int, peers: int, concurrency: int)
     return peers_list, welcome_times, connect_all
 
 
-async def _send_at_rate(peers: list[Peer], rate: float, duration: float) -> int:
+async def _send_at_rate(peers: list[Peer], rate: float, duration: float, phase: str) -> int:
     """Send ``rate`` sdp frames per second in total, from random peers to random room-mates."""
     sent = 0
     started = time.perf_counter()
@@ -161,7 +164,7 @@ async def _send_at_rate(peers: list[Peer], rate: float, duration: float) -> int:
             frame = {
                 "type": "sdp",
                 "to": random.choice(peer.others),
-                "description": {"type": "offer", "sdp": f"{time.perf_counter()} v=0"},
+                "description": {"type": "offer", "sdp": f"{phase} {time.perf_counter()} v=0"},
             }
             await peer.socket.send(json.dumps(frame))
             sent += 1
@@ -169,9 +172,33 @@ async def _send_at_rate(peers: list[Peer], rate: float, duration: float) -> int:
     return sent
 
 
-async def _saturate(peers: list[Peer], duration: float, per_peer_rate: float) -> int:
-    """Every peer sends at ``per_peer_rate`` (under the flood limit) for ``duration`` seconds."""
-    return await _send_at_rate(peers, per_peer_rate * len(peers), duration)
+async def _measure(peers, recorder: Recorder, pids, phase: str, rate: float, seconds: float):
+    """Send at ``rate`` for ``seconds``, wait for the relays to arrive (10 s at most), report."""
+    recorder.start(phase)
+    load = os.getloadavg()[0]
+    client_before = _cpu_seconds(os.getpid())
+    server_before = sum(_cpu_seconds(pid) for pid in pids)
+    started = time.perf_counter()
+    sent = await _send_at_rate(peers, rate, seconds, phase)
+    send_elapsed = time.perf_counter() - started
+    deadline = time.perf_counter() + 10
+    while len(recorder.latencies) < sent and time.perf_counter() < deadline:
+        await asyncio.sleep(0.05)
+    elapsed = time.perf_counter() - started
+    latencies = list(recorder.latencies)
+    return {
+        "offered_per_second": rate,
+        "sent": sent,
+        "received": len(latencies),
+        "sent_per_second": sent / send_elapsed,
+        "per_second": len(latencies) / elapsed,
+        "p50_ms": percentile(latencies, 0.50) * 1000,
+        "p95_ms": percentile(latencies, 0.95) * 1000,
+        "p99_ms": percentile(latencies, 0.99) * 1000,
+        "server_cpu": (sum(_cpu_seconds(pid) for pid in pids) - server_before) / elapsed,
+        "client_cpu": (_cpu_seconds(os.getpid()) - client_before) / elapsed,
+        "load_average": load,
+    }
 
 
 async def run_config(name: str, args) -> dict:
@@ -192,44 +219,10 @@ async def run_config(name: str, args) -> dict:
         await asyncio.sleep(1)  # Let the peer-joined storm settle before measuring.
         pids = [p.process.pid for p in servers.processes]
 
-        recorder.recording = True
-        load_before = os.getloadavg()[0]
-        client_before = _cpu_seconds(os.getpid())
-        cpu_before = sum(_cpu_seconds(pid) for pid in pids)
-        started = time.perf_counter()
-        sent = await _send_at_rate(peers, args.rate, args.duration)
-        await asyncio.sleep(0.5)
-        elapsed = time.perf_counter() - started
-        cpu_fixed = (sum(_cpu_seconds(pid) for pid in pids) - cpu_before) / elapsed
-        fixed = {
-            "sent": sent,
-            "received": recorder.received,
-            "per_second": recorder.received / args.duration,
-            "p50_ms": percentile(recorder.latencies, 0.50) * 1000,
-            "p95_ms": percentile(recorder.latencies, 0.95) * 1000,
-            "p99_ms": percentile(recorder.latencies, 0.99) * 1000,
-            "server_cpu": cpu_fixed,
-            "client_cpu": (_cpu_seconds(os.getpid()) - client_before) / elapsed,
-            "load_average": load_before,
-        }
-
-        recorder.latencies, recorder.received = [], 0
-        cpu_before = sum(_cpu_seconds(pid) for pid in pids)
-        started = time.perf_counter()
-        sent = await _send_at_rate(peers, args.saturate_rate, args.saturate_seconds)
-        await asyncio.sleep(1.0)
-        elapsed = time.perf_counter() - started
-        cpu_saturated = (sum(_cpu_seconds(pid) for pid in pids) - cpu_before) / elapsed
-        saturated = {
-            "offered_per_second": args.saturate_rate,
-            "sent": sent,
-            "received": recorder.received,
-            "per_second": recorder.received / elapsed,
-            "p50_ms": percentile(recorder.latencies, 0.50) * 1000,
-            "p99_ms": percentile(recorder.latencies, 0.99) * 1000,
-            "server_cpu": cpu_saturated,
-        }
-        recorder.recording = False
+        fixed = await _measure(peers, recorder, pids, "fixed", args.rate, args.duration)
+        saturated = await _measure(
+            peers, recorder, pids, "saturated", args.saturate_rate, args.saturate_seconds
+        )
         for peer in peers:
             await peer.socket.close()
         for reader in readers:
@@ -261,7 +254,7 @@ def print_report(results: list[dict], args) -> None:
     )
     header = (
         "| config | peers | connect all | welcome p50/p95/max | relay p50/p95/p99 at rate "
-        "| relayed/s | server CPU | saturated relayed/s (p50/p99) | server CPU |"
+        "| relayed/s | server CPU | saturated: relayed/s, p50/p99 | server CPU |"
     )
     print(header)
     print("|" + "---|" * 9)
@@ -272,16 +265,19 @@ def print_report(results: list[dict], args) -> None:
             f"| {r['welcome_p50_ms']:.0f}/{r['welcome_p95_ms']:.0f}/{r['welcome_max_ms']:.0f} ms "
             f"| {f['p50_ms']:.1f}/{f['p95_ms']:.1f}/{f['p99_ms']:.1f} ms "
             f"| {f['per_second']:.0f} | {f['server_cpu'] * 100:.0f}% "
-            f"| {s['per_second']:.0f} ({s['p50_ms']:.0f}/{s['p99_ms']:.0f} ms) "
+            f"| {s['per_second']:.0f}, {s['p50_ms']:.0f}/{s['p99_ms']:.0f} ms "
             f"| {s['server_cpu'] * 100:.0f}% |"
         )
+    print()
     for r in results:
-        lost = r["fixed"]["sent"] - r["fixed"]["received"]
-        print(
-            f"{r['config']}: lost at fixed rate {lost}, saturation sent "
-            f"{r['saturated']['sent']} received {r['saturated']['received']}, "
-            f"errors {r['errors'] or 'none'}"
-        )
+        for phase in ("fixed", "saturated"):
+            m = r[phase]
+            print(
+                f"{r['config']} {phase}: offered {m['offered_per_second']:g}/s, sent "
+                f"{m['sent']} ({m['sent_per_second']:.0f}/s), received {m['received']}, "
+                f"client CPU {m['client_cpu'] * 100:.0f}%, load average {m['load_average']:.1f}"
+            )
+        print(f"{r['config']}: errors {r['errors'] or 'none'}")
 
 
 def main() -> None:

@@ -88,6 +88,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
     )
+    # Transactions take the write lock when they begin: a deferred one that reads and then
+    # writes fails at once with "database is locked" when another process (a second daphne)
+    # writes meanwhile, instead of waiting for the busy timeout.
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -105,7 +109,9 @@ if REDIS_URL:
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
                 "hosts": [REDIS_URL],
-                "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=1000),
+                # A process's sockets share one Redis queue, so this bounds all messages
+                # waiting for the whole process: room for 1,000 peers with 10 each.
+                "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=10000),
                 "expiry": 30,
                 "group_expiry": 86400,
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="meet"),

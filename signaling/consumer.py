@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from rooms import moderation
@@ -149,7 +150,14 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 protocol.UNKNOWN_PEER, "No such peer in this room.", ref=kind
             )
         frame = {"type": kind, "from": self.peer_id, **fields}
-        await self.channel_layer.send(channel, deliver_event(frame))
+        try:
+            await self.channel_layer.send(channel, deliver_event(frame))
+        except ChannelFull as full:
+            # The target's queue (its whole process's, with Redis) is full: tell the sender
+            # rather than fail its socket; it may retry, and ICE restarts recover lost frames.
+            raise protocol.ProtocolError(
+                protocol.BUSY, "The server is too busy to deliver this now.", ref=kind
+            ) from full
 
     async def handle_sdp(self, fields: dict[str, Any]) -> None:
         await self.handle_relay("sdp", fields)

@@ -9,10 +9,14 @@ code after the frame. Services call the synchronous helpers; the consumer awaits
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from asgiref.sync import async_to_sync
+from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
+
+logger = logging.getLogger(__name__)
 
 EVENT_TYPE = "signal.deliver"
 
@@ -50,7 +54,17 @@ def send_to_room(room_id: int, event: dict[str, Any]) -> None:
     async_to_sync(get_channel_layer().group_send)(room_group(room_id), event)
 
 
-def send_to_channel(channel_name: str, event: dict[str, Any]) -> None:
-    """Send ``event`` to one consumer by its channel name, in whichever process holds it."""
-    if channel_name:
+def send_to_channel(channel_name: str, event: dict[str, Any]) -> bool:
+    """Send ``event`` to one consumer by its channel name, in whichever process holds it.
+
+    Returns False when the channel's queue is full (that process is far behind); the caller's
+    database change stands and the sweep or the socket's own close finishes the job.
+    """
+    if not channel_name:
+        return False
+    try:
         async_to_sync(get_channel_layer().send)(channel_name, event)
+    except ChannelFull:
+        logger.warning("Channel %s is full; event %s dropped", channel_name, event.get("type"))
+        return False
+    return True

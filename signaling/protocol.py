@@ -21,13 +21,15 @@ MAX_SDP_MID_LENGTH = 256
 MAX_REASON_LENGTH = 200
 CHAT_TEXT_MAX_LENGTH = 2000
 
-# Error codes of the contract, plus ``too_large`` and ``rate_limited`` from its rules.
+# Error codes of the contract (``too_large`` and ``rate_limited`` come from its rules).
 BAD_MESSAGE = "bad_message"
 UNKNOWN_TYPE = "unknown_type"
 UNKNOWN_PEER = "unknown_peer"
 FORBIDDEN = "forbidden"
 TOO_LARGE = "too_large"
 RATE_LIMITED = "rate_limited"
+# Added: a relay could not be queued because the target's queue is full.
+BUSY = "busy"
 
 SDP_TYPES = frozenset({"offer", "answer", "pranswer", "rollback"})
 STATE_KEYS = ("audio", "video", "screen", "hand")

@@ -690,3 +690,23 @@ async def test_rows_of_a_previous_in_memory_process_are_ended_but_resumable(
     assert row.leave_reason == "connection-lost"
     back = await connect(room.slug, people["ana"], query=f"resume={token}")
     assert back.peer_id == ana.peer_id and back.welcome["resumed"] is True
+
+
+async def test_relay_to_a_full_queue_answers_busy_and_keeps_the_socket(call, monkeypatch):
+    from channels.exceptions import ChannelFull
+
+    ana, bob = await call("ana", "bob")
+    layer = get_channel_layer()
+    real_send = layer.send
+
+    async def full_for_ana(channel, message):
+        if message.get("frame", {}).get("type") == "sdp":
+            raise ChannelFull(channel)
+        await real_send(channel, message)
+
+    monkeypatch.setattr(layer, "send", full_for_ana)
+    await bob.send({"type": "sdp", "to": ana.peer_id, "description": OFFER})
+    error = await bob.receive_type("error")
+    assert (error["code"], error["ref"]) == ("busy", "sdp")
+    await bob.send({"type": "ping"})
+    assert await bob.receive() == {"type": "pong"}
