@@ -16,3 +16,9 @@ def test_healthz_answers_ok_when_database_and_layer_answer(client):
     body = response.json()
     assert body["status"] == "ok"
     assert body["database"] == "ok" and body["channel_layer"] == "ok"
+
+
+def test_favicon_redirects_to_the_logo_so_admin_pages_load_without_a_404(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("img/logo.svg")
