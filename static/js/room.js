@@ -428,8 +428,15 @@ function onMessage(message) {
       return call.onSignal(message);
     case "chat":
       return chat.add(message);
-    case "state":
-      return call.onPeerState(message.peer_id, message.state);
+    case "state": {
+      const before = call.peers.get(message.peer_id)?.state;
+      call.onPeerState(message.peer_id, message.state);
+      const peer = call.peers.get(message.peer_id);
+      if (peer && before && !before.hand && peer.state.hand) {
+        toast(`${displayName(peer.user)} raised a hand.`);
+      }
+      return;
+    }
     case "room":
       if (typeof message.locked === "boolean") {
         if (message.locked !== participants.locked) {
