@@ -6,6 +6,16 @@ from django.views.generic import RedirectView
 from meet import health
 from rooms import views as room_views
 
+
+class FaviconRedirect(RedirectView):
+    """Points at the logo; resolved per request because the static manifest may not exist yet."""
+
+    permanent = True
+
+    def get_redirect_url(self, *args, **kwargs) -> str:
+        return static("img/logo.svg")
+
+
 urlpatterns = [
     path("", room_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
@@ -14,9 +24,5 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     # Browsers ask for /favicon.ico on pages without an icon link (Django's admin pages).
-    path(
-        "favicon.ico",
-        RedirectView.as_view(url=static("img/logo.svg"), permanent=True),
-        name="favicon",
-    ),
+    path("favicon.ico", FaviconRedirect.as_view(), name="favicon"),
 ]
