@@ -176,7 +176,7 @@ export class FileTransfers extends EventTarget {
       if (typeof event.data !== "string") return;
       const message = parseControl(event.data);
       if (message?.kind === "verified") {
-        if (message.ok) this.finish(transfer, "done", `Sent to ${transfer.peerName}.`);
+        if (message.ok) this.finish(transfer, "done", "Delivered and checked.");
         else this.finish(transfer, "failed", `${transfer.peerName} received a damaged copy.`);
         channel.close();
       } else if (message?.kind === "cancel") {
@@ -353,7 +353,7 @@ export class FileTransfers extends EventTarget {
       } else {
         transfer.url = URL.createObjectURL(blob);
         this.sendControl(channel, { kind: "verified", ok: true });
-        this.finish(transfer, "done", `From ${transfer.peerName}.`);
+        this.finish(transfer, "done", "Received and checked (SHA-256).");
       }
     } catch (error) {
       this.finish(transfer, "failed", `The file could not be checked: ${error}`);
