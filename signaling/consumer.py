@@ -79,7 +79,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.peer_id = join.participant.peer_id
         self.role = join.participant.role
         self.roster = dict(admission.roster)
-        presence.presence_keeper().add(self.participant.pk)
+        presence.presence_keeper().add(self.participant.pk, self.channel_name)
         await self.send_json(admission.welcome)
 
         peer = dict(admission.welcome["self"])

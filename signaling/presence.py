@@ -34,6 +34,8 @@ REASON_CONNECTION_LOST = "connection-lost"
 # Ends that are not announced as peer-left: the room ended for all, or the peer came back.
 REASON_ROOM_ENDED = "room-ended"
 REASON_RESUMED = "resumed"
+# Added close code: the server ended this socket's presence (not seen for too long); resume.
+CLOSE_LOST = 4408
 
 DEFAULT_STATE = {"audio": True, "video": True, "screen": False, "hand": False}
 
@@ -225,6 +227,17 @@ def participants_touch(*, participant_ids: list[int]) -> int:
     )
 
 
+def participants_ended(*, participant_ids: list[int]) -> list[int]:
+    """Which of these participants have been ended (by a sweep elsewhere, say)."""
+    if not participant_ids:
+        return []
+    return list(
+        Participant.objects.filter(pk__in=participant_ids, left_at__isnull=False).values_list(
+            "pk", flat=True
+        )
+    )
+
+
 def participants_sweep() -> list[tuple[int, str]]:
     """End every participant unseen for ``PRESENCE_STALE_SECONDS``; return (room id, peer id)s.
 
@@ -249,17 +262,17 @@ class PresenceKeeper:
     """
 
     def __init__(self) -> None:
-        self.participant_ids: set[int] = set()
+        self.channels: dict[int, str] = {}
         self.task: asyncio.Task | None = None
 
-    def add(self, participant_id: int) -> None:
-        self.participant_ids.add(participant_id)
+    def add(self, participant_id: int, channel_name: str) -> None:
+        self.channels[participant_id] = channel_name
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._run())
 
     def discard(self, participant_id: int) -> None:
-        self.participant_ids.discard(participant_id)
-        if not self.participant_ids and self.task is not None:
+        self.channels.pop(participant_id, None)
+        if not self.channels and self.task is not None:
             self.task.cancel()
             self.task = None
 
@@ -275,13 +288,25 @@ class PresenceKeeper:
                 logger.exception("Presence heartbeat failed")
 
     async def beat(self) -> list[tuple[int, str]]:
-        """Touch this process's rows, sweep stale ones and announce each as ``peer-left``."""
-        await database_sync_to_async(participants_touch)(participant_ids=list(self.participant_ids))
+        """Touch this process's rows, sweep stale ones and announce each as ``peer-left``.
+
+        A socket of this process whose row was ended behind its back (this process stalled
+        past the stale limit and another swept it) is closed with ``CLOSE_LOST``, so its
+        client resumes and the others see it come back, instead of it relaying as a ghost.
+        """
+        local_ids = list(self.channels)
+        await database_sync_to_async(participants_touch)(participant_ids=local_ids)
         ended = await database_sync_to_async(participants_sweep)()
         layer = get_channel_layer()
         for room_id, peer_id in ended:
             frame = {"type": "peer-left", "peer_id": peer_id, "reason": REASON_CONNECTION_LOST}
             await layer.group_send(room_group(room_id), deliver_event(frame, leave=peer_id))
+        for participant_id in await database_sync_to_async(participants_ended)(
+            participant_ids=local_ids
+        ):
+            channel_name = self.channels.pop(participant_id, None)
+            if channel_name:
+                await layer.send(channel_name, deliver_event(close=CLOSE_LOST))
         return ended
 
 

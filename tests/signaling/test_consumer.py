@@ -710,3 +710,22 @@ async def test_relay_to_a_full_queue_answers_busy_and_keeps_the_socket(call, mon
     assert (error["code"], error["ref"]) == ("busy", "sdp")
     await bob.send({"type": "ping"})
     assert await bob.receive() == {"type": "pong"}
+
+
+async def test_a_socket_swept_behind_its_back_is_closed_4408_and_can_resume(
+    call, connect, room, people
+):
+    ana, bob = await call("ana", "bob")
+    # Another process swept bob's row (this one had stalled past the stale limit).
+    await sync_to_async(Participant.objects.filter(peer_id=bob.peer_id).update)(
+        left_at=timezone.now(), leave_reason="connection-lost"
+    )
+    await presence.presence_keeper().beat()
+    assert await bob.closed_with() == 4408
+    await bob.close()
+    assert await ana.nothing()  # Its peer-left was the sweeper's to send, not repeated here.
+    back = await connect(
+        room.slug, people["bob"], query=f"resume={bob.welcome['self']['resume_token']}"
+    )
+    assert back.peer_id == bob.peer_id and back.welcome["resumed"] is True
+    assert (await ana.receive_type("peer-joined"))["resumed"] is True
