@@ -69,6 +69,8 @@ export const FINAL_CLOSE_CODES = {
   4409: "room_full",
   4410: "kicked",
   4411: "room_ended",
+  // Another socket resumed this peer; reconnecting would fight it for the same identity.
+  4412: "replaced",
   4423: "room_locked",
   4429: "rate_limited",
 };

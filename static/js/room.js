@@ -393,6 +393,7 @@ signaling.addEventListener("final", (event) => {
     4423: ["locked", "This room is locked. Only its owner and staff can enter right now."],
     4409: ["full", `This meeting is full (${config.max_participants} people).`],
     4429: ["rate-limited", "You were disconnected for sending too many messages."],
+    4412: ["replaced", "This call continues in another window or tab."],
   };
   const [kind, fallback] = notices[/** @type {keyof notices} */ (code)] || [
     "refused",
@@ -549,6 +550,7 @@ function endCall(state, kind, text) {
     full: "This meeting is full",
     refused: "You cannot join",
     "rate-limited": "Disconnected",
+    replaced: "Opened elsewhere",
   };
   /** @type {import("./ui/notices.js").NoticeAction[]} */
   const actions = [{ label: "Back to home", href: config.home_url, primary: true }];
