@@ -16,14 +16,19 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.support.browser import add_session_cookie
 from tests.support.servers import LiveServers
 
 # Waits are on explicit page state; these bound how long a healthy loopback call may take on a
 # busy two-core CI machine (a three-way mesh usually connects in well under a second).
-CONNECT_TIMEOUT_MS = 15_000
-UI_TIMEOUT_MS = 5_000
+# Timeouts only bound failures (a passing test never waits them out), so they leave room for a
+# CI machine whose two cores are shared by three Chromium renderers and daphne.
+CONNECT_TIMEOUT_MS = 20_000
+UI_TIMEOUT_MS = 10_000
+NAVIGATION_TIMEOUT_MS = 20_000
+expect.set_options(timeout=UI_TIMEOUT_MS)
 
 LOCAL_HOSTS = {"localhost", "127.0.0.1"}
 
@@ -169,6 +174,7 @@ class Call:
         """A fresh context logged in as ``username`` with a blank page, watched for errors."""
         context = self.chromium.new_context(viewport={"width": 1280, "height": 800})
         context.set_default_timeout(UI_TIMEOUT_MS)
+        context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
         add_session_cookie(context, self.servers.url(), self.sessions[username])
         for script in [*self.init_scripts, init_script]:
             if script:
@@ -232,7 +238,9 @@ class Call:
 
 def _record_console(member: Member, msg) -> None:
     if msg.type == "error":
-        member.console_errors.append(msg.text)
+        # Chromium's own network errors name no URL in their text; the location does.
+        where = msg.location.get("url", "") if "Failed to load resource" in msg.text else ""
+        member.console_errors.append(f"{msg.text} <{where}>" if where else msg.text)
 
 
 def _record_request(member: Member, url: str) -> None:
