@@ -164,6 +164,7 @@ class Call:
     chromium: object
     sessions: dict[str, str]
     members: dict[str, Member] = field(default_factory=dict)
+    departed: list[Member] = field(default_factory=list)
     init_scripts: list[str] = field(default_factory=list)
 
     @property
@@ -219,12 +220,14 @@ class Call:
                 assert member.connection_state(other.peer_id) == "connected"
 
     def close(self, username: str) -> None:
+        """Close ``username``'s context; what its page logged is still checked by assert_clean."""
         member = self.members.pop(username)
         member.context.close()
+        self.departed.append(member)
 
     def assert_clean(self, allowed_console: tuple[re.Pattern, ...] = ()) -> None:
         """No console errors (save the exact, explained ones given), no request off this host."""
-        for member in self.members.values():
+        for member in [*self.members.values(), *self.departed]:
             errors = [
                 line
                 for line in member.console_errors

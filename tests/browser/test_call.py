@@ -73,6 +73,12 @@ def test_chat_reaches_everyone_once_and_a_late_joiner_sees_the_history(call_room
     if unread.count():
         expect(unread).to_be_hidden()
 
+    # Cy leaves before Dan comes, which keeps the mesh (and the CI machine's load) at three.
+    cy.action("leave").click()
+    cy.wait_call_state("left")
+    expect(ana.tile(cy.peer_id)).to_have_count(0)
+    call.close("cy")
+
     dan = call.open("dan")
     history = dan.page.locator("#chat-log [data-chat-id]")
     expect(history).to_have_count(1)
@@ -80,7 +86,7 @@ def test_chat_reaches_everyone_once_and_a_late_joiner_sees_the_history(call_room
     expect(history.locator(".chat-text")).to_have_text("Hello from Ana")
 
     dan.send_chat("Dan here")
-    for member in (ana, bob, cy, dan):
+    for member in (ana, bob, dan):
         expect(member.page.locator("#chat-log [data-chat-id]")).to_have_count(2)
         expect(member.page.locator("#chat-log [data-chat-id] .chat-text").last).to_have_text(
             "Dan here"
