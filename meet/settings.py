@@ -108,7 +108,10 @@ if REDIS_URL:
             # capacity and expiry are sized for ICE trickle bursts (see docs/protocol.md).
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py 8 reads with a 5 s socket timeout by default, exactly as long as
+                # channels-redis blocks in BZPOPMIN: a reply a moment late then crashed the
+                # socket's consumer (1011). The read timeout must outlast the blocking pop.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
                 # A process's sockets share one Redis queue, so this bounds all messages
                 # waiting for the whole process: room for 1,000 peers with 10 each.
                 "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=10000),

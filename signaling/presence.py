@@ -227,14 +227,19 @@ def participants_touch(*, participant_ids: list[int]) -> int:
     )
 
 
-def participants_ended(*, participant_ids: list[int]) -> list[int]:
-    """Which of these participants have been ended (by a sweep elsewhere, say)."""
+def participants_swept(*, participant_ids: list[int]) -> list[int]:
+    """Which of these participants were ended as lost (by a sweep in another process).
+
+    Kicks, room ends and resumes also end rows, but each sends its own close to the socket.
+    """
     if not participant_ids:
         return []
     return list(
-        Participant.objects.filter(pk__in=participant_ids, left_at__isnull=False).values_list(
-            "pk", flat=True
-        )
+        Participant.objects.filter(
+            pk__in=participant_ids,
+            left_at__isnull=False,
+            leave_reason=REASON_CONNECTION_LOST,
+        ).values_list("pk", flat=True)
     )
 
 
@@ -301,7 +306,7 @@ class PresenceKeeper:
         for room_id, peer_id in ended:
             frame = {"type": "peer-left", "peer_id": peer_id, "reason": REASON_CONNECTION_LOST}
             await layer.group_send(room_group(room_id), deliver_event(frame, leave=peer_id))
-        for participant_id in await database_sync_to_async(participants_ended)(
+        for participant_id in await database_sync_to_async(participants_swept)(
             participant_ids=local_ids
         ):
             channel_name = self.channels.pop(participant_id, None)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import statistics
 import time
 from datetime import timedelta
 
@@ -545,7 +546,10 @@ async def test_a_flood_in_one_room_does_not_slow_another_room(call, connect, mak
         assert await quiet.receive() == {"type": "pong"}
         latencies.append(time.perf_counter() - started)
     await flood
-    assert max(latencies) < 0.25, latencies
+    # The flood is parsed and refused on the same event loop; the quiet room must not queue
+    # behind it (a median, because a loaded CI machine adds its own occasional stall).
+    assert statistics.median(latencies) < 0.1, latencies
+    assert max(latencies) < 1.0, latencies
 
 
 async def _flood(peer):
