@@ -139,6 +139,7 @@ export class Call extends EventTarget {
       existing.user = info.user || existing.user;
       existing.role = info.role || existing.role;
       if (info.state) existing.state = { ...existing.state, ...info.state };
+      this.dispatchEvent(new CustomEvent("peer-updated", { detail: existing }));
       return existing;
     }
     const peer = new RemotePeer(info, this.selfPeerId < info.peer_id);
