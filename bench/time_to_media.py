@@ -32,7 +32,7 @@ CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # (capture phase) and no remote video can be presented before it is watched.
 MEASURE_JS = """
 (() => {
-  const ttm = (window.__timeToMedia = { click: null, frame: null });
+  const ttm = (window.__timeToMedia = { click: null, inCall: null, connected: null, frame: null });
   document.addEventListener("click", (event) => {
     const target = event.target instanceof Element ? event.target : null;
     if (ttm.click === null && target && target.closest('[data-action="join"]')) {
@@ -41,16 +41,24 @@ MEASURE_JS = """
   }, true);
   const watched = new WeakSet();
   const watch = () => {
+    if (ttm.click === null) return;
+    const now = performance.now();
+    if (ttm.inCall === null && document.body?.dataset.callState === "in-call") ttm.inCall = now;
+    if (ttm.connected === null
+        && document.querySelector('[data-peer-id][data-connection-state="connected"]')) {
+      ttm.connected = now;
+    }
     for (const video of document.querySelectorAll("[data-peer-id] video")) {
       if (watched.has(video)) continue;
       watched.add(video);
       video.requestVideoFrameCallback(() => {
-        if (ttm.frame === null && ttm.click !== null) ttm.frame = performance.now();
+        if (ttm.frame === null) ttm.frame = performance.now();
       });
     }
   };
   new MutationObserver(watch).observe(document, {
-    childList: true, subtree: true, attributes: true, attributeFilter: ["data-peer-id"],
+    childList: true, subtree: true, attributes: true,
+    attributeFilter: ["data-peer-id", "data-call-state", "data-connection-state"],
   });
 })();
 """
@@ -58,8 +66,8 @@ MEASURE_JS = """
 PREVIEW_PLAYING_JS = "() => [...document.querySelectorAll('video')].some(v => v.videoWidth > 0)"
 
 
-def measure_once(browser, servers: LiveServers, session: str, room_url: str, host) -> float:
-    """One join of B; returns milliseconds from the click to the first remote frame."""
+def measure_once(browser, servers: LiveServers, session: str, room_url: str, host) -> dict:
+    """One join of B: milliseconds from the click to in-call, to connected, to the first frame."""
     context = browser.new_context()
     try:
         add_session_cookie(context, servers.url(), session)
@@ -76,7 +84,10 @@ def measure_once(browser, servers: LiveServers, session: str, room_url: str, hos
     finally:
         context.close()
     host.wait_for_function("() => window.meet.peerIds().length === 0", timeout=10_000)
-    return result["frame"] - result["click"]
+    return {
+        stage: result[stage] - result["click"] if result[stage] is not None else float("nan")
+        for stage in ("inCall", "connected", "frame")
+    }
 
 
 def main() -> int:
@@ -87,6 +98,7 @@ def main() -> int:
 
     from playwright.sync_api import sync_playwright
 
+    load_before = os.getloadavg()
     workdir = Path(tempfile.mkdtemp(prefix="meet-ttm-"))
     servers = LiveServers(workdir=workdir).start()
     try:
@@ -106,11 +118,15 @@ def main() -> int:
 
             timings: list[float] = []
             for index in range(args.warmup + args.runs):
-                elapsed = measure_once(browser, servers, sessions["bob"], room_url, host)
+                stages = measure_once(browser, servers, sessions["bob"], room_url, host)
                 label = "warm-up" if index < args.warmup else f"run {index - args.warmup + 1}"
-                print(f"{label:>8}: {elapsed:7.1f} ms", flush=True)
+                print(
+                    f"{label:>8}: first frame {stages['frame']:7.1f} ms "
+                    f"(in-call {stages['inCall']:6.1f}, connected {stages['connected']:6.1f})",
+                    flush=True,
+                )
                 if index >= args.warmup:
-                    timings.append(elapsed)
+                    timings.append(stages["frame"])
             version = browser.version
             browser.close()
     finally:
@@ -120,7 +136,8 @@ def main() -> int:
     p90 = statistics.quantiles(timings, n=10, method="inclusive")[8] if len(timings) > 1 else 0
     print(
         f"\nChromium {version}, Python {platform.python_version()}, {os.cpu_count()} CPUs, "
-        f"{len(timings)} runs"
+        f"{len(timings)} runs; load average {load_before[0]:.1f} before, "
+        f"{os.getloadavg()[0]:.1f} after"
     )
     print(
         f"time to media (ms): median {statistics.median(timings):.0f}, p90 {p90:.0f}, "
