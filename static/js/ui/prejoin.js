@@ -104,9 +104,10 @@ export class Prejoin {
     this.audioButton.setAttribute("aria-label", audioOn ? "Turn microphone off" : "Turn microphone on");
     this.videoButton.setAttribute("aria-label", videoOn ? "Turn camera off" : "Turn camera on");
     this.frame.dataset.video = videoOn ? "on" : "off";
-    if (this.video.srcObject !== this.media.previewStream) {
-      this.video.srcObject = this.media.previewStream;
-    }
+    // A video element holding a stream without video never gets a frame, and until its first
+    // frame it delays the page's load event; so it holds the stream only while there is video.
+    const wanted = videoOn ? this.media.previewStream : null;
+    if (this.video.srcObject !== wanted) this.video.srcObject = wanted;
     if (videoOn) playQuietly(this.video);
   }
 

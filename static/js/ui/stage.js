@@ -81,9 +81,10 @@ export class Stage {
    */
   updateSelf(stream, state, cameraLive) {
     const video = /** @type {HTMLVideoElement} */ (this.selfTile.querySelector("video"));
-    if (video.srcObject !== stream) {
-      video.srcObject = stream;
-      playQuietly(video);
+    const wanted = cameraLive ? stream : null;
+    if (video.srcObject !== wanted) {
+      video.srcObject = wanted;
+      if (wanted) playQuietly(video);
     }
     setFlag(this.selfTile, "audio", state.audio);
     setFlag(this.selfTile, "video", cameraLive);
@@ -159,9 +160,11 @@ export class Stage {
       .getTracks()
       .map((track) => track.id)
       .join(",");
-    if (video.srcObject === stream && video.dataset.tracks === key) return;
+    if (video.dataset.tracks === key && (video.srcObject === stream || !key)) return;
     video.dataset.tracks = key;
     video.srcObject = null;
+    // An element holding a stream with no tracks would wait for a frame that never comes.
+    if (!key) return;
     video.srcObject = stream;
     if (this.speakerId) this.routeAudio(video);
     playQuietly(video);
