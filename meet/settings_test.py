@@ -12,3 +12,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Tests serve static files from the source folders, as the live test servers do; no
+# collectstatic output is needed (and WhiteNoise stops warning that it is missing).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
