@@ -316,9 +316,10 @@ def main() -> None:
     for name in args.configs.split(","):
         print(f"== {name} ...", flush=True)
         results.append(asyncio.run(run_config(name.strip(), args)))
+        print_report(results[-1:], args)  # Each configuration's figures as soon as they exist.
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2))
     print_report(results, args)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

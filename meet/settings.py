@@ -111,7 +111,15 @@ if REDIS_URL:
                 # redis-py 8 reads with a 5 s socket timeout by default, exactly as long as
                 # channels-redis blocks in BZPOPMIN: a reply a moment late then crashed the
                 # socket's consumer (1011). The read timeout must outlast the blocking pop.
-                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                # redis-py 8 also caps a pool at 100 connections and fails (not waits) beyond;
+                # a thousand sockets relaying at once need more.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 30,
+                        "max_connections": env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=1000),
+                    }
+                ],
                 # A process's sockets share one Redis queue, so this bounds all messages
                 # waiting for the whole process: room for 1,000 peers with 10 each.
                 "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=10000),

@@ -17,14 +17,13 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from rooms import moderation
 from rooms.services import chat_message_create
 from signaling import presence, protocol
 from signaling.admission import chat_json, room_by_slug, socket_admit
-from signaling.events import deliver_event, room_group
+from signaling.events import LAYER_BUSY_ERRORS, deliver_event, room_group
 from signaling.ratelimit import ALLOW, DISCONNECT, FloodGuard
 
 logger = logging.getLogger(__name__)
@@ -152,7 +151,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         frame = {"type": kind, "from": self.peer_id, **fields}
         try:
             await self.channel_layer.send(channel, deliver_event(frame))
-        except ChannelFull as full:
+        except LAYER_BUSY_ERRORS as full:
             # The target's queue (its whole process's, with Redis) is full: tell the sender
             # rather than fail its socket; it may retry, and ICE restarts recover lost frames.
             raise protocol.ProtocolError(

@@ -18,6 +18,15 @@ from channels.layers import get_channel_layer
 
 logger = logging.getLogger(__name__)
 
+try:
+    from redis.exceptions import RedisError
+except ImportError:  # pragma: no cover - channels-redis (and so redis) is a dependency
+    RedisError = ChannelFull
+
+# A send that fails for one of these is a busy or unreachable layer, not a bug: the caller
+# answers ``busy`` (a relay) or logs it (a service), and the socket lives on.
+LAYER_BUSY_ERRORS: tuple[type[Exception], ...] = (ChannelFull, RedisError)
+
 EVENT_TYPE = "signal.deliver"
 
 
@@ -64,7 +73,7 @@ def send_to_channel(channel_name: str, event: dict[str, Any]) -> bool:
         return False
     try:
         async_to_sync(get_channel_layer().send)(channel_name, event)
-    except ChannelFull:
-        logger.warning("Channel %s is full; event %s dropped", channel_name, event.get("type"))
+    except LAYER_BUSY_ERRORS:
+        logger.warning("Could not send %s to %s", event.get("frame", {}).get("type"), channel_name)
         return False
     return True
