@@ -171,9 +171,11 @@ class Call:
     def url(self) -> str:
         return self.servers.url(f"/rooms/{self.slug}/")
 
-    def browse(self, username: str, *, init_script: str | None = None) -> Member:
+    def browse(
+        self, username: str, *, init_script: str | None = None, viewport: dict | None = None
+    ) -> Member:
         """A fresh context logged in as ``username`` with a blank page, watched for errors."""
-        context = self.chromium.new_context(viewport={"width": 1280, "height": 800})
+        context = self.chromium.new_context(viewport=viewport or {"width": 1280, "height": 800})
         context.set_default_timeout(UI_TIMEOUT_MS)
         context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
         add_session_cookie(context, self.servers.url(), self.sessions[username])
@@ -189,9 +191,16 @@ class Call:
         self.members[username] = member
         return member
 
-    def open(self, username: str, *, init_script: str | None = None, join: bool = True) -> Member:
+    def open(
+        self,
+        username: str,
+        *,
+        init_script: str | None = None,
+        join: bool = True,
+        viewport: dict | None = None,
+    ) -> Member:
         """Open the room page for ``username`` in a fresh context and (by default) join."""
-        member = self.browse(username, init_script=init_script)
+        member = self.browse(username, init_script=init_script, viewport=viewport)
         member.page.goto(self.url)
         member.page.wait_for_selector('body[data-call-state="prejoin"]', state="attached")
         if join:
@@ -280,7 +289,9 @@ def call_room(request, chromium, module_servers, artifacts_dir) -> Iterator[Call
     ) -> Call:
         servers = servers or module_servers
         sessions = servers.create_users(*usernames, *later, *staff, staff=staff)
-        slug = servers.create_room(usernames[0], f"{request.node.name[:60]}", **(room or {}))
+        # A room named like its test, in words, so the header wraps as a real name would.
+        name = request.node.name[:60].replace("_", " ")
+        slug = servers.create_room(usernames[0], name, **(room or {}))
         call = Call(servers, slug, chromium, sessions, init_scripts=list(init_scripts))
         calls.append(call)
         for username in usernames:

@@ -17,6 +17,8 @@ from tests.browser.conftest import CONNECT_TIMEOUT_MS, sha256_of
 pytestmark = pytest.mark.browser
 
 COMPLETE = re.compile(r"^1(\.0+)?$")
+# Some bytes arrived, not all: 0 < progress < 1.
+STARTED = re.compile(r"^0\.\d*[1-9]\d*$")
 
 
 def test_three_users_connect_in_full_mesh_and_every_remote_video_plays(call_room):
@@ -220,4 +222,42 @@ def test_five_megabyte_file_reaches_only_its_recipient_with_a_matching_sha256(ca
     # Cy was not the recipient: nothing may arrive, not even a transfer row.
     expect(cy.page.locator("[data-transfer-id]")).to_have_count(0)
     expect(cy.page.locator("a[download]")).to_have_count(0)
+    call.assert_clean()
+
+
+def test_cancelled_transfer_stops_on_both_ends_and_the_next_file_still_arrives(call_room, tmp_path):
+    call = call_room("ana", "bob")
+    ana, bob = call.members["ana"], call.members["bob"]
+    call.wait_all_connected()
+    big = tmp_path / "big.bin"
+    big.write_bytes(os.urandom(40 * 1024 * 1024))
+    small = tmp_path / "small.bin"
+    small.write_bytes(os.urandom(64 * 1024))
+
+    ana.page.locator('select[name="file-to"]').select_option(bob.peer_id)
+    ana.page.locator('input[type=file][name="file"]').set_input_files(big)
+    send = ana.action("send-file")
+    if send.count():
+        send.click()
+    outgoing = ana.page.locator('[data-transfer-id][data-direction="out"]')
+    incoming = bob.page.locator('[data-transfer-id][data-direction="in"]')
+    expect(incoming).to_have_count(1)
+    expect(incoming).to_have_attribute("data-progress", STARTED)
+    big_out = f'[data-transfer-id="{outgoing.get_attribute("data-transfer-id")}"]'
+    big_in = f'[data-transfer-id="{incoming.get_attribute("data-transfer-id")}"]'
+    outgoing.locator('[data-action="cancel-transfer"]').click()
+
+    # Everyone, this time: the channel still works after a cancel, and only this file arrives.
+    ana.page.locator('select[name="file-to"]').select_option("")
+    ana.page.locator('input[type=file][name="file"]').set_input_files(small)
+    if send.count():
+        send.click()
+    link = bob.page.locator("a[download][data-file-sha256]")
+    expect(link).to_have_count(1)
+    expect(link).to_have_attribute("data-file-sha256", sha256_of(small))
+    expect(link).to_have_attribute("download", "small.bin")
+    # The cancelled file stopped short on both ends and never became a download.
+    assert float(bob.page.locator(big_in).get_attribute("data-progress")) < 1
+    assert float(ana.page.locator(big_out).get_attribute("data-progress")) < 1
+    expect(bob.page.locator("a[download]")).to_have_count(1)
     call.assert_clean()
