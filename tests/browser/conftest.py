@@ -289,7 +289,7 @@ def call_room(request, chromium, module_servers, artifacts_dir) -> Iterator[Call
     ) -> Call:
         servers = servers or module_servers
         sessions = servers.create_users(*usernames, *later, *staff, staff=staff)
-        # A room named like its test, in words, so the header wraps as a real name would.
+        # Rooms are named like their test, in words: a long but ordinary name a user might type.
         name = request.node.name[:60].replace("_", " ")
         slug = servers.create_room(usernames[0], name, **(room or {}))
         call = Call(servers, slug, chromium, sessions, init_scripts=list(init_scripts))
