@@ -255,9 +255,12 @@ export class LocalMedia extends EventTarget {
       stream = await navigator.mediaDevices.getDisplayMedia({
         video: { frameRate: { ideal: 15, max: 30 } },
         audio: true,
-        // Chromium-only hints: offer system audio and keep the shared tab's sound audible here.
+        // Chromium-only hints: offer system audio, let the user switch the shared tab, and
+        // leave this tab out of the picker (sharing it shows the call inside itself).
         // @ts-ignore
         systemAudio: "include",
+        surfaceSwitching: "include",
+        selfBrowserSurface: "exclude",
       });
     } catch (error) {
       const name = error instanceof DOMException ? error.name : "";
