@@ -31,6 +31,10 @@ async def _round_trip(layer) -> bool:
     token = secrets.token_hex(8)
     await layer.send(channel, {"type": "healthz", "token": token})
     message = await layer.receive(channel)
+    # The pub/sub layer keeps a channel subscribed until told otherwise (signaling/layers.py).
+    discard = getattr(layer, "discard_channel", None)
+    if discard is not None:
+        await discard(channel)
     return message.get("token") == token
 
 

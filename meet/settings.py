@@ -103,16 +103,17 @@ REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            # RedisChannelLayer (not the pub/sub layer) because moderation and relay send to one
-            # channel by name, and its per-channel queues survive a brief consumer stall;
-            # capacity and expiry are sized for ICE trickle bursts (see docs/protocol.md).
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # Redis pub/sub (not RedisChannelLayer): a relay is one PUBLISH and a room broadcast
+            # one PUBLISH whatever its size, received by one subscriber connection per process.
+            # RedisChannelLayer spent about 3 ms of CPU per relayed message (four round trips
+            # to send, more to receive) against 0.9 ms here, so one process could not carry
+            # 500 relays a second. What pub/sub gives up is a queue for a channel nobody
+            # listens to, which signaling does not need: such a peer is gone, and the
+            # sweep tells the room. See docs/protocol.md and docs/performance.md.
+            "BACKEND": "signaling.layers.RedisPubSubChannelLayer",
             "CONFIG": {
-                # redis-py 8 reads with a 5 s socket timeout by default, exactly as long as
-                # channels-redis blocks in BZPOPMIN: a reply a moment late then crashed the
-                # socket's consumer (1011). The read timeout must outlast the blocking pop.
-                # redis-py 8 also caps a pool at 100 connections and fails (not waits) beyond;
-                # a thousand sockets relaying at once need more.
+                # redis-py 8 reads with a 5 s socket timeout and caps a pool at 100
+                # connections by default; both are set deliberately here.
                 "hosts": [
                     {
                         "address": REDIS_URL,
@@ -120,11 +121,6 @@ if REDIS_URL:
                         "max_connections": env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=1000),
                     }
                 ],
-                # A process's sockets share one Redis queue, so this bounds all messages
-                # waiting for the whole process: room for 1,000 peers with 10 each.
-                "capacity": env.int("CHANNEL_LAYER_CAPACITY", default=10000),
-                "expiry": 30,
-                "group_expiry": 86400,
                 "prefix": env.str("CHANNEL_LAYER_PREFIX", default="meet"),
             },
         }

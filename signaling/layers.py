@@ -1,4 +1,4 @@
-"""The in-memory channel layer, with its expiry sweep made cheap enough for a thousand peers.
+"""Channel layers: the in-memory one made cheap enough for a thousand peers, and Redis pub/sub.
 
 Channels' ``InMemoryChannelLayer`` walks every channel and every group membership looking for
 expired messages on every ``receive`` and ``group_send``: with 1,000 connected peers each relayed
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 
+import channels_redis.pubsub
 from channels.layers import InMemoryChannelLayer as ChannelsInMemoryChannelLayer
 
 
@@ -33,3 +34,17 @@ class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
     async def flush(self) -> None:
         await super().flush()
         self._next_clean = 0.0
+
+
+class RedisPubSubChannelLayer(channels_redis.pubsub.RedisPubSubChannelLayer):
+    """channels-redis's pub/sub layer, plus ``discard_channel`` for one-off channels.
+
+    The pub/sub layer subscribes a channel in ``new_channel`` and unsubscribes it only when a
+    ``receive`` is cancelled (a consumer closing). A caller that makes a channel for one round
+    trip, like the health check, calls ``discard_channel`` so subscriptions do not pile up.
+    """
+
+    async def discard_channel(self, channel: str) -> None:
+        layer = self._get_layer()
+        if layer.channels.pop(channel, None) is not None:
+            await layer._get_shard(channel).unsubscribe(channel)

@@ -47,3 +47,19 @@ async def test_expired_messages_are_still_dropped_after_the_interval():
     assert (await layer.receive(fresh))["type"] == "new"
     assert stale not in layer.channels
     assert stale not in layer.groups.get("room.1", {})
+
+
+async def test_redis_pubsub_layer_discards_a_one_off_channel():
+    from signaling.layers import RedisPubSubChannelLayer
+    from tests.support import tools
+
+    layer = RedisPubSubChannelLayer(hosts=[tools.redis_url()], prefix="meet-test-layers")
+    try:
+        channel = await layer.new_channel()
+        await layer.send(channel, {"type": "x", "n": 1})
+        assert (await layer.receive(channel))["n"] == 1
+        await layer.discard_channel(channel)
+        assert channel not in layer._get_layer().channels
+        assert channel not in layer._get_layer()._shards[0]._subscribed_to
+    finally:
+        await layer.flush()
