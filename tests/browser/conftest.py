@@ -8,12 +8,13 @@ through the client's internals, so the tests keep proving what a user would noti
 from __future__ import annotations
 
 import hashlib
+import http.client
 import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 from playwright.sync_api import expect
@@ -165,7 +166,6 @@ class Call:
     sessions: dict[str, str]
     members: dict[str, Member] = field(default_factory=dict)
     departed: list[Member] = field(default_factory=list)
-    init_scripts: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -179,9 +179,8 @@ class Call:
         context.set_default_timeout(UI_TIMEOUT_MS)
         context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
         add_session_cookie(context, self.servers.url(), self.sessions[username])
-        for script in [*self.init_scripts, init_script]:
-            if script:
-                context.add_init_script(script)
+        if init_script:
+            context.add_init_script(init_script)
         page = context.new_page()
         member = Member(username, username.title(), context, page)
         page.on("console", lambda msg: _record_console(member, msg))
@@ -267,32 +266,74 @@ def _record_dialog(member: Member, dialog) -> None:
     dialog.dismiss()
 
 
-@pytest.fixture
-def call_room(request, chromium, module_servers, artifacts_dir) -> Iterator[Callable[..., Call]]:
-    """``call_room("ana", "bob", later=("cy",), staff=(), room={...}, join=True)`` → a Call.
+# Every module's server gets these users once (making users hashes passwords, which is slow);
+# each test then makes its own room, over HTTP like a user would, in milliseconds.
+USERS = ("ana", "bob", "cy", "dan")
+STAFF = ("admin",)
 
-    The first username owns the room; ``later`` and ``staff`` users get sessions but no page
-    until the test opens one with ``call.open(username)``. Each user gets a context with their own
-    session cookie; with ``join`` each clicks Join (in order) and is in the call on return.
+
+@pytest.fixture(scope="module")
+def module_sessions(module_servers) -> dict[str, str]:
+    """Session cookies for :data:`USERS` and the staff user ``admin`` on the module's server."""
+    return module_servers.create_users(*USERS, *STAFF, staff=STAFF)
+
+
+def create_room_over_http(servers: LiveServers, session: str, name: str, **fields) -> str:
+    """Create a room with the owner's session through ``/rooms/new/``; returns its slug."""
+    port = servers.processes[0].port
+    cookies = {"sessionid": session}
+
+    def request(method: str, body: str = "") -> tuple[int, object, str]:
+        connection = http.client.HTTPConnection("localhost", port, timeout=30)
+        headers = {
+            "Cookie": "; ".join(f"{key}={value}" for key, value in cookies.items()),
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": servers.url().rstrip("/"),
+        }
+        try:
+            connection.request(method, "/rooms/new/", body=body, headers=headers)
+            response = connection.getresponse()
+            return response.status, response.headers, response.read().decode()
+        finally:
+            connection.close()
+
+    status, headers, page = request("GET")
+    assert status == 200, f"/rooms/new/ answered {status}"
+    for header in headers.get_all("Set-Cookie") or []:
+        if header.startswith("csrftoken="):
+            cookies["csrftoken"] = header.split(";", 1)[0].split("=", 1)[1]
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    data = {"csrfmiddlewaretoken": token, "name": name}
+    data.update({key: ("on" if value is True else value) for key, value in fields.items()})
+    status, headers, page = request("POST", urlencode(data))
+    assert status == 302, f"room creation answered {status}: {page}"
+    return headers["Location"].rstrip("/").rsplit("/", 1)[1]
+
+
+@pytest.fixture
+def call_room(
+    request, chromium, module_servers, module_sessions, artifacts_dir
+) -> Iterator[Callable[..., Call]]:
+    """``call_room("ana", "bob", room={"is_private": True}, join=True)`` → a :class:`Call`.
+
+    The first username owns a new room. Each named user gets a context with their own session
+    cookie and, with ``join``, clicks Join (in order) and is in the call on return; any other of
+    :data:`USERS` (or ``admin``) can come later with ``call.open(...)`` or ``call.browse(...)``.
     Failed tests leave a screenshot of every page and the server log in ``test-artifacts/``.
     """
     calls: list[Call] = []
 
     def make(
         *usernames: str,
-        later: tuple[str, ...] = (),
-        staff: tuple[str, ...] = (),
         room: dict | None = None,
         join: bool = True,
-        servers: LiveServers | None = None,
-        init_scripts: tuple[str, ...] = (),
     ) -> Call:
-        servers = servers or module_servers
-        sessions = servers.create_users(*usernames, *later, *staff, staff=staff)
         # Rooms are named like their test, in words: a long but ordinary name a user might type.
         name = request.node.name[:60].replace("_", " ")
-        slug = servers.create_room(usernames[0], name, **(room or {}))
-        call = Call(servers, slug, chromium, sessions, init_scripts=list(init_scripts))
+        slug = create_room_over_http(
+            module_servers, module_sessions[usernames[0]], name, **(room or {})
+        )
+        call = Call(module_servers, slug, chromium, module_sessions)
         calls.append(call)
         for username in usernames:
             call.open(username, join=join)

@@ -70,7 +70,7 @@ def test_shortcuts_listed_in_the_help_dialog_toggle_mic_camera_and_chat_but_not_
 
 
 def test_copied_invite_link_lets_an_outsider_into_a_private_room(call_room):
-    call = call_room("ana", later=("cy",), room={"is_private": True})
+    call = call_room("ana", room={"is_private": True})
     ana = call.members["ana"]
     ana.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=call.servers.url())
     config = json.loads(ana.page.locator("#room-config").text_content())
@@ -104,7 +104,7 @@ def _refused_page(call) -> re.Pattern:
 
 
 def test_at_phone_width_the_call_fits_the_screen_and_every_control_is_reachable(call_room):
-    call = call_room("bob", later=("ana",))
+    call = call_room("bob")
     bob = call.members["bob"]
     ana = call.open("ana", viewport=PHONE)
     call.wait_all_connected()

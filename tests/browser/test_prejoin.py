@@ -29,7 +29,7 @@ REFUSE_MEDIA = """
 def test_without_camera_and_mic_the_preview_says_so_and_joins_receive_only(
     call_room, error_name, message
 ):
-    call = call_room("ana", later=("bob",))
+    call = call_room("ana")
     ana = call.members["ana"]
 
     bob = call.open(
