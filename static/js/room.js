@@ -409,9 +409,12 @@ function onMessage(message) {
     case "welcome":
       return onWelcome(message);
     case "peer-joined": {
-      const known = call.peers.has(message.peer.peer_id);
+      const known = call.peers.get(message.peer.peer_id);
+      const wasLost = Boolean(known?.lost);
       call.onPeerJoined(message.peer);
-      if (!known && !message.peer.resumed) toast(`${displayName(message.peer.user)} joined.`);
+      const name = displayName(message.peer.user);
+      if (!known && !message.peer.resumed) toast(`${name} joined.`);
+      else if (wasLost) toast(`${name} is back.`);
       return;
     }
     case "peer-left": {
