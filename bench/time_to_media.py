@@ -23,6 +23,7 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
+from tests.browser.conftest import JOIN_READY_JS  # noqa: E402
 from tests.support.browser import CHROMIUM_ARGS, add_session_cookie  # noqa: E402
 from tests.support.servers import LiveServers  # noqa: E402
 
@@ -76,6 +77,7 @@ def measure_once(browser, servers: LiveServers, session: str, room_url: str, hos
         page.goto(room_url)
         page.wait_for_selector('body[data-call-state="prejoin"]', state="attached")
         page.wait_for_function(PREVIEW_PLAYING_JS, timeout=10_000)
+        page.wait_for_function(JOIN_READY_JS, polling=100, timeout=10_000)
         page.locator('[data-action="join"]').click()
         page.wait_for_function("() => window.__timeToMedia.frame !== null", timeout=20_000)
         result = page.evaluate("() => window.__timeToMedia")
@@ -113,6 +115,7 @@ def main() -> int:
             add_session_cookie(host_context, servers.url(), sessions["ana"])
             host = host_context.new_page()
             host.goto(room_url)
+            host.wait_for_function(JOIN_READY_JS, polling=100, timeout=10_000)
             host.locator('[data-action="join"]').click()
             host.wait_for_selector('body[data-call-state="in-call"]', state="attached")
 

@@ -43,6 +43,27 @@ FRAMES_JS = """
 }
 """
 
+# True once the pre-join preview has settled: the camera preview plays or the notice explains
+# why not, and the Join button has not moved for 300 ms. The device pickers appear about a second
+# after the page does and push Join down, so an earlier click can land where it used to be.
+JOIN_READY_JS = """
+() => {
+  const button = document.querySelector('[data-action="join"]');
+  if (!button || document.body.dataset.callState !== "prejoin") return false;
+  const box = button.getBoundingClientRect();
+  const key = `${box.x},${box.y},${box.width},${box.height}`;
+  const now = performance.now();
+  if (!window.__e2eJoinBox || window.__e2eJoinBox.key !== key) {
+    window.__e2eJoinBox = { key, since: now };
+    return false;
+  }
+  const notice = document.querySelector("[data-prejoin-notice]");
+  const settled = [...document.querySelectorAll("video")].some((video) => video.videoWidth > 0)
+    || Boolean(notice && notice.textContent.trim());
+  return settled && now - window.__e2eJoinBox.since >= 300;
+}
+"""
+
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
@@ -207,6 +228,7 @@ class Call:
         return member
 
     def join(self, member: Member) -> None:
+        member.page.wait_for_function(JOIN_READY_JS, polling=100)
         member.action("join").click()
         member.wait_call_state("in-call")
         member.peer_id = member.page.evaluate("window.meet.selfPeerId")

@@ -7,6 +7,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.conftest import JOIN_READY_JS
+
 pytestmark = pytest.mark.browser
 
 
@@ -87,6 +89,7 @@ def test_locking_keeps_out_a_newcomer_with_a_notice_and_unlocking_lets_them_in(c
     # Bob hearing of it means the server has taken the lock (Ana's button changes at once).
     expect(bob.page.locator("#toasts")).to_contain_text(re.compile(r"\blocked", re.I))
 
+    cy.page.wait_for_function(JOIN_READY_JS, polling=100)
     cy.action("join").click()
     expect(cy.page.locator('#notice[data-notice="locked"]')).to_be_visible()
     assert cy.page.locator("#notice").inner_text().strip()
