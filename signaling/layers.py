@@ -36,13 +36,36 @@ class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
         self._next_clean = 0.0
 
 
+class _ConcurrentPublishShard(channels_redis.pubsub.RedisSingleShardConnection):
+    """A shard whose publishes do not wait for each other.
+
+    channels-redis holds one lock across every ``PUBLISH`` of a process, so publishes went out
+    one round trip at a time and a busy Redis capped a whole process at a few hundred relays a
+    second (measured). The lock guards subscriptions and the lazy client; a publish only needs
+    the client, which the connection pool shares safely. One sender's messages stay in order
+    because each sender awaits its publish before the next.
+    """
+
+    async def publish(self, channel, message):
+        self._ensure_redis()
+        await self._redis.publish(channel, message)
+
+
 class RedisPubSubChannelLayer(channels_redis.pubsub.RedisPubSubChannelLayer):
-    """channels-redis's pub/sub layer, plus ``discard_channel`` for one-off channels.
+    """channels-redis's pub/sub layer with concurrent publishes and ``discard_channel``.
 
     The pub/sub layer subscribes a channel in ``new_channel`` and unsubscribes it only when a
     ``receive`` is cancelled (a consumer closing). A caller that makes a channel for one round
     trip, like the health check, calls ``discard_channel`` so subscriptions do not pile up.
     """
+
+    def _get_layer(self):
+        layer = super()._get_layer()
+        if not getattr(layer, "_concurrent_publish", False):
+            # Swapped before first use (the loop layer was just made): nothing subscribed yet.
+            layer._shards = [_ConcurrentPublishShard(shard.host, layer) for shard in layer._shards]
+            layer._concurrent_publish = True
+        return layer
 
     async def discard_channel(self, channel: str) -> None:
         layer = self._get_layer()
