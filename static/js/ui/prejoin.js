@@ -27,6 +27,9 @@ export class Prejoin {
     this.speakerSelect = /** @type {HTMLSelectElement} */ ($('select[name="speaker"]'));
     this.status = /** @type {HTMLElement} */ ($("[data-prejoin-status]"));
     this.running = true;
+    // Decided now, not after the devices are listed, so the layout never shifts under Join.
+    const speakerField = /** @type {HTMLElement} */ (this.speakerSelect.closest(".field"));
+    speakerField.hidden = !media.canPickSpeaker;
     this.joinButton.addEventListener("click", () => {
       this.meter.resume();
       onJoin();
@@ -86,12 +89,8 @@ export class Prejoin {
     const lists = await this.media.devices();
     fillSelect(this.cameraSelect, lists.cameras, this.media.cameraId, "Camera");
     fillSelect(this.micSelect, lists.microphones, this.media.microphoneId, "Microphone");
-    const speakerField = /** @type {HTMLElement} */ (this.speakerSelect.closest(".field"));
-    if (this.media.canPickSpeaker && lists.speakers.length > 0) {
+    if (this.media.canPickSpeaker) {
       fillSelect(this.speakerSelect, lists.speakers, this.media.speakerId, "Speaker");
-      speakerField.hidden = false;
-    } else {
-      speakerField.hidden = true;
     }
   }
 
