@@ -20,6 +20,13 @@ COMPLETE = re.compile(r"^1(\.0+)?$")
 # Some bytes arrived, not all: 0 < progress < 1.
 STARTED = re.compile(r"^0\.\d*[1-9]\d*$")
 
+# Playing <video>s that are neither inside a remote peer's element nor the self-view.
+REMOTE_VIDEOS_OUTSIDE_PEERS_JS = """
+() => [...document.querySelectorAll("video")]
+  .filter((v) => v.srcObject && !v.closest("[data-peer-id]") && !v.closest("[data-self]"))
+  .length
+"""
+
 
 def test_three_users_connect_in_full_mesh_and_every_remote_video_plays(call_room):
     call = call_room("ana", "bob", "cy")
@@ -44,11 +51,7 @@ def test_three_users_connect_in_full_mesh_and_every_remote_video_plays(call_room
         # Only remote media carries data-peer-id; the self-view is separate.
         expect(member.page.locator("[data-self]")).to_have_count(1)
         expect(member.page.locator(f'[data-peer-id="{member.peer_id}"]')).to_have_count(0)
-        videos_outside_peers = member.page.evaluate(
-            """() => [...document.querySelectorAll('video')]
-                 .filter(v => !v.closest('[data-peer-id]') && !v.closest('[data-self]')).length"""
-        )
-        assert videos_outside_peers == 0
+        assert member.page.evaluate(REMOTE_VIDEOS_OUTSIDE_PEERS_JS) == 0
     call.assert_clean()
 
 
@@ -178,6 +181,8 @@ def test_screen_share_shows_in_a_spotlight_and_stopping_restores_the_grid(call_r
     expect(indicator).to_contain_text("Ana")
     expect(bob.page.locator("[data-layout]").first).to_have_attribute("data-layout", "spotlight")
     expect(bob.tile(ana.peer_id)).to_have_attribute("data-screen", "on")
+    # The contract: every <video> showing remote media sits inside that peer's data-peer-id.
+    assert bob.page.evaluate(REMOTE_VIDEOS_OUTSIDE_PEERS_JS) == 0
 
     ana.action("toggle-screen").click()
 
