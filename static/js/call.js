@@ -29,7 +29,7 @@ const KIND_OF_ROLE = { audio: "audio", video: "video", screen: "video", "screen-
 // A connection that stays "disconnected" this long gets an ICE restart (issue: 5 s).
 const DISCONNECTED_RESTART_MS = 5000;
 const STATS_INTERVAL_MS = 2000;
-const LEVELS_INTERVAL_MS = 250;
+const LEVELS_INTERVAL_MS = 400;
 
 // Camera encoding by mesh size: every sender encodes and uploads one copy per peer, so a
 // bigger mesh gets smaller copies (bitrate and resolution) to fit CPUs and home uplinks.
@@ -80,6 +80,8 @@ export class RemotePeer {
     this.audioLevel = 0;
     /** @type {{lost: number, received: number} | null} */
     this.lastPackets = null;
+    /** @type {{energy: number, duration: number} | null} */
+    this.lastEnergy = null;
   }
 }
 
@@ -103,6 +105,7 @@ export class Call extends EventTarget {
     /** @type {Map<string, RemotePeer>} */
     this.peers = new Map();
     this.ended = false;
+    this.pollingLevels = false;
     this.statsTimer = setInterval(() => this.pollStats(), STATS_INTERVAL_MS);
     this.levelsTimer = setInterval(() => this.pollLevels(), LEVELS_INTERVAL_MS);
     media.addEventListener("trackchange", (event) => {
@@ -569,21 +572,48 @@ export class Call extends EventTarget {
     peer.lastPackets = { lost, received };
   }
 
-  pollLevels() {
-    if (this.peers.size === 0) return;
-    for (const peer of this.peers.values()) {
-      const receiver = peer.pc.getTransceivers()[0]?.receiver;
-      let level = 0;
-      if (receiver && typeof receiver.getSynchronizationSources === "function") {
-        for (const source of receiver.getSynchronizationSources()) {
-          // Sources not heard for a second are stale: the speaker has stopped.
-          if (performance.timeOrigin + performance.now() - source.timestamp < 1000) {
-            level = Math.max(level, source.audioLevel || 0);
-          }
-        }
+  /**
+   * Each peer's loudness over the last interval, from the receiver's inbound-rtp audio energy.
+   * The level of the last packet alone (getSynchronizationSources) misses short sounds: a poll
+   * lands on the silence between them more often than not.
+   */
+  async pollLevels() {
+    if (this.peers.size === 0 || this.pollingLevels) return;
+    this.pollingLevels = true;
+    try {
+      for (const peer of [...this.peers.values()]) {
+        peer.audioLevel = peer.state.audio === false ? 0 : await this.readLevel(peer);
       }
-      peer.audioLevel = peer.state.audio === false ? 0 : level;
+    } finally {
+      this.pollingLevels = false;
     }
     this.dispatchEvent(new CustomEvent("levels", { detail: [...this.peers.values()] }));
+  }
+
+  /**
+   * @param {RemotePeer} peer
+   * @returns {Promise<number>} root-mean-square audio level, 0–1
+   */
+  async readLevel(peer) {
+    const receiver = peer.pc.getTransceivers()[0]?.receiver;
+    if (!receiver || peer.pc.connectionState !== "connected") return 0;
+    let level = 0;
+    try {
+      const report = await receiver.getStats();
+      report.forEach((/** @type {any} */ stat) => {
+        if (stat.type !== "inbound-rtp" || stat.kind !== "audio") return;
+        const energy = stat.totalAudioEnergy;
+        const duration = stat.totalSamplesDuration;
+        if (typeof energy !== "number" || typeof duration !== "number") return;
+        const last = peer.lastEnergy;
+        if (last && duration > last.duration) {
+          level = Math.sqrt(Math.max(0, energy - last.energy) / (duration - last.duration));
+        }
+        peer.lastEnergy = { energy, duration };
+      });
+    } catch {
+      // A connection closing between the check and the call has no stats: silent this time.
+    }
+    return level;
   }
 }

@@ -7,8 +7,10 @@ import { $, el, initials, playQuietly, setFlag } from "./dom.js";
 /** @typedef {import("../call.js").RemotePeer} RemotePeer */
 /** @typedef {import("../protocol.js").PeerState} PeerState */
 
-// A remote is "speaking" above this RTP audio level (0–1, where 1 is 0 dBov).
-const SPEAKING_LEVEL = 0.04;
+// A remote is "speaking" above this RMS audio level (0–1, where 1 is 0 dBov), and stays so for
+// a short hangover so the highlight does not flicker between words.
+const SPEAKING_LEVEL = 0.03;
+const SPEAKING_HANGOVER_MS = 800;
 const SELF_SPEAKING_LEVEL = 0.08;
 
 const CONNECTION_LABELS = {
@@ -35,6 +37,8 @@ export class Stage {
     this.presenters = new Map();
     this.selfPresenting = false;
     this.speakerId = "";
+    /** @type {Map<string, number>} when each peer was last heard above the speaking level */
+    this.lastLoud = new Map();
     this.selfTile = this.buildSelfTile();
     this.tiles.append(this.selfTile);
     this.presentingCard = this.buildPresentingCard();
@@ -232,6 +236,7 @@ export class Stage {
       this.screenViews.delete(peerId);
     }
     this.presenters.delete(peerId);
+    this.lastLoud.delete(peerId);
     this.layout();
   }
 
@@ -266,12 +271,14 @@ export class Stage {
   updateLevels(peers, selfLevel, selfAudio) {
     let loudest = null;
     let loudestLevel = 0;
+    const now = performance.now();
     for (const peer of peers) {
       const tile = this.cameraTiles.get(peer.id);
       if (!tile) continue;
-      const speaking = peer.audioLevel > SPEAKING_LEVEL;
+      if (peer.audioLevel > SPEAKING_LEVEL) this.lastLoud.set(peer.id, now);
+      const speaking = now - (this.lastLoud.get(peer.id) ?? -Infinity) < SPEAKING_HANGOVER_MS;
       setFlag(tile, "speaking", speaking, ["true", "false"]);
-      if (speaking && peer.audioLevel > loudestLevel) {
+      if (speaking && peer.audioLevel >= loudestLevel) {
         loudest = tile;
         loudestLevel = peer.audioLevel;
       }
