@@ -16,6 +16,7 @@ import logging
 from typing import Any
 from urllib.parse import parse_qs
 
+from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -270,6 +271,18 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     async def _close(self, code: int) -> None:
         self.closing = True
         await self.close(code=code)
+
+    async def send(self, text_data=None, bytes_data=None, close=False) -> None:
+        """Send a frame, unless the client has already gone.
+
+        Events queued for a socket can be handled after its client disconnected; daphne then
+        raises ``Disconnected``. Letting that escape would end the consumer before its
+        ``disconnect`` runs, and the others would hear ``peer-left`` only from the sweep.
+        """
+        try:
+            await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
+        except Disconnected:
+            self.closing = True
 
 
 def _chat_store(*, room, user, text: str, peer_id: str) -> dict[str, Any]:

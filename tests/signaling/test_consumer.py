@@ -733,3 +733,17 @@ async def test_a_socket_swept_behind_its_back_is_closed_4408_and_can_resume(
     )
     assert back.peer_id == bob.peer_id and back.welcome["resumed"] is True
     assert (await ana.receive_type("peer-joined"))["resumed"] is True
+
+
+async def test_a_frame_for_a_client_that_already_left_does_not_end_the_consumer():
+    from autobahn.exception import Disconnected
+
+    from signaling.consumer import RoomConsumer
+
+    async def gone(message):
+        raise Disconnected("Attempt to send on a closed protocol")
+
+    consumer = RoomConsumer()
+    consumer.base_send = gone
+    await consumer.send(text_data='{"type": "pong"}')
+    assert consumer.closing is True
