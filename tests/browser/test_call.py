@@ -133,11 +133,14 @@ def test_badges_on_the_remote_tile_follow_mic_camera_and_hand(call_room):
     expect(ana.action("toggle-video")).to_have_attribute("aria-pressed", "true")
     expect(tile.locator('[data-badge="muted"]')).to_have_count(0)
     expect(tile.locator('[data-badge="camera-off"]')).to_have_count(0)
+    # Chromium's fake microphone beeps, so Ana is heard speaking until she mutes.
+    expect(tile).to_have_attribute("data-speaking", "true")
 
     ana.action("toggle-audio").click()
     expect(ana.action("toggle-audio")).to_have_attribute("aria-pressed", "false")
     expect(tile).to_have_attribute("data-audio", "off")
     expect(tile.locator('[data-badge="muted"]')).to_be_visible()
+    expect(tile).to_have_attribute("data-speaking", "false")
 
     ana.action("toggle-video").click()
     expect(ana.action("toggle-video")).to_have_attribute("aria-pressed", "false")
