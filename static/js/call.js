@@ -28,6 +28,9 @@ const KIND_OF_ROLE = { audio: "audio", video: "video", screen: "video", "screen-
 
 // A connection that stays "disconnected" this long gets an ICE restart (issue: 5 s).
 const DISCONNECTED_RESTART_MS = 5000;
+// Restarts that did not bring the connection back are repeated after this, doubling up to a cap.
+const RESTART_RETRY_MS = 8000;
+const RESTART_RETRY_MAX_MS = 30_000;
 const STATS_INTERVAL_MS = 2000;
 const LEVELS_INTERVAL_MS = 400;
 
@@ -75,6 +78,9 @@ export class RemotePeer {
     this.lostTimer = null;
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.disconnectedTimer = null;
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.restartTimer = null;
+    this.restartDelay = RESTART_RETRY_MS;
     /** @type {LinkStats} */
     this.stats = { path: null, rttMs: null, lossPercent: null, localType: null, remoteType: null };
     this.audioLevel = 0;
@@ -324,14 +330,41 @@ export class Call extends EventTarget {
     peer.disconnectedTimer = null;
     if (state === "failed") {
       this.restartIce(peer);
+      this.retryRestart(peer, pc);
     } else if (state === "disconnected") {
       peer.disconnectedTimer = setTimeout(() => {
-        if (peer.pc === pc && pc.connectionState === "disconnected") this.restartIce(peer);
+        if (peer.pc === pc && pc.connectionState === "disconnected") {
+          this.restartIce(peer);
+          this.retryRestart(peer, pc);
+        }
       }, DISCONNECTED_RESTART_MS);
     } else if (state === "connected") {
+      if (peer.restartTimer) clearTimeout(peer.restartTimer);
+      peer.restartTimer = null;
+      peer.restartDelay = RESTART_RETRY_MS;
       this.tuneBitrates();
     }
     this.dispatchEvent(new CustomEvent("peer-updated", { detail: peer }));
+  }
+
+  /**
+   * A restart made while the network (or the TURN server) is still down fails too, and a
+   * connection that stays "failed" fires no further event; so restarts repeat, with backoff,
+   * until the connection recovers or the peer goes.
+   * @param {RemotePeer} peer
+   * @param {RTCPeerConnection} pc
+   */
+  retryRestart(peer, pc) {
+    if (peer.restartTimer) return;
+    peer.restartTimer = setTimeout(() => {
+      peer.restartTimer = null;
+      const state = pc.connectionState;
+      const broken = state === "failed" || state === "disconnected";
+      if (peer.pc !== pc || !this.peers.has(peer.id) || !broken) return;
+      this.restartIce(peer);
+      peer.restartDelay = Math.min(peer.restartDelay * 2, RESTART_RETRY_MAX_MS);
+      this.retryRestart(peer, pc);
+    }, peer.restartDelay);
   }
 
   /** @param {RemotePeer} peer */
@@ -502,6 +535,7 @@ export class Call extends EventTarget {
     this.peers.delete(peerId);
     if (peer.lostTimer) clearTimeout(peer.lostTimer);
     if (peer.disconnectedTimer) clearTimeout(peer.disconnectedTimer);
+    if (peer.restartTimer) clearTimeout(peer.restartTimer);
     peer.pc.close();
     this.dispatchEvent(new CustomEvent("peer-removed", { detail: { peer, reason } }));
     this.tuneBitrates();
