@@ -29,8 +29,8 @@ const KIND_OF_ROLE = { audio: "audio", video: "video", screen: "video", "screen-
 // A connection that stays "disconnected" this long gets an ICE restart (issue: 5 s).
 const DISCONNECTED_RESTART_MS = 5000;
 // Restarts that did not bring the connection back are repeated after this, doubling up to a cap.
-const RESTART_RETRY_MS = 8000;
-const RESTART_RETRY_MAX_MS = 30_000;
+const RESTART_RETRY_MS = 4000;
+const RESTART_RETRY_MAX_MS = 20_000;
 const STATS_INTERVAL_MS = 2000;
 const LEVELS_INTERVAL_MS = 400;
 
