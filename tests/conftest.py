@@ -61,9 +61,13 @@ def live_servers(tmp_path_factory):
         servers.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """One headless Chromium for the session; tests open their own contexts."""
+    """One headless Chromium per test module; tests open their own contexts.
+
+    Module scope, not session scope: Playwright's sync API runs an event loop on the main
+    thread while it is started, and every later test that calls ``asyncio.run`` would fail.
+    """
     path = tools.chromium_path()
     from playwright.sync_api import sync_playwright
 

@@ -22,3 +22,12 @@ def test_favicon_redirects_to_the_logo_so_admin_pages_load_without_a_404(client)
     response = client.get("/favicon.ico")
     assert response.status_code == 301
     assert response["Location"].endswith("img/logo.svg")
+
+
+def test_no_event_loop_is_left_running_between_test_modules():
+    # Browser modules stop Playwright (and its main-thread event loop) when they end; a loop
+    # left running here would break every later test that calls asyncio.run.
+    import asyncio
+
+    with pytest.raises(RuntimeError):
+        asyncio.get_running_loop()
