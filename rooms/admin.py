@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.utils.text import Truncator
 
-from rooms import services
+from rooms import moderation, services
 from rooms.models import ChatMessage, Participant, Room, RoomBan, RoomMembership
 from rooms.moderation import participant_kick
 
@@ -170,13 +170,13 @@ class RoomAdmin(admin.ModelAdmin):
     @admin.action(description="Lock selected rooms")
     def lock_rooms(self, request, queryset):
         for room in queryset:
-            services.room_lock_announced(room=room, locked=True, by=request.user)
+            moderation.room_lock(room=room, locked=True, by=request.user)
         self.message_user(request, f"Locked {len(queryset)} room(s).", messages.SUCCESS)
 
     @admin.action(description="Unlock selected rooms")
     def unlock_rooms(self, request, queryset):
         for room in queryset:
-            services.room_lock_announced(room=room, locked=False, by=request.user)
+            moderation.room_lock(room=room, locked=False, by=request.user)
         self.message_user(request, f"Unlocked {len(queryset)} room(s).", messages.SUCCESS)
 
     @admin.action(description="Close selected rooms (ends their calls)")

@@ -9,15 +9,11 @@ from __future__ import annotations
 
 from django.utils import timezone
 
+from accounts.selectors import user_json
 from rooms.models import Participant, Room
 from rooms.services import room_close, room_set_locked
 from signaling.events import deliver_event, send_to_channel, send_to_room
-from signaling.presence import (
-    REASON_KICKED,
-    REASON_ROOM_ENDED,
-    participant_leave,
-    user_json,
-)
+from signaling.presence import REASON_KICKED, REASON_ROOM_ENDED, participant_leave
 
 CLOSE_KICKED = 4410
 CLOSE_ROOM_ENDED = 4411

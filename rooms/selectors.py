@@ -8,7 +8,9 @@ from django.db.models import QuerySet
 from django.urls import reverse
 
 from accounts.models import User
+from accounts.selectors import user_json
 from rooms.models import Participant, Room, RoomBan, RoomMembership, RoomVisit
+from rooms.moderation import can_moderate
 
 RECENT_ROOMS_LIMIT = 10
 
@@ -101,12 +103,8 @@ def room_page_config(*, room: Room, user: User, role: str, site_url: str) -> dic
         "is_private": room.is_private,
         "max_participants": room.max_participants,
         "role": str(role),
-        "is_moderator": str(role) in (Participant.Role.OWNER, Participant.Role.MODERATOR),
-        "user": {
-            "id": user.pk,
-            "username": user.username,
-            "display_name": user.display_name or user.username,
-        },
+        "is_moderator": can_moderate(role=str(role)),
+        "user": user_json(user),
         "ws_path": f"/ws/rooms/{room.slug}/",
         "turn_url": f"{reverse('turn')}?room={room.slug}",
         "invite_url": room_invite_url(room=room, site_url=site_url),

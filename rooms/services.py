@@ -88,7 +88,11 @@ def room_update(*, room: Room, by: User | None = None, **fields) -> Room:
     room.full_clean(exclude=["slug", "owner", "invite_token"])
     room.save()
     if locked is not None and bool(locked) != was_locked:
-        room = room_lock_announced(room=room, locked=bool(locked), by=by)
+        # Imported here because rooms.moderation imports this module. The call in progress
+        # hears of the change, as when a moderator locks from inside the call.
+        from rooms.moderation import room_lock
+
+        room = room_lock(room=room, locked=bool(locked), by=by)
     return room
 
 
@@ -113,7 +117,7 @@ def room_shut_down(*, room: Room, by: User | None) -> Room:
     Used by the owner's "Close room" button and the admin's "close" action; ``by`` is the user
     doing it, shown to the peers.
     """
-    room_close(room=room)
+    # room_end closes the room first, then ends every connected peer.
     _end_live_call(room=room, by=by)
     return room
 
@@ -130,18 +134,6 @@ def room_set_locked(*, room: Room, locked: bool) -> Room:
     room.is_locked = bool(locked)
     room.save(update_fields=["is_locked", "updated_at"])
     return room
-
-
-def room_lock_announced(*, room: Room, locked: bool, by: User | None) -> Room:
-    """Lock or unlock the room and tell any call in progress (a ``room`` frame with ``locked``).
-
-    The admin and the owner's settings page use this so people already in the call see the
-    change, just as when a moderator locks from inside the call.
-    """
-    # Imported here because rooms.moderation imports this module.
-    from rooms.moderation import room_lock
-
-    return room_lock(room=room, by=by, locked=locked)
 
 
 def room_rotate_invite(*, room: Room) -> Room:
@@ -201,12 +193,18 @@ def room_unban_user(*, room: Room, user: User) -> bool:
     return bool(deleted)
 
 
+def room_membership_from_invite(*, room: Room, user) -> RoomMembership:
+    """Record a holder of the room's current invite link as a member (an existing role stays)."""
+    membership, _created = RoomMembership.objects.get_or_create(room=room, user=user)
+    return membership
+
+
 def room_enter(*, user, room: Room | None, invite_token: str | None = None) -> RoomAccess:
     """Check access for opening the room page, recording the visit and any invite membership."""
     access = room_access_for(user=user, room=room, invite_token=invite_token)
     if access.allowed:
         if access.via_invite:
-            RoomMembership.objects.get_or_create(room=room, user=user)
+            room_membership_from_invite(room=room, user=user)
         RoomVisit.objects.update_or_create(
             room=room, user=user, defaults={"last_visited_at": timezone.now()}
         )

@@ -8,15 +8,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from accounts.selectors import user_json
 from rooms.access import room_access_for
-from rooms.models import ChatMessage, Room, RoomMembership
+from rooms.models import ChatMessage, Room
+from rooms.services import room_membership_from_invite
 from signaling.presence import (
     JoinResult,
     RoomFull,
     participant_join,
     peer_json,
     room_connected_participants,
-    user_json,
 )
 from signaling.protocol import PROTOCOL_VERSION
 from signaling.resume import resume_token_make, resume_token_peer_id
@@ -123,7 +124,7 @@ def socket_admit(
     except RoomFull:
         return Admission(refusal=ROOM_FULL, message="This room is full.")
     if access.via_invite:
-        RoomMembership.objects.get_or_create(room=room, user=user)
+        room_membership_from_invite(room=room, user=user)
     me = join.participant
     others = [
         other for other in room_connected_participants(room=room) if other.peer_id != me.peer_id

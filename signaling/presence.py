@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.selectors import user_json
 from rooms.models import Participant, Room
 from signaling.events import deliver_event, room_group
 
@@ -77,17 +78,6 @@ def new_peer_id() -> str:
 # --- selectors ----------------------------------------------------------------------------------
 
 
-def user_json(user) -> dict[str, Any]:
-    """A user as the protocol shows it: id, username and display name."""
-    if user is None:
-        return {"id": None, "username": "", "display_name": ""}
-    return {
-        "id": user.pk,
-        "username": user.username,
-        "display_name": getattr(user, "display_name", "") or user.username,
-    }
-
-
 def peer_json(participant: Participant) -> dict[str, Any]:
     """A participant as the protocol's ``peers`` and ``peer-joined`` show it."""
     return {
@@ -98,13 +88,16 @@ def peer_json(participant: Participant) -> dict[str, Any]:
     }
 
 
+def _connected_now(*, room: Room):
+    """Rows of peers connected to the room now, in any process: not ended and seen recently."""
+    return Participant.objects.filter(
+        room=room, left_at__isnull=True, last_seen__gte=_fresh_since()
+    )
+
+
 def room_connected_participants(*, room: Room) -> list[Participant]:
     """Peers connected to the room now, in any process: not ended and seen recently."""
-    return list(
-        Participant.objects.filter(room=room, left_at__isnull=True, last_seen__gte=_fresh_since())
-        .select_related("user")
-        .order_by("joined_at", "id")
-    )
+    return list(_connected_now(room=room).select_related("user").order_by("joined_at", "id"))
 
 
 def participant_connected(*, room: Room, peer_id: str) -> Participant | None:
@@ -169,9 +162,7 @@ def participant_join(
         previous = (
             _resumable_row(room=room, user=user, peer_id=resume_peer_id) if resume_peer_id else None
         )
-        connected = Participant.objects.filter(
-            room=room, left_at__isnull=True, last_seen__gte=_fresh_since()
-        )
+        connected = _connected_now(room=room)
         if previous is not None:
             connected = connected.exclude(pk=previous.pk)
         if connected.count() >= room.max_participants:
