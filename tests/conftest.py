@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from pathlib import Path
 
@@ -77,6 +78,10 @@ def chromium():
         )
         yield browser
         browser.close()
+    # Leaving the block stops Playwright's main-thread event loop; a loop still running here
+    # would break every later test that calls asyncio.run.
+    with pytest.raises(RuntimeError):
+        asyncio.get_running_loop()
 
 
 @pytest.fixture

@@ -66,10 +66,16 @@ class LiveServers:
     def start(self) -> LiveServers:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._create_database()
-        self._manage("migrate", "--noinput", "-v", "0")
-        self.processes = [DaphneProcess(port=tools.free_port()) for _ in range(self.count)]
-        for index in range(self.count):
-            self.start_process(index)
+        try:
+            self._manage("migrate", "--noinput", "-v", "0")
+            self.processes = [DaphneProcess(port=tools.free_port()) for _ in range(self.count)]
+            for index in range(self.count):
+                self.start_process(index)
+        except BaseException:
+            # A process that never became healthy must not leave its siblings or the
+            # PostgreSQL database behind: the caller gets no object to stop.
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
