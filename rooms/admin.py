@@ -14,7 +14,6 @@ from django.utils.text import Truncator
 
 from rooms import moderation, services
 from rooms.models import ChatMessage, Participant, Room, RoomBan, RoomMembership
-from rooms.moderation import participant_kick
 
 admin.site.site_header = "meet administration"
 admin.site.site_title = "meet admin"
@@ -158,7 +157,7 @@ class RoomAdmin(admin.ModelAdmin):
         # the ban records who made it.
         for ban in formset.save(commit=False):
             if ban.pk is None:
-                services.room_ban_user(
+                moderation.room_ban_user(
                     room=form.instance, user=ban.user, by=request.user, reason=ban.reason
                 )
             else:
@@ -182,7 +181,7 @@ class RoomAdmin(admin.ModelAdmin):
     @admin.action(description="Close selected rooms (ends their calls)")
     def close_rooms(self, request, queryset):
         for room in queryset:
-            services.room_shut_down(room=room, by=request.user)
+            moderation.room_end(room=room, by=request.user)
         self.message_user(request, f"Closed {len(queryset)} room(s).", messages.SUCCESS)
 
     @admin.action(description="Reopen selected rooms")
@@ -216,7 +215,7 @@ class RoomBanAdmin(admin.ModelAdmin):
             obj.save()
             return
         # A new ban goes through the service so the user also leaves any call in progress.
-        ban = services.room_ban_user(
+        ban = moderation.room_ban_user(
             room=obj.room, user=obj.user, by=request.user, reason=obj.reason
         )
         obj.pk = ban.pk
@@ -250,7 +249,9 @@ class ParticipantAdmin(admin.ModelAdmin):
     def kick_participants(self, request, queryset):
         connected = [p for p in queryset.select_related("user", "room") if p.left_at is None]
         for participant in connected:
-            participant_kick(participant=participant, by=request.user, reason="Removed by staff.")
+            moderation.participant_kick(
+                participant=participant, by=request.user, reason="Removed by staff."
+            )
         skipped = len(queryset) - len(connected)
         self.message_user(
             request,

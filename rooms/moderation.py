@@ -1,19 +1,26 @@
-"""Moderation of a live call: kick, ask to mute, lock, end.
+"""Actions that touch a call in progress: kick, ask to mute, lock, end, ban, edit with a lock.
 
-The Django admin and the owner's in-room controls call these same services. Each one records its
-effect in the database first and then tells the affected sockets through the channel layer, by
-channel name or room group, so it works whichever server process holds those sockets.
+The Django admin, the owner's settings page and the in-room controls call these same services.
+Each one records its effect in the database first (through ``rooms.services`` where a plain write
+exists) and then tells the affected sockets through the channel layer, by channel name or room
+group, so it works whichever server process holds those sockets.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.selectors import user_json
-from rooms.models import Participant, Room
-from rooms.services import room_close, room_set_locked
+from rooms.models import Participant, Room, RoomBan, RoomMembership
+from rooms.services import room_close, room_set_locked, room_update
 from signaling.events import deliver_event, send_to_channel, send_to_room
 from signaling.presence import REASON_KICKED, REASON_ROOM_ENDED, participant_leave
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 CLOSE_KICKED = 4410
 CLOSE_ROOM_ENDED = 4411
@@ -78,10 +85,30 @@ def room_lock(*, room: Room, by, locked: bool) -> Room:
     return room
 
 
+def room_edit(*, room: Room, by: User | None = None, **fields) -> Room:
+    """Save the owner's settings form: editable fields and the lock.
+
+    The other fields go through ``rooms.services.room_update`` (its ``TypeError`` and
+    ``ValidationError`` apply, and nothing is saved or announced then). A change of lock goes
+    through ``room_lock``, so the call in progress hears of it as when a moderator locks from
+    inside the call; an unchanged lock is not announced again.
+    """
+    locked = fields.pop("is_locked", None)
+    # The lock is compared with the stored value, not the instance's: a ModelForm has already
+    # copied the submitted values onto the instance by the time it calls this.
+    was_locked = Room.objects.filter(pk=room.pk).values_list("is_locked", flat=True).get()
+    room = room_update(room=room, **fields)
+    if locked is not None and bool(locked) != was_locked:
+        room = room_lock(room=room, locked=bool(locked), by=by)
+    return room
+
+
 def room_end(*, room: Room, by) -> Room:
     """End the call for everyone and close the room: each peer gets ``room-ended``, then 4411.
 
-    A closed room refuses new sockets with 4404 until it is reopened.
+    Used by the owner's "Close room" button, the admin's "close" action and the in-call "end";
+    ``by`` is the user doing it, shown to the peers. A closed room refuses new sockets with 4404
+    until it is reopened.
     """
     room = room_close(room=room)
     Participant.objects.filter(room=room, left_at__isnull=True).update(
@@ -90,3 +117,23 @@ def room_end(*, room: Room, by) -> Room:
     frame = {"type": "room-ended", "by": user_json(by)}
     send_to_room(room.pk, deliver_event(frame, close=CLOSE_ROOM_ENDED))
     return room
+
+
+def room_ban_user(*, room: Room, user: User, by: User | None = None, reason: str = "") -> RoomBan:
+    """Ban ``user`` from ``room`` and remove them from any call there right now.
+
+    The user stops being a member or moderator of the room. The owner cannot be banned from
+    their own room (the access rule ignores such a ban, so it would only mislead); that raises
+    ``ValidationError``. Banning again updates the reason. Each connection the user has in the
+    room is kicked as ``participant_kick`` does, with the reason or "You were banned.".
+    """
+    if room.owner_id == user.pk:
+        raise ValidationError("The owner of a room cannot be banned from it.")
+    ban, _created = RoomBan.objects.update_or_create(
+        room=room, user=user, defaults={"reason": reason.strip(), "banned_by": by}
+    )
+    # A ban ends membership too, so lifting it later does not quietly restore old rights.
+    RoomMembership.objects.filter(room=room, user=user).delete()
+    for participant in Participant.objects.filter(room=room, user=user, left_at__isnull=True):
+        participant_kick(participant=participant, by=by, reason=reason or "You were banned.")
+    return ban

@@ -1,13 +1,14 @@
 """Writes about rooms: creating, editing, closing, membership and chat.
 
 Views, forms, admin actions and the signaling consumer call these; none of them holds the rules.
+A write that must also reach a call in progress (lock, end, ban) is in ``rooms.moderation``,
+which builds on these.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -16,7 +17,6 @@ from rooms.access import RoomAccess, room_access_for
 from rooms.models import (
     CHAT_TEXT_MAX_LENGTH,
     ChatMessage,
-    Participant,
     Room,
     RoomBan,
     RoomMembership,
@@ -28,9 +28,7 @@ if TYPE_CHECKING:
     from accounts.models import User
 
 SLUG_MAX_LENGTH = 100
-ROOM_EDITABLE_FIELDS = frozenset(
-    {"name", "description", "is_private", "max_participants", "is_locked"}
-)
+ROOM_EDITABLE_FIELDS = frozenset({"name", "description", "is_private", "max_participants"})
 
 
 def room_slug_for(*, name: str) -> str:
@@ -66,33 +64,25 @@ def room_create(*, owner, name: str, **fields) -> Room:
     raise IntegrityError("Could not find a free slug for this room name.")
 
 
-def room_update(*, room: Room, by: User | None = None, **fields) -> Room:
-    """Change a room's editable fields (name, description, privacy, limits, lock).
+def room_update(*, room: Room, **fields) -> Room:
+    """Change a room's editable fields (name, description, privacy, participant limit).
 
-    A change of lock is announced to any call in progress, as the in-call lock button does.
-    Any other field (owner, slug, invite token, closing) has its own service and is refused
-    here with ``TypeError``; invalid values raise ``ValidationError`` and nothing is saved.
+    Only the fields given are saved. The lock, owner, slug, invite token and closing each have
+    their own service and are refused here with ``TypeError``; the owner's settings form goes
+    through ``rooms.moderation.room_edit``, which also changes the lock and tells the call.
+    Invalid values raise ``ValidationError`` and nothing is saved.
     """
     unknown = set(fields) - ROOM_EDITABLE_FIELDS
     if unknown:
         raise TypeError(f"room_update cannot change {', '.join(sorted(unknown))}")
     if isinstance(fields.get("name"), str):
         fields["name"] = fields["name"].strip()
-    # The lock is compared with the stored value, not the instance's: a ModelForm has already
-    # copied the submitted values onto the instance by the time it calls this.
-    was_locked = Room.objects.filter(pk=room.pk).values_list("is_locked", flat=True).get()
-    locked = fields.pop("is_locked", None)
     for field, value in fields.items():
         setattr(room, field, value)
-    room.is_locked = was_locked
     room.full_clean(exclude=["slug", "owner", "invite_token"])
-    room.save()
-    if locked is not None and bool(locked) != was_locked:
-        # Imported here because rooms.moderation imports this module. The call in progress
-        # hears of the change, as when a moderator locks from inside the call.
-        from rooms.moderation import room_lock
-
-        room = room_lock(room=room, locked=bool(locked), by=by)
+    # Only the given fields are written: a ModelForm has already copied every submitted value
+    # (the lock too) onto the instance, and the lock must change only through its own service.
+    room.save(update_fields=[*fields, "updated_at"])
     return room
 
 
@@ -101,24 +91,6 @@ def room_close(*, room: Room) -> Room:
     if room.closed_at is None:
         room.closed_at = timezone.now()
         room.save(update_fields=["closed_at", "updated_at"])
-    return room
-
-
-def _end_live_call(*, room: Room, by: User | None) -> None:
-    # Imported here because rooms.moderation imports this module.
-    from rooms.moderation import room_end
-
-    room_end(room=room, by=by)
-
-
-def room_shut_down(*, room: Room, by: User | None) -> Room:
-    """Close the room and end any call in it: every connected peer gets ``room-ended``.
-
-    Used by the owner's "Close room" button and the admin's "close" action; ``by`` is the user
-    doing it, shown to the peers.
-    """
-    # room_end closes the room first, then ends every connected peer.
-    _end_live_call(room=room, by=by)
     return room
 
 
@@ -149,32 +121,6 @@ def room_membership_set(*, room: Room, user, role: str = RoomMembership.Role.MEM
         room=room, user=user, defaults={"role": role}
     )
     return membership
-
-
-def _kick_connected(*, room: Room, user: User, by: User | None, reason: str) -> None:
-    # Imported here because rooms.moderation imports this module.
-    from rooms.moderation import participant_kick
-
-    for participant in Participant.objects.filter(room=room, user=user, left_at__isnull=True):
-        participant_kick(participant=participant, by=by, reason=reason)
-
-
-def room_ban_user(*, room: Room, user: User, by: User | None = None, reason: str = "") -> RoomBan:
-    """Ban ``user`` from ``room`` and remove them from any call there right now.
-
-    The user stops being a member or moderator of the room. The owner cannot be banned from
-    their own room (the access rule ignores such a ban, so it would only mislead); that raises
-    ``ValidationError``. Banning again updates the reason.
-    """
-    if room.owner_id == user.pk:
-        raise ValidationError("The owner of a room cannot be banned from it.")
-    ban, _created = RoomBan.objects.update_or_create(
-        room=room, user=user, defaults={"reason": reason.strip(), "banned_by": by}
-    )
-    # A ban ends membership too, so lifting it later does not quietly restore old rights.
-    RoomMembership.objects.filter(room=room, user=user).delete()
-    _kick_connected(room=room, user=user, by=by, reason=reason or "You were banned.")
-    return ban
 
 
 def room_membership_remove(*, room: Room, user: User) -> bool:

@@ -1,4 +1,4 @@
-"""Room pages. Views only translate HTTP; the rules are in rooms.access and rooms.services."""
+"""Room pages. Views only translate HTTP; the rules are in rooms.access, services and moderation."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from rooms import access, selectors, services
+from rooms import access, moderation, selectors, services
 from rooms.forms import RoomCreateForm, RoomEditForm, RoomPersonForm
 from rooms.models import RoomMembership
 
@@ -122,7 +122,7 @@ def room_edit(request, slug: str):
     form = RoomEditForm(request.POST if request.method == "POST" else None, instance=room)
     if request.method == "POST" and form.is_valid():
         try:
-            services.room_update(room=room, by=request.user, **form.cleaned_data)
+            moderation.room_edit(room=room, by=request.user, **form.cleaned_data)
         except ValidationError as error:
             # The form mirrors the model's rules, so this is a safety net, not a normal path.
             form.add_error(None, error)
@@ -169,7 +169,7 @@ def room_person(request, slug: str):
         services.room_membership_remove(room=room, user=person)
         messages.success(request, f"{name} is no longer a member.")
     elif action == "ban":
-        services.room_ban_user(
+        moderation.room_ban_user(
             room=room, user=person, by=request.user, reason=form.cleaned_data["reason"]
         )
         messages.success(request, f"{name} is banned and was removed from any call here.")
@@ -198,6 +198,6 @@ def room_close(request, slug: str):
     room, refusal = _owned_room_or_refusal(request, slug)
     if refusal:
         return refusal
-    services.room_shut_down(room=room, by=request.user)
+    moderation.room_end(room=room, by=request.user)
     messages.success(request, f"“{room.name}” is closed.")
     return redirect("home")

@@ -1,12 +1,14 @@
-"""Moderation services as the admin calls them: from synchronous code, outside the consumer."""
+"""Moderation services as the admin and the owner's pages call them: from synchronous code,
+outside the consumer, reaching live sockets through the channel layer."""
 
 from __future__ import annotations
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.core.exceptions import ValidationError
 
-from rooms import moderation
-from rooms.models import Participant, Room
+from rooms import moderation, services
+from rooms.models import Participant, Room, RoomBan, RoomMembership
 from tests.signaling.conftest import connect  # noqa: F401 - the fixture, shared
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -101,3 +103,71 @@ def test_only_owner_and_moderators_may_moderate():
     assert moderation.can_moderate(role="moderator")
     assert not moderation.can_moderate(role="member")
     assert not moderation.can_moderate(role="guest")
+
+
+# --- Bans ---------------------------------------------------------------------------------------
+
+
+def test_room_ban_user_records_who_and_why_and_updates_on_repeat(make_room, make_user):
+    room = make_room("Board")
+    bo, boss = make_user("bo"), make_user("boss")
+    moderation.room_ban_user(room=room, user=bo, by=boss, reason="  spam ")
+    moderation.room_ban_user(room=room, user=bo, by=boss, reason="more spam")
+    ban = RoomBan.objects.get()
+    assert (ban.user, ban.banned_by, ban.reason) == (bo, boss, "more spam")
+
+
+def test_room_ban_user_ends_membership_so_an_unban_restores_no_rights(make_room, make_user):
+    room = make_room("Board", is_private=True)
+    bo = make_user("bo")
+    services.room_membership_set(room=room, user=bo, role=RoomMembership.Role.MODERATOR)
+    moderation.room_ban_user(room=room, user=bo)
+    services.room_unban_user(room=room, user=bo)
+    assert not RoomMembership.objects.exists()
+    assert services.room_enter(user=bo, room=room).refusal == "forbidden"
+
+
+def test_room_ban_user_refuses_the_owner(make_room):
+    room = make_room("Board")
+    with pytest.raises(ValidationError, match="owner"):
+        moderation.room_ban_user(room=room, user=room.owner, by=None)
+    assert not RoomBan.objects.exists()
+
+
+def test_room_ban_user_kicks_the_users_live_connections(make_room, make_user, connect_participant):
+    room = make_room("Board")
+    bo, boss = make_user("bo"), make_user("boss")
+    participant, socket = connect_participant(room, bo)
+    moderation.room_ban_user(room=room, user=bo, by=boss, reason="spam")
+    kicked = socket.receive()
+    assert kicked["frame"]["type"] == "kicked" and kicked["frame"]["reason"] == "spam"
+    assert kicked["close"] == 4410
+    participant.refresh_from_db()
+    assert participant.left_at is not None and participant.leave_reason == "kicked"
+
+
+# --- The owner's settings form ------------------------------------------------------------------
+
+
+def test_room_edit_changes_the_lock_and_announces_it_but_not_other_edits(make_room, listener):
+    room = make_room("Board")
+    socket = listener().join(room)
+    moderation.room_edit(room=room, description="new", is_locked=False)
+    assert socket.nothing_pending()
+    moderation.room_edit(room=room, is_locked=True, by=room.owner)
+    assert socket.receive()["frame"] == {"type": "room", "locked": True}
+    assert Room.objects.get(pk=room.pk).is_locked
+    moderation.room_edit(room=room, is_locked=True)
+    assert socket.nothing_pending(), "an unchanged lock is not announced again"
+    moderation.room_edit(room=room, is_locked=False)
+    assert socket.receive()["frame"] == {"type": "room", "locked": False}
+    assert not Room.objects.get(pk=room.pk).is_locked
+
+
+def test_room_edit_with_an_invalid_value_neither_locks_nor_announces(make_room, listener):
+    room = make_room("Board")
+    socket = listener().join(room)
+    with pytest.raises(ValidationError):
+        moderation.room_edit(room=room, name="", is_locked=True)
+    assert socket.nothing_pending()
+    assert not Room.objects.get(pk=room.pk).is_locked

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from rooms import selectors, services
+from rooms import moderation, selectors, services
 from rooms.models import Participant, RoomVisit
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +78,7 @@ def test_room_person_finds_only_members_and_banned_users_never_the_owner(make_ro
     member, banned, stranger = make_user("member"), make_user("banned"), make_user("stranger")
     services.room_membership_set(room=room, user=member)
     services.room_membership_set(room=room, user=room.owner)
-    services.room_ban_user(room=room, user=banned)
+    moderation.room_ban_user(room=room, user=banned)
     assert selectors.room_person(room=room, user_id=member.pk) == member
     assert selectors.room_person(room=room, user_id=banned.pk) == banned
     assert selectors.room_person(room=room, user_id=stranger.pk) is None
