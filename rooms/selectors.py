@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.selectors import user_json
-from rooms.models import Participant, Room, RoomBan, RoomMembership, RoomVisit
+from rooms.models import Room, RoomBan, RoomMembership, RoomVisit
 from rooms.moderation import can_moderate
 
 RECENT_ROOMS_LIMIT = 10
@@ -73,11 +73,6 @@ def room_person(*, room: Room, user_id: int) -> User | None:
     if not tied or user_id == room.owner_id:
         return None
     return User.objects.filter(pk=user_id).first()
-
-
-def room_connected_count(*, room: Room) -> int:
-    """How many peers are connected to the room right now, from the shared presence table."""
-    return Participant.objects.filter(room=room, left_at__isnull=True).count()
 
 
 def room_invite_url(*, room: Room, site_url: str) -> str:

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from rooms import moderation, selectors, services
-from rooms.models import Participant, RoomVisit
+from rooms.models import RoomVisit
 
 pytestmark = pytest.mark.django_db
 
@@ -49,16 +49,6 @@ def test_room_get_by_slug_finds_closed_rooms_too_and_none_for_unknown(make_room)
     services.room_close(room=room)
     assert selectors.room_get_by_slug(slug="board") == room
     assert selectors.room_get_by_slug(slug="nope") is None
-
-
-def test_room_connected_count_counts_only_peers_still_connected(make_room, make_user):
-    room = make_room("Board")
-    now = timezone.now()
-    for index, left in enumerate((None, None, now)):
-        Participant.objects.create(
-            room=room, user=make_user(), peer_id=f"p{index}", last_seen=now, left_at=left
-        )
-    assert selectors.room_connected_count(room=room) == 2
 
 
 def test_room_invite_url_adds_the_token_only_for_private_rooms(make_room):
