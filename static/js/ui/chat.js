@@ -72,27 +72,87 @@ export class ChatPanel {
   }
 
   /**
+   * Show the history from `welcome`. The nodes are built into fragments and the log is measured
+   * and scrolled once, however long the history: doing that per message forced a layout each
+   * time and scanned the log each time.
    * @param {ChatMessage[]} messages history from `welcome`, oldest first
    */
   addHistory(messages) {
-    for (const message of messages) this.add(message, { history: true });
+    const fresh = messages
+      .filter((message) => this.isNew(message))
+      .sort((first, second) => first.id - second.id);
+    if (fresh.length === 0) return;
+    const nearBottom = this.isNearBottom();
+    // A resumed welcome may carry messages missed during an outage, which belong between the
+    // ones already shown; one walk along the (id-ordered) log finds every place.
+    let anchor = this.log.firstElementChild;
+    const pending = document.createDocumentFragment();
+    for (const message of fresh) {
+      this.seen.add(message.id);
+      while (anchor && chatIdOf(anchor) < message.id) {
+        if (pending.firstChild) this.log.insertBefore(pending, anchor);
+        anchor = anchor.nextElementSibling;
+      }
+      pending.append(this.render(message));
+    }
+    this.log.insertBefore(pending, anchor);
+    this.empty.hidden = true;
+    if (nearBottom) this.scrollToBottom();
+  }
+
+  /**
+   * Show one live message: the log follows it if the reader was at the bottom (or sent it),
+   * and it counts as unread while the panel is closed.
+   * @param {ChatMessage} message
+   */
+  add(message) {
+    if (!this.isNew(message)) return;
+    this.seen.add(message.id);
+    const nearBottom = this.isNearBottom();
+    const mine = message.peer_id === this.selfPeerId;
+    const item = this.render(message);
+    // Messages are kept in id order even if a resumed history arrives after a live message;
+    // a live message is nearly always the newest, so the last one is looked at first.
+    const last = this.log.lastElementChild;
+    const after =
+      !last || chatIdOf(last) < message.id
+        ? null
+        : [...this.log.children].find((node) => chatIdOf(node) > message.id);
+    this.log.insertBefore(item, after || null);
+    this.empty.hidden = true;
+    if (nearBottom || mine) this.scrollToBottom();
+    if (!mine && !this.isOpen()) this.setUnread(this.unread + 1);
   }
 
   /**
    * @param {ChatMessage} message
-   * @param {{history?: boolean}} [options]
+   * @returns {boolean} whether it has a usable id not shown yet
    */
-  add(message, { history = false } = {}) {
-    if (typeof message.id !== "number" || this.seen.has(message.id)) return;
-    this.seen.add(message.id);
-    const nearBottom =
-      this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < STICKY_BOTTOM_PX;
+  isNew(message) {
+    return typeof message.id === "number" && !this.seen.has(message.id);
+  }
+
+  /** @returns {boolean} */
+  isNearBottom() {
+    return this.log.scrollHeight - this.log.scrollTop - this.log.clientHeight < STICKY_BOTTOM_PX;
+  }
+
+  scrollToBottom() {
+    this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  /**
+   * The list item of one message; built with DOM calls only.
+   * @param {ChatMessage} message
+   * @returns {HTMLElement}
+   */
+  render(message) {
     const mine = message.peer_id === this.selfPeerId;
     const sentAt = new Date(message.sent_at);
     const valid = !Number.isNaN(sentAt.getTime());
     const text = el("p", { class: "chat-text" });
     appendLinkified(text, String(message.text ?? ""));
-    const item = el("li", { class: `chat-message${mine ? " chat-message--mine" : ""}`, "data-chat-id": message.id }, [
+    return el("li", { class: `chat-message${mine ? " chat-message--mine" : ""}`, "data-chat-id": message.id }, [
       el("div", { class: "chat-meta" }, [
         el("span", { class: "chat-author", text: mine ? "You" : displayName(message.user) }),
         el("time", {
@@ -103,20 +163,12 @@ export class ChatPanel {
       ]),
       text,
     ]);
-    // Messages are kept in id order even if a resumed history arrives after a live message.
-    const after = [...this.log.children].find(
-      (node) => Number(/** @type {HTMLElement} */ (node).dataset.chatId) > message.id,
-    );
-    this.log.insertBefore(item, after || null);
-    this.empty.hidden = true;
-    if (nearBottom || mine) this.log.scrollTop = this.log.scrollHeight;
-    if (!history && !mine && !this.isOpen()) this.setUnread(this.unread + 1);
   }
 
   /** The panel was opened: everything is read, and the newest message is in view. */
   opened() {
     this.setUnread(0);
-    this.log.scrollTop = this.log.scrollHeight;
+    this.scrollToBottom();
     this.input.focus();
   }
 
@@ -126,4 +178,12 @@ export class ChatPanel {
     this.unreadBadge.textContent = String(count);
     this.unreadBadge.hidden = count === 0;
   }
+}
+
+/**
+ * @param {Element} node a message of the log
+ * @returns {number}
+ */
+function chatIdOf(node) {
+  return Number(/** @type {HTMLElement} */ (node).dataset.chatId);
 }

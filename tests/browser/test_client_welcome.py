@@ -1,0 +1,154 @@
+"""What the room page makes of `welcome`: the chat history.
+
+Playwright's WebSocket routing sits between one page and the server, so a test can hold a
+`welcome` back (or rewrite a field of it) and decide when the page sees it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import CONNECT_TIMEOUT_MS, JOIN_READY_JS
+
+pytestmark = pytest.mark.browser
+
+SOCKET_PATH = re.compile(r"/ws/rooms/")
+
+# The chat log's distance from the bottom, and whether it has anything to scroll at all.
+LOG_SCROLL_JS = """
+() => {
+  const log = document.querySelector("#chat-log");
+  return {
+    fromBottom: log.scrollHeight - log.scrollTop - log.clientHeight,
+    overflows: log.scrollHeight > log.clientHeight,
+    top: log.scrollTop,
+  };
+}
+"""
+
+# Sends chat messages through the page's own form, as fast as the page can submit them.
+SEND_MANY_JS = """
+([prefix, first, last]) => {
+  const form = document.querySelector("#chat-form");
+  const input = form.querySelector('[name="text"]');
+  for (let i = first; i <= last; i += 1) {
+    input.value = `${prefix} ${i}`;
+    form.requestSubmit();
+  }
+}
+"""
+
+
+class WelcomeRelay:
+    """Relays one page's signaling sockets, holding back or rewriting each `welcome` on request.
+
+    Every other frame passes untouched both ways. Set it up before the page opens the room.
+    """
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.hold = False
+        self.rewrite: Callable[[dict], dict] | None = None
+        self.held: list[tuple[object, str]] = []
+        self.sockets: list[tuple[object, object]] = []
+        self.welcomes = 0
+        self.warnings: list[str] = []
+        page.on("console", lambda msg: self._console(msg))
+        page.route_web_socket(SOCKET_PATH, self._route)
+
+    def _console(self, msg) -> None:
+        if msg.type == "warning":
+            self.warnings.append(msg.text)
+
+    def _route(self, page_side) -> None:
+        server_side = page_side.connect_to_server()
+        self.sockets.append((page_side, server_side))
+
+        def from_server(message) -> None:
+            if isinstance(message, str) and '"welcome"' in message:
+                frame = json.loads(message)
+                if frame.get("type") == "welcome":
+                    self.welcomes += 1
+                    if self.rewrite:
+                        message = json.dumps(self.rewrite(frame))
+                    if self.hold:
+                        self.held.append((page_side, message))
+                        return
+            page_side.send(message)
+
+        server_side.on_message(from_server)
+
+    def wait_welcomes(self, count: int) -> None:
+        """Wait until the server has sent ``count`` welcomes in all (held ones included)."""
+        for _ in range(CONNECT_TIMEOUT_MS // 50):
+            if self.welcomes >= count:
+                return
+            # Playwright delivers the relay's callbacks while the page is being waited on.
+            self.page.wait_for_timeout(50)
+        raise AssertionError(f"only {self.welcomes} of {count} welcomes arrived")
+
+    def release(self) -> None:
+        self.hold = False
+        for page_side, message in self.held:
+            page_side.send(message)
+        self.held.clear()
+
+    def drop_socket(self) -> None:
+        """Cut the newest socket as a network would, with a code after which the page resumes."""
+        page_side, server_side = self.sockets[-1]
+        server_side.close()
+        page_side.close(code=4000, reason="dropped by the test")
+
+
+def test_fifty_messages_of_history_show_in_order_and_the_open_log_ends_at_the_newest(call_room):
+    call = call_room("ana")
+    ana = call.members["ana"]
+    ana.action("toggle-chat").click()
+    # 55 messages: the server keeps the newest 50 for the history.
+    ana.page.evaluate(SEND_MANY_JS, ["message", 1, 55])
+    expect(ana.page.locator("#chat-log [data-chat-id]")).to_have_count(55)
+
+    # The socket is opened by Join, so routing it from the preview on is early enough.
+    bob = call.open("bob", join=False)
+    relay = WelcomeRelay(bob.page)
+    relay.hold = True
+    bob.page.wait_for_function(JOIN_READY_JS, polling=100)
+    bob.action("join").click()
+    relay.wait_welcomes(1)
+    # Bob opens the chat while the history is on its way, so it arrives into a visible log.
+    bob.action("toggle-chat").click()
+    expect(bob.page.locator("form#chat-form")).to_be_visible()
+    relay.release()
+    bob.wait_call_state("in-call")
+
+    messages = bob.page.locator("#chat-log [data-chat-id]")
+    expect(messages).to_have_count(50)
+    assert messages.locator(".chat-text").all_text_contents() == [
+        f"message {i}" for i in range(6, 56)
+    ]
+    ids = [int(value) for value in messages.evaluate_all("(n) => n.map((m) => m.dataset.chatId)")]
+    assert ids == sorted(ids) and len(set(ids)) == 50
+    scroll = bob.page.evaluate(LOG_SCROLL_JS)
+    assert scroll["overflows"], "50 messages should not fit the chat log without scrolling"
+    assert scroll["fromBottom"] <= 1, f"the history did not end scrolled to the bottom: {scroll}"
+    expect(bob.page.locator("[data-unread]")).to_be_hidden()
+
+    # A live message while Bob reads the newest ones follows the bottom…
+    ana.send_chat("live at the bottom")
+    expect(messages.last.locator(".chat-text")).to_have_text("live at the bottom")
+    bob.page.wait_for_function(f"() => ({LOG_SCROLL_JS})().fromBottom <= 1")
+    # …while Bob reading old messages keeps his place.
+    bob.page.evaluate("document.querySelector('#chat-log').scrollTop = 0")
+    ana.send_chat("live while reading history")
+    expect(messages).to_have_count(52)
+    assert bob.page.evaluate(LOG_SCROLL_JS)["top"] == 0
+    # With the panel closed a live message counts as unread.
+    bob.action("toggle-chat").click()
+    ana.send_chat("live while closed")
+    expect(bob.page.locator("[data-unread]")).to_have_text("1")
+    call.assert_clean()
