@@ -11,6 +11,15 @@ import { iconNode } from "./stage.js";
 
 const ROLE_LABELS = { owner: "Host", moderator: "Moderator", member: "", guest: "Guest" };
 
+/**
+ * What a row shows, kept so that an update touches only the parts that changed: `peer-updated`
+ * fires on every connection-state change and track, and most of those change nothing here.
+ * @typedef {{row: HTMLElement, avatar: HTMLElement, name: HTMLElement, detail: HTMLElement,
+ *            icons: HTMLElement, actions: HTMLElement | null, mute: HTMLButtonElement | null,
+ *            self: boolean, role: string, audio: boolean,
+ *            shown: {avatar: string, name: string, detail: string, icons: string}}} Row
+ */
+
 export class ParticipantsPanel {
   /**
    * @param {{onMute: (peerId: string) => void, onKick: (peerId: string, name: string) => void,
@@ -25,7 +34,7 @@ export class ParticipantsPanel {
     this.endButton = /** @type {HTMLButtonElement} */ ($('[data-action="end"]'));
     this.isModerator = false;
     this.locked = false;
-    /** @type {Map<string, HTMLElement>} */
+    /** @type {Map<string, Row>} */
     this.rows = new Map();
     this.lockButton.addEventListener("click", () => this.handlers.onLock(!this.locked));
     this.endButton.addEventListener("click", () => this.handlers.onEnd());
@@ -36,8 +45,7 @@ export class ParticipantsPanel {
     this.isModerator = isModerator;
     this.roomControls.hidden = !isModerator;
     for (const row of this.rows.values()) {
-      const actions = row.querySelector(".participant-actions");
-      if (actions) actions.hidden = !isModerator;
+      if (row.actions) row.actions.hidden = !isModerator;
     }
   }
 
@@ -50,54 +58,73 @@ export class ParticipantsPanel {
   }
 
   /**
+   * Add or update a participant's row, writing only what differs from what it shows.
    * @param {{peerId: string, user: User, role: string, state: PeerState, self: boolean,
    *          lost?: boolean}} entry
    */
   upsert({ peerId, user, role, state, self, lost = false }) {
     let row = this.rows.get(peerId);
-    const name = displayName(user);
+    const created = !row;
     if (!row) {
       row = this.buildRow(peerId, self);
       this.rows.set(peerId, row);
-      if (self) this.list.prepend(row);
-      else this.list.append(row);
+      if (self) this.list.prepend(row.row);
+      else this.list.append(row.row);
+      this.updateCount();
     }
-    /** @type {HTMLElement} */ (row.querySelector(".participant-avatar")).textContent = initials(name);
-    /** @type {HTMLElement} */ (row.querySelector(".participant-name")).textContent = self
-      ? `${name} (you)`
-      : name;
+    const name = displayName(user);
     const roleLabel = ROLE_LABELS[/** @type {keyof ROLE_LABELS} */ (role)] || "";
-    const detail = [roleLabel, lost ? "reconnecting…" : ""].filter(Boolean).join(" · ");
-    /** @type {HTMLElement} */ (row.querySelector(".participant-role")).textContent = detail;
-    const icons = /** @type {HTMLElement} */ (row.querySelector(".participant-state"));
-    icons.replaceChildren();
-    if (state.hand) icons.append(labelledIcon("hand", "Hand raised"));
-    if (state.screen) icons.append(labelledIcon("screen", "Presenting"));
-    icons.append(
-      state.audio === false
-        ? labelledIcon("mic-off", "Microphone off")
-        : labelledIcon("mic", "Microphone on"),
-    );
-    const mute = row.querySelector('[data-action="mute"]');
-    if (mute instanceof HTMLButtonElement) mute.disabled = state.audio === false;
-    this.updateCount();
+    const iconKey = `${Boolean(state.hand)}/${Boolean(state.screen)}/${state.audio !== false}`;
+    setText(row, "avatar", initials(name));
+    setText(row, "name", self ? `${name} (you)` : name);
+    setText(row, "detail", [roleLabel, lost ? "reconnecting…" : ""].filter(Boolean).join(" · "));
+    if (row.shown.icons !== iconKey) {
+      row.shown.icons = iconKey;
+      row.icons.replaceChildren(...stateIcons(state));
+    }
+    row.audio = state.audio !== false;
+    if (row.mute) row.mute.disabled = !row.audio;
+    row.role = role;
+    if (created) this.addActions(peerId, row);
   }
 
   /**
    * @param {string} peerId
    * @param {boolean} self
-   * @returns {HTMLElement}
+   * @returns {Row}
    */
   buildRow(peerId, self) {
+    const avatar = el("span", { class: "participant-avatar", "aria-hidden": "true" });
+    const name = el("span", { class: "participant-name" });
+    const detail = el("span", { class: "participant-role" });
+    const icons = el("span", { class: "participant-state" });
     const row = el("li", { class: "participant", "data-participant": peerId }, [
-      el("span", { class: "participant-avatar", "aria-hidden": "true" }),
-      el("div", { class: "participant-who" }, [
-        el("span", { class: "participant-name" }),
-        el("span", { class: "participant-role" }),
-      ]),
-      el("span", { class: "participant-state" }),
+      avatar,
+      el("div", { class: "participant-who" }, [name, detail]),
+      icons,
     ]);
-    if (!self) {
+    return {
+      row,
+      avatar,
+      name,
+      detail,
+      icons,
+      actions: null,
+      mute: null,
+      self,
+      role: "",
+      audio: true,
+      shown: { avatar: "", name: "", detail: "", icons: "" },
+    };
+  }
+
+  /**
+   * Members get no moderation buttons in the page at all, not merely hidden ones.
+   * @param {string} peerId
+   * @param {Row} row
+   */
+  addActions(peerId, row) {
+    if (this.isModerator && !row.self) {
       const mute = el("button", {
         class: "button button--small",
         type: "button",
@@ -114,20 +141,20 @@ export class ParticipantsPanel {
       });
       mute.addEventListener("click", () => this.handlers.onMute(peerId));
       kick.addEventListener("click", () => {
-        const name = row.querySelector(".participant-name")?.textContent || "this person";
-        this.handlers.onKick(peerId, name);
+        this.handlers.onKick(peerId, row.name.textContent || "this person");
       });
-      const actions = el("div", { class: "participant-actions" }, [mute, kick]);
-      actions.hidden = !this.isModerator;
-      // Members get no moderation buttons in the page at all, not merely hidden ones.
-      if (this.isModerator) row.append(actions);
+      row.mute = /** @type {HTMLButtonElement} */ (mute);
+      row.mute.disabled = !row.audio;
+      row.actions = el("div", { class: "participant-actions" }, [mute, kick]);
+      row.row.append(row.actions);
     }
-    return row;
   }
 
   /** @param {string} peerId */
   remove(peerId) {
-    this.rows.get(peerId)?.remove();
+    const row = this.rows.get(peerId);
+    if (!row) return;
+    row.row.remove();
     this.rows.delete(peerId);
     this.updateCount();
   }
@@ -139,6 +166,34 @@ export class ParticipantsPanel {
   updateCount() {
     this.count.textContent = String(this.rows.size);
   }
+}
+
+/**
+ * Set one text part of a row if it changed.
+ * @param {Row} row
+ * @param {"avatar" | "name" | "detail"} part
+ * @param {string} text
+ */
+function setText(row, part, text) {
+  if (row.shown[part] === text) return;
+  row.shown[part] = text;
+  row[part].textContent = text;
+}
+
+/**
+ * @param {PeerState} state
+ * @returns {HTMLElement[]}
+ */
+function stateIcons(state) {
+  const icons = [];
+  if (state.hand) icons.push(labelledIcon("hand", "Hand raised"));
+  if (state.screen) icons.push(labelledIcon("screen", "Presenting"));
+  icons.push(
+    state.audio === false
+      ? labelledIcon("mic-off", "Microphone off")
+      : labelledIcon("mic", "Microphone on"),
+  );
+  return icons;
 }
 
 /**
