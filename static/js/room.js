@@ -483,7 +483,7 @@ function onWelcome(message) {
   call.selfPeerId = selfPeerId;
   chat.selfPeerId = selfPeerId;
   selfRole = message.self.role;
-  participants.setModerator(selfRole === "owner" || selfRole === "moderator");
+  participants.setViewerRole(selfRole);
   participants.setLocked(Boolean(message.room.locked));
   $("[data-locked-badge]").hidden = !message.room.locked;
   chat.addHistory(message.chat || []);

@@ -1,7 +1,8 @@
-"""What the room page makes of `welcome`: the chat history.
+"""What the room page makes of `welcome`: the chat history and the viewer's role.
 
-Playwright's WebSocket routing sits between one page and the server, so a test can hold a
-`welcome` back (or rewrite a field of it) and decide when the page sees it.
+Some tests put Playwright's WebSocket routing between one page and the server to hold a
+`welcome` back or rewrite a field of it, which is how a server of another version, or a role
+changed between two sessions, looks to the page.
 """
 
 from __future__ import annotations
@@ -151,4 +152,45 @@ def test_fifty_messages_of_history_show_in_order_and_the_open_log_ends_at_the_ne
     bob.action("toggle-chat").click()
     ana.send_chat("live while closed")
     expect(bob.page.locator("[data-unread]")).to_have_text("1")
+    call.assert_clean()
+
+
+def test_moderation_buttons_follow_the_role_a_resumed_welcome_brings(call_room):
+    call = call_room("ana", "cy")
+    ana, cy = call.members["ana"], call.members["cy"]
+    bob = call.open("bob", join=False)
+    relay = WelcomeRelay(bob.page)
+    call.join(bob)
+    call.wait_all_connected()
+    bob.action("toggle-participants").click()
+    panel = bob.page.locator("#participants")
+    expect(panel.locator(f'[data-participant="{cy.peer_id}"]')).to_be_visible()
+    expect(panel.locator('[data-action="kick"], [data-action="mute"]')).to_have_count(0)
+    expect(bob.action("lock")).to_be_hidden()
+
+    # The owner names Bob a moderator between two of his sessions; the server decides a role at
+    # each admission, so he learns it from the welcome of his resumed session.
+    relay.rewrite = lambda frame: {**frame, "self": {**frame["self"], "role": "moderator"}}
+    relay.drop_socket()
+    relay.wait_welcomes(2)
+    bob.wait_signaling("open")
+    assert bob.page.evaluate("window.meet.selfPeerId") == bob.peer_id
+
+    # Rows made while Bob was a member now carry the buttons; only an owner moderates an owner.
+    expect(bob.action("mute", data_target_peer=cy.peer_id)).to_be_visible()
+    expect(bob.action("kick", data_target_peer=cy.peer_id)).to_be_visible()
+    expect(panel.locator(f'[data-target-peer="{ana.peer_id}"]')).to_have_count(0)
+    expect(panel.locator(f'[data-target-peer="{bob.peer_id}"]')).to_have_count(0)
+    expect(bob.action("lock")).to_be_visible()
+    expect(bob.action("end")).to_be_visible()
+
+    # Back to member on the next session: the buttons leave the page again.
+    relay.rewrite = None
+    relay.drop_socket()
+    relay.wait_welcomes(3)
+    bob.wait_signaling("open")
+    expect(panel.locator('[data-action="kick"], [data-action="mute"]')).to_have_count(0)
+    expect(bob.action("lock")).to_be_hidden()
+    call.wait_all_connected()
+    expect(bob.page.locator("body")).to_have_attribute("data-call-state", "in-call")
     call.assert_clean()

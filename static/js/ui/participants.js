@@ -20,6 +20,21 @@ const ROLE_LABELS = { owner: "Host", moderator: "Moderator", member: "", guest: 
  *            shown: {avatar: string, name: string, detail: string, icons: string}}} Row
  */
 
+/**
+ * Whether the viewer may mute and remove this participant; the server enforces the same rule
+ * (rooms/moderation.py): owners and moderators act on anyone but themselves, and only an owner
+ * acts on an owner.
+ * @param {string} viewerRole
+ * @param {string} targetRole
+ * @param {boolean} self
+ * @returns {boolean}
+ */
+function canModerate(viewerRole, targetRole, self) {
+  if (self) return false;
+  if (viewerRole === "owner") return true;
+  return viewerRole === "moderator" && targetRole !== "owner";
+}
+
 export class ParticipantsPanel {
   /**
    * @param {{onMute: (peerId: string) => void, onKick: (peerId: string, name: string) => void,
@@ -32,7 +47,8 @@ export class ParticipantsPanel {
     this.roomControls = /** @type {HTMLElement} */ ($("[data-room-controls]"));
     this.lockButton = /** @type {HTMLButtonElement} */ ($('[data-action="lock"]'));
     this.endButton = /** @type {HTMLButtonElement} */ ($('[data-action="end"]'));
-    this.isModerator = false;
+    /** The viewer's own role, which decides the moderation controls of every row. */
+    this.viewerRole = "";
     this.locked = false;
     /** @type {Map<string, Row>} */
     this.rows = new Map();
@@ -40,13 +56,15 @@ export class ParticipantsPanel {
     this.endButton.addEventListener("click", () => this.handlers.onEnd());
   }
 
-  /** @param {boolean} isModerator */
-  setModerator(isModerator) {
-    this.isModerator = isModerator;
-    this.roomControls.hidden = !isModerator;
-    for (const row of this.rows.values()) {
-      if (row.actions) row.actions.hidden = !isModerator;
-    }
+  /**
+   * The viewer's role; it comes with every `welcome`, and a resumed session may bring a new one.
+   * Every row is brought in line, so no row keeps the buttons of the role it was made under.
+   * @param {string} role
+   */
+  setViewerRole(role) {
+    this.viewerRole = role;
+    this.roomControls.hidden = !(role === "owner" || role === "moderator");
+    for (const [peerId, row] of this.rows) this.syncActions(peerId, row);
   }
 
   /** @param {boolean} locked */
@@ -84,8 +102,10 @@ export class ParticipantsPanel {
     }
     row.audio = state.audio !== false;
     if (row.mute) row.mute.disabled = !row.audio;
-    row.role = role;
-    if (created) this.addActions(peerId, row);
+    if (created || row.role !== role) {
+      row.role = role;
+      this.syncActions(peerId, row);
+    }
   }
 
   /**
@@ -119,12 +139,14 @@ export class ParticipantsPanel {
   }
 
   /**
-   * Members get no moderation buttons in the page at all, not merely hidden ones.
+   * Give the row its moderation buttons exactly while the viewer may use them. Members get no
+   * moderation buttons in the page at all, not merely hidden ones.
    * @param {string} peerId
    * @param {Row} row
    */
-  addActions(peerId, row) {
-    if (this.isModerator && !row.self) {
+  syncActions(peerId, row) {
+    const wanted = canModerate(this.viewerRole, row.role, row.self);
+    if (wanted && !row.actions) {
       const mute = el("button", {
         class: "button button--small",
         type: "button",
@@ -147,6 +169,10 @@ export class ParticipantsPanel {
       row.mute.disabled = !row.audio;
       row.actions = el("div", { class: "participant-actions" }, [mute, kick]);
       row.row.append(row.actions);
+    } else if (!wanted && row.actions) {
+      row.actions.remove();
+      row.actions = null;
+      row.mute = null;
     }
   }
 
