@@ -9,7 +9,7 @@ import { LevelMeter, LocalMedia } from "./media.js";
 import { displayName } from "./protocol.js";
 import { Signaling } from "./signaling.js";
 import { ChatPanel } from "./ui/chat.js";
-import { $, el } from "./ui/dom.js";
+import { $, el, setToggle } from "./ui/dom.js";
 import { FilesPanel } from "./ui/files-panel.js";
 import { showNotice, toast } from "./ui/notices.js";
 import { ParticipantsPanel } from "./ui/participants.js";
@@ -100,17 +100,6 @@ const controls = {
   people: /** @type {HTMLButtonElement} */ ($('#controls [data-action="toggle-participants"]')),
   leave: /** @type {HTMLButtonElement} */ ($('#controls [data-action="leave"]')),
 };
-
-/**
- * @param {HTMLButtonElement} button
- * @param {boolean} pressed
- * @param {string} label what a click does now
- */
-function setToggle(button, pressed, label) {
-  button.setAttribute("aria-pressed", String(pressed));
-  button.setAttribute("aria-label", label);
-  button.title = label;
-}
 
 function syncControls() {
   local.audio = Boolean(media.micTrack) && media.audioEnabled;
@@ -446,8 +435,7 @@ function onMessage(message) {
         if (message.locked !== participants.locked) {
           toast(message.locked ? "The room is now locked: nobody new can join." : "The room is unlocked.");
         }
-        participants.setLocked(message.locked);
-        $("[data-locked-badge]").hidden = !message.locked;
+        showRoomLocked(message.locked);
       }
       return;
     case "mute-request":
@@ -484,8 +472,7 @@ function onWelcome(message) {
   chat.selfPeerId = selfPeerId;
   selfRole = message.self.role;
   participants.setViewerRole(selfRole);
-  participants.setLocked(Boolean(message.room.locked));
-  $("[data-locked-badge]").hidden = !message.room.locked;
+  showRoomLocked(Boolean(message.room.locked));
   chat.addHistory(message.chat || []);
   if (resumed) call.resume(message.peers || []);
   else for (const peer of message.peers || []) call.addPeer(peer, { offer: true });
@@ -493,6 +480,15 @@ function onWelcome(message) {
   syncControls();
   // The server may have lost our state (a restart); the full state is sent after every welcome.
   sendState({ ...local });
+}
+
+/**
+ * The room's lock as the server last told it: the moderators' button and everyone's badge.
+ * @param {boolean} locked
+ */
+function showRoomLocked(locked) {
+  participants.setLocked(locked);
+  $("[data-locked-badge]").hidden = !locked;
 }
 
 /** @param {string} name */

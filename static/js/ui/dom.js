@@ -96,6 +96,19 @@ export function setFlag(node, name, value, words = ["on", "off"]) {
 }
 
 /**
+ * Keep a two-state button in step: its pressed state, and a label (also its tooltip) that says
+ * what a click does now.
+ * @param {HTMLButtonElement} button
+ * @param {boolean} pressed
+ * @param {string} label
+ */
+export function setToggle(button, pressed, label) {
+  button.setAttribute("aria-pressed", String(pressed));
+  button.setAttribute("aria-label", label);
+  button.title = label;
+}
+
+/**
  * Play a media element, tolerating the browser's "play() was interrupted" rejections, which
  * only mean a newer srcObject or a pause replaced this request.
  * @param {HTMLMediaElement} media

@@ -1,7 +1,7 @@
 // The pre-join preview: camera preview, microphone level, device pickers, mic and camera
 // toggles, and Join. When devices fail it says so plainly and still lets the user join.
 
-import { $, el, playQuietly } from "./dom.js";
+import { $, el, playQuietly, setToggle } from "./dom.js";
 
 /** @typedef {import("../media.js").LocalMedia} LocalMedia */
 /** @typedef {import("../media.js").LevelMeter} LevelMeter */
@@ -98,10 +98,8 @@ export class Prejoin {
     if (!this.running) return;
     const audioOn = Boolean(this.media.micTrack) && this.media.audioEnabled;
     const videoOn = Boolean(this.media.cameraTrack) && this.media.videoEnabled;
-    this.audioButton.setAttribute("aria-pressed", String(audioOn));
-    this.videoButton.setAttribute("aria-pressed", String(videoOn));
-    this.audioButton.setAttribute("aria-label", audioOn ? "Turn microphone off" : "Turn microphone on");
-    this.videoButton.setAttribute("aria-label", videoOn ? "Turn camera off" : "Turn camera on");
+    setToggle(this.audioButton, audioOn, audioOn ? "Turn microphone off" : "Turn microphone on");
+    setToggle(this.videoButton, videoOn, videoOn ? "Turn camera off" : "Turn camera on");
     this.frame.dataset.video = videoOn ? "on" : "off";
     // A video element holding a stream without video never gets a frame, and until its first
     // frame it delays the page's load event; so it holds the stream only while there is video.
