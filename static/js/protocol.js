@@ -1,7 +1,27 @@
 // The signaling protocol, version 1, as JSDoc types (see docs/protocol.md for the prose).
 // Nothing here talks to the network; signaling.js sends and receives these shapes.
 
+/**
+ * The protocol version this client speaks; the server states its own in `welcome.protocol`.
+ * Within a version the contract only ever adds fields and message types, so the number changes
+ * only with an incompatible change: it is a major version. A server that writes a compatible
+ * revision as 1.2 or "1.2" shares major version 1 with this client.
+ */
 export const PROTOCOL_VERSION = 1;
+
+/**
+ * How the server's protocol version fits this client.
+ * @param {unknown} version `welcome.protocol` as received
+ * @returns {"same" | "compatible" | "incompatible"} "compatible": the major version matches but
+ *   the server is at another revision; "incompatible": another major version, or none at all
+ */
+export function protocolFit(version) {
+  if (String(version) === String(PROTOCOL_VERSION)) return "same";
+  // parseInt reads the major part of 1.2 and "1.2"; anything else (a missing field) gives NaN.
+  const readable = typeof version === "number" || typeof version === "string";
+  const major = readable ? parseInt(String(version), 10) : NaN;
+  return major === PROTOCOL_VERSION ? "compatible" : "incompatible";
+}
 
 /**
  * @typedef {{id: number, username: string, display_name: string}} User

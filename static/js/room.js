@@ -6,7 +6,7 @@ import { Call } from "./call.js";
 import { FileTransfers } from "./files.js";
 import { IceProvider } from "./ice.js";
 import { LevelMeter, LocalMedia } from "./media.js";
-import { displayName } from "./protocol.js";
+import { displayName, PROTOCOL_VERSION, protocolFit } from "./protocol.js";
 import { Signaling } from "./signaling.js";
 import { ChatPanel } from "./ui/chat.js";
 import { $, el, setToggle } from "./ui/dom.js";
@@ -55,6 +55,8 @@ let filesPanel = null;
 let selfPeerId = "";
 let selfRole = config.role;
 let wasOpen = false;
+// The server's protocol revision is mentioned once per page, not after every reconnect.
+let protocolNoticeShown = false;
 /** @type {"chat" | "participants" | null} */
 let openPanel = null;
 /** @type {PeerState} */
@@ -459,6 +461,7 @@ function onMessage(message) {
 /** @param {WelcomeMessage} message */
 function onWelcome(message) {
   if (!call) return;
+  if (!acceptProtocol(message.protocol)) return;
   const resumed = Boolean(selfPeerId) && message.self.peer_id === selfPeerId;
   if (selfPeerId && !resumed) {
     // The old session could not be resumed (it expired): start over as a new peer.
@@ -480,6 +483,34 @@ function onWelcome(message) {
   syncControls();
   // The server may have lost our state (a restart); the full state is sent after every welcome.
   sendState({ ...local });
+}
+
+/**
+ * Compare the server's protocol version with this page's. A server upgraded while the page was
+ * open is the usual cause, and a reload fetches the matching page. The same major version means
+ * the server only added things, so the call goes on; another major version ends it.
+ * @param {unknown} version `welcome.protocol`
+ * @returns {boolean} whether the call can go on
+ */
+function acceptProtocol(version) {
+  const fit = protocolFit(version);
+  if (fit === "same") return true;
+  console.warn(`room: the server speaks protocol ${version}, this page ${PROTOCOL_VERSION} (${fit})`);
+  if (fit === "incompatible") {
+    endCall(
+      "refused",
+      "outdated",
+      "The server has been updated and this page no longer matches it. Reload the page to join again.",
+    );
+    return false;
+  }
+  if (!protocolNoticeShown) {
+    protocolNoticeShown = true;
+    toast("The server has been updated. Reload the page when convenient; your call continues.", {
+      tone: "warning",
+    });
+  }
+  return true;
 }
 
 /**
@@ -550,11 +581,15 @@ function endCall(state, kind, text) {
     refused: "You cannot join",
     "rate-limited": "Disconnected",
     replaced: "Opened elsewhere",
+    outdated: "Please reload the page",
   };
+  const here = location.pathname + location.search;
   /** @type {import("./ui/notices.js").NoticeAction[]} */
-  const actions = [{ label: "Back to home", href: config.home_url, primary: true }];
-  if (state === "refused" && kind !== "refused") {
-    actions.push({ label: "Try again", href: location.pathname + location.search });
+  const actions = [{ label: "Back to home", href: config.home_url, primary: kind !== "outdated" }];
+  if (kind === "outdated") {
+    actions.unshift({ label: "Reload", href: here, primary: true });
+  } else if (state === "refused" && kind !== "refused") {
+    actions.push({ label: "Try again", href: here });
   }
   showNotice({
     kind,

@@ -1,4 +1,4 @@
-"""What the room page makes of `welcome`: the chat history and the viewer's role.
+"""What the room page makes of `welcome`: the chat history, the protocol version, the viewer's role.
 
 Some tests put Playwright's WebSocket routing between one page and the server to hold a
 `welcome` back or rewrite a field of it, which is how a server of another version, or a role
@@ -152,6 +152,46 @@ def test_fifty_messages_of_history_show_in_order_and_the_open_log_ends_at_the_ne
     bob.action("toggle-chat").click()
     ana.send_chat("live while closed")
     expect(bob.page.locator("[data-unread]")).to_have_text("1")
+    call.assert_clean()
+
+
+def test_a_server_of_another_major_protocol_version_ends_the_call_asking_for_a_reload(call_room):
+    call = call_room("ana", join=False)
+    ana = call.members["ana"]
+    relay = WelcomeRelay(ana.page)
+    relay.rewrite = lambda frame: {**frame, "protocol": 2}
+
+    ana.page.wait_for_function(JOIN_READY_JS, polling=100)
+    ana.action("join").click()
+
+    notice = ana.page.locator('#notice[data-notice="outdated"]')
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text(re.compile(r"reload", re.I))
+    reload_link = notice.locator("a", has_text=re.compile("reload", re.I))
+    expect(reload_link).to_have_attribute("href", re.compile(rf"/rooms/{call.slug}/$"))
+    ana.wait_call_state("refused")
+    expect(ana.page.locator("body")).to_have_attribute("data-signaling", "closed")
+    assert any("protocol 2" in line for line in relay.warnings), relay.warnings
+    call.assert_clean()
+
+
+def test_a_server_at_a_later_revision_of_the_same_protocol_keeps_the_call_and_says_reload(
+    call_room,
+):
+    call = call_room("bob")
+    bob = call.members["bob"]
+    ana = call.open("ana", join=False)
+    relay = WelcomeRelay(ana.page)
+    relay.rewrite = lambda frame: {**frame, "protocol": 1.1}
+    call.join(ana)
+
+    expect(ana.page.locator("#toasts")).to_contain_text(re.compile(r"reload", re.I))
+    assert any("protocol 1.1" in line for line in relay.warnings), relay.warnings
+    call.wait_all_connected()
+    ana.wait_frames_advance(bob.peer_id)
+    ana.send_chat("still talking")
+    expect(bob.page.locator("#chat-log .chat-text")).to_have_text("still talking")
+    expect(ana.page.locator("body")).to_have_attribute("data-call-state", "in-call")
     call.assert_clean()
 
 
