@@ -12,7 +12,7 @@ import { $, el } from "./dom.js";
  * @param {number} bytes
  * @returns {string}
  */
-export function formatBytes(bytes) {
+function formatBytes(bytes) {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
   if (bytes < 1024 * 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
