@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from signaling import protocol
-from tests.signaling.conftest import session_key_for
 from tests.signaling.test_protocol import json_values
+from tests.support.servers import session_key_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import signal
 import socket
 import struct
 import subprocess
@@ -39,6 +38,7 @@ from aioice.stun import TransactionFailed
 from aioice.turn import create_turn_endpoint
 
 from tests.support import tools
+from tests.support.processes import port_is_free, stop_process_group
 
 HOST = "127.0.0.1"
 REALM = "meet.test"
@@ -55,29 +55,11 @@ def _stun_binding_request(transaction_id: bytes) -> bytes:
     return struct.pack("!HHI", 0x0001, 0, _STUN_MAGIC_COOKIE) + transaction_id
 
 
-def _udp_port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-    return True
-
-
-def _tcp_port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-    return True
-
-
 def free_listening_port() -> int:
     """A port free for both UDP and TCP, because coturn listens on both."""
     for _attempt in range(100):
         port = tools.free_udp_port()
-        if _tcp_port_is_free(port):
+        if port_is_free(port, host=HOST):
             return port
     raise RuntimeError("no port is free for both UDP and TCP on 127.0.0.1")
 
@@ -89,7 +71,7 @@ def free_udp_range(count: int = RELAY_PORT_COUNT) -> tuple[int, int]:
     """
     for _attempt in range(200):
         first = random.randrange(20000, 32000 - count)
-        if all(_udp_port_is_free(port) for port in range(first, first + count)):
+        if all(port_is_free(port, udp=True, host=HOST) for port in range(first, first + count)):
             return first, first + count - 1
     raise RuntimeError(f"no run of {count} free UDP ports found on {HOST}")
 
@@ -218,17 +200,7 @@ class Coturn:
 
     def stop(self) -> None:
         process, self.process = self.process, None
-        if process is None or process.poll() is not None:
-            return
-        try:
-            os.killpg(process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        stop_process_group(process)
 
     @property
     def running(self) -> bool:

@@ -20,9 +20,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.support import tools
+from tests.support.processes import stop_process_group
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 SECRET_KEY = "live-server-secret-" + "k" * 40
+
+
+def session_key_for(user) -> str:
+    """A real database session logged in as ``user``, as the login view would make; its key.
+
+    In-process tests call this directly; ``LiveServers.create_users`` runs it inside the live
+    server's own Django, against that server's database.
+    """
+    # Imported here because this module is also loaded where Django is not set up: the
+    # benchmarks drive live servers from a plain Python process.
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return session.session_key
 
 
 def _uses_postgres() -> bool:
@@ -110,18 +130,7 @@ class LiveServers:
         return proc
 
     def stop_process(self, index: int, sig: int = signal.SIGTERM) -> None:
-        proc = self.processes[index]
-        if proc.process is None or proc.process.poll() is not None:
-            return
-        try:
-            os.killpg(proc.process.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
-            proc.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.process.pid, signal.SIGKILL)
-            proc.process.wait(timeout=10)
+        stop_process_group(self.processes[index].process, sig)
 
     def kill_process(self, index: int) -> None:
         """SIGKILL: the process dies without running any disconnect handler."""
@@ -191,8 +200,8 @@ class LiveServers:
         spec = json.dumps({"users": list(usernames), "staff": list(staff)})
         code = f"""
 import json
-from django.contrib.auth import get_user_model, SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.auth import get_user_model
+from tests.support.servers import session_key_for
 spec = json.loads({spec!r})
 User = get_user_model()
 out = {{}}
@@ -201,12 +210,7 @@ for name in spec["users"]:
     user.set_password("pw-" + name + "-123")
     user.is_staff = user.is_superuser = name in spec["staff"]
     user.save()
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    out[name] = session.session_key
+    out[name] = session_key_for(user)
 print(json.dumps(out))
 """
         return json.loads(self.run_python(code).strip().splitlines()[-1])
