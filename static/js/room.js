@@ -506,8 +506,10 @@ function acceptProtocol(version) {
   }
   if (!protocolNoticeShown) {
     protocolNoticeShown = true;
-    toast("The server has been updated. Reload the page when convenient; your call continues.", {
+    toast("The server has been updated. Reload this page when convenient; your call continues.", {
       tone: "warning",
+      sticky: true,
+      link: { label: "Reload", href: location.pathname + location.search },
     });
   }
   return true;

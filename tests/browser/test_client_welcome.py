@@ -185,13 +185,21 @@ def test_a_server_at_a_later_revision_of_the_same_protocol_keeps_the_call_and_sa
     relay.rewrite = lambda frame: {**frame, "protocol": 1.1}
     call.join(ana)
 
-    expect(ana.page.locator("#toasts")).to_contain_text(re.compile(r"reload", re.I))
+    reload_notice = ana.page.locator("#toasts .toast", has_text=re.compile(r"reload", re.I))
+    expect(reload_notice).to_have_count(1)
+    expect(reload_notice.locator("a", has_text="Reload")).to_have_attribute(
+        "href", re.compile(rf"/rooms/{call.slug}/$")
+    )
     assert any("protocol 1.1" in line for line in relay.warnings), relay.warnings
     call.wait_all_connected()
     ana.wait_frames_advance(bob.peer_id)
     ana.send_chat("still talking")
     expect(bob.page.locator("#chat-log .chat-text")).to_have_text("still talking")
     expect(ana.page.locator("body")).to_have_attribute("data-call-state", "in-call")
+    # Unlike passing toasts it stays until dismissed.
+    expect(reload_notice).to_be_visible()
+    reload_notice.get_by_role("button", name="Dismiss").click()
+    expect(reload_notice).to_have_count(0)
     call.assert_clean()
 
 

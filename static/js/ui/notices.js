@@ -37,15 +37,30 @@ export function showNotice({ kind, title, text, actions }) {
 }
 
 /**
- * A short message that goes away by itself.
+ * A short message that goes away by itself, or, when `sticky`, stays until dismissed: for what
+ * the user should still find after looking away (the page is out of date, say). A sticky message
+ * may carry one link to act on it.
  * @param {string} text
- * @param {{tone?: "info" | "warning" | "error"}} [options]
+ * @param {{tone?: "info" | "warning" | "error", sticky?: boolean,
+ *          link?: {label: string, href: string}}} [options]
  */
-export function toast(text, { tone = "info" } = {}) {
+export function toast(text, { tone = "info", sticky = false, link } = {}) {
   const area = $("#toasts");
-  const item = el("div", { class: `toast toast--${tone}`, role: tone === "error" ? "alert" : null });
-  item.textContent = text;
+  const item = el("div", {
+    class: `toast toast--${tone}${sticky ? " toast--sticky" : ""}`,
+    role: tone === "error" ? "alert" : null,
+  });
+  item.append(el("span", { class: "toast-text", text }));
+  if (sticky) {
+    if (link) item.append(el("a", { class: "toast-link", href: link.href, text: link.label }));
+    const dismiss = el("button", { class: "toast-dismiss", type: "button", "aria-label": "Dismiss" });
+    dismiss.textContent = "×";
+    dismiss.addEventListener("click", () => item.remove());
+    item.append(dismiss);
+  }
   area.append(item);
-  while (area.children.length > TOAST_LIMIT) area.firstElementChild?.remove();
-  setTimeout(() => item.remove(), TOAST_MS);
+  // Passing messages make room for newer ones; sticky ones stay until dismissed.
+  const passing = [...area.children].filter((node) => !node.classList.contains("toast--sticky"));
+  for (const old of passing.slice(0, Math.max(0, passing.length - TOAST_LIMIT))) old.remove();
+  if (!sticky) setTimeout(() => item.remove(), TOAST_MS);
 }
