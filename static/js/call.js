@@ -23,7 +23,7 @@ import { candidateToWire, RESUME_GRACE_MS } from "./protocol.js";
  */
 
 /** @type {MediaRole[]} */
-export const TRANSCEIVER_ROLES = ["audio", "video", "screen", "screen-audio"];
+const TRANSCEIVER_ROLES = ["audio", "video", "screen", "screen-audio"];
 const KIND_OF_ROLE = { audio: "audio", video: "video", screen: "video", "screen-audio": "audio" };
 
 // A connection that stays "disconnected" this long gets an ICE restart (issue: 5 s).
@@ -31,6 +31,10 @@ const DISCONNECTED_RESTART_MS = 5000;
 // Restarts that did not bring the connection back are repeated after this, doubling up to a cap.
 const RESTART_RETRY_MS = 4000;
 const RESTART_RETRY_MAX_MS = 20_000;
+// The polite side of a broken connection leaves the ICE restart to the impolite side, and makes
+// one itself only when no offer has come from that side for this long (it may not have noticed).
+// Longer than the impolite side's longest wait between two restarts, so the two never cross.
+const POLITE_RESTART_AFTER_MS = 2 * RESTART_RETRY_MAX_MS;
 const STATS_INTERVAL_MS = 2000;
 const LEVELS_INTERVAL_MS = 400;
 
@@ -81,6 +85,8 @@ export class RemotePeer {
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.restartTimer = null;
     this.restartDelay = RESTART_RETRY_MS;
+    /** When the connection last broke, or the peer last sent an offer (performance.now()). */
+    this.lastRestartNews = 0;
     /** @type {LinkStats} */
     this.stats = { path: null, rttMs: null, lossPercent: null, localType: null, remoteType: null };
     this.audioLevel = 0;
@@ -254,6 +260,7 @@ export class Call extends EventTarget {
       description.type === "offer" && (peer.makingOffer || pc.signalingState !== "stable");
     peer.ignoreOffer = !peer.polite && offerCollision;
     if (peer.ignoreOffer) return;
+    if (description.type === "offer") peer.lastRestartNews = performance.now();
     await pc.setRemoteDescription(/** @type {RTCSessionDescriptionInit} */ (description));
     if (description.type === "offer") {
       await this.adoptTransceivers(peer);
@@ -329,14 +336,10 @@ export class Call extends EventTarget {
     if (peer.disconnectedTimer) clearTimeout(peer.disconnectedTimer);
     peer.disconnectedTimer = null;
     if (state === "failed") {
-      this.restartIce(peer);
-      this.retryRestart(peer, pc);
+      this.onBroken(peer, pc);
     } else if (state === "disconnected") {
       peer.disconnectedTimer = setTimeout(() => {
-        if (peer.pc === pc && pc.connectionState === "disconnected") {
-          this.restartIce(peer);
-          this.retryRestart(peer, pc);
-        }
+        if (peer.pc === pc && pc.connectionState === "disconnected") this.onBroken(peer, pc);
       }, DISCONNECTED_RESTART_MS);
     } else if (state === "connected") {
       if (peer.restartTimer) clearTimeout(peer.restartTimer);
@@ -345,6 +348,31 @@ export class Call extends EventTarget {
       this.tuneBitrates();
     }
     this.dispatchEvent(new CustomEvent("peer-updated", { detail: peer }));
+  }
+
+  /**
+   * The connection failed, or stayed disconnected too long: restart ICE, and keep trying.
+   * @param {RemotePeer} peer
+   * @param {RTCPeerConnection} pc
+   */
+  onBroken(peer, pc) {
+    if (!peer.restartTimer) peer.lastRestartNews = performance.now();
+    this.restartIce(peer);
+    this.retryRestart(peer, pc);
+  }
+
+  /**
+   * Only one side restarts ICE: the impolite one. Both sides usually see a connection break
+   * at once, and two restart offers crossing make a glare that perfect negotiation resolves by
+   * rolling one back; in Chromium that rollback can leave the polite side's video receiver
+   * decoding frames that never reach its <video> (seen in about one relayed call in three
+   * after a TURN outage). The polite side still restarts when the other seems not to (no offer
+   * from it for POLITE_RESTART_AFTER_MS), so a break only one side notices is mended too.
+   * @param {RemotePeer} peer
+   * @returns {boolean}
+   */
+  mayRestartIce(peer) {
+    return !peer.polite || performance.now() - peer.lastRestartNews >= POLITE_RESTART_AFTER_MS;
   }
 
   /**
@@ -369,7 +397,7 @@ export class Call extends EventTarget {
 
   /** @param {RemotePeer} peer */
   restartIce(peer) {
-    if (this.ended || !this.peers.has(peer.id)) return;
+    if (this.ended || !this.peers.has(peer.id) || !this.mayRestartIce(peer)) return;
     console.info(`call: restarting ICE with ${peer.id}`);
     try {
       peer.pc.restartIce();
@@ -464,7 +492,7 @@ export class Call extends EventTarget {
     if (pc.signalingState === "have-local-offer" && pc.localDescription) {
       this.sendDescription(peer, pc.localDescription);
     } else if (pc.connectionState === "failed" || pc.connectionState === "disconnected") {
-      this.restartIce(peer);
+      this.onBroken(peer, pc);
     }
   }
 
