@@ -28,13 +28,13 @@ import { Sha256, sha256Hex } from "./sha256.js";
  *            cancel: () => void}} Transfer
  */
 
-export const CHUNK_BYTES = 16 * 1024;
+const CHUNK_BYTES = 16 * 1024;
 const READ_SLICE_BYTES = 256 * 1024;
 const BUFFER_HIGH_BYTES = 1024 * 1024;
 const BUFFER_LOW_BYTES = 256 * 1024;
 const HASH_SLICE_BYTES = 1024 * 1024;
 /** The largest file a receiver accepts: it must fit in the receiver's memory. */
-export const MAX_FILE_BYTES = 1024 * 1024 * 1024;
+const MAX_FILE_BYTES = 1024 * 1024 * 1024;
 
 /** @returns {string} */
 function newId() {

@@ -18,7 +18,7 @@ const MIC_CONSTRAINTS = { echoCancellation: true, noiseSuppression: true, autoGa
  * @param {string} what "camera", "microphone" or "camera and microphone"
  * @returns {string}
  */
-export function describeMediaError(error, what) {
+function describeMediaError(error, what) {
   const name = error instanceof Error || error instanceof DOMException ? error.name : "";
   if (name === "NotAllowedError" || name === "SecurityError") {
     return `Access to your ${what} is blocked.`;

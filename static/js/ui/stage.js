@@ -194,15 +194,25 @@ export class Stage {
       label.textContent = `${name}'s screen`;
       this.attach(/** @type {HTMLVideoElement} */ (view.querySelector("video")), peer.screenStream);
       this.presenters.set(peer.id, name);
-    } else if (view) {
-      const video = /** @type {HTMLVideoElement} */ (view.querySelector("video"));
-      video.srcObject = null;
-      view.remove();
-      this.screenViews.delete(peer.id);
-      this.presenters.delete(peer.id);
     } else {
-      this.presenters.delete(peer.id);
+      this.dropScreenView(peer.id);
     }
+  }
+
+  /**
+   * A peer stopped presenting (or left): its screen view goes, and so does its name in the
+   * share indicator.
+   * @param {string} peerId
+   */
+  dropScreenView(peerId) {
+    const view = this.screenViews.get(peerId);
+    if (view) {
+      const video = view.querySelector("video");
+      if (video) video.srcObject = null;
+      view.remove();
+      this.screenViews.delete(peerId);
+    }
+    this.presenters.delete(peerId);
   }
 
   /**
@@ -228,14 +238,7 @@ export class Stage {
       tile.remove();
       this.cameraTiles.delete(peerId);
     }
-    const view = this.screenViews.get(peerId);
-    if (view) {
-      const video = view.querySelector("video");
-      if (video) video.srcObject = null;
-      view.remove();
-      this.screenViews.delete(peerId);
-    }
-    this.presenters.delete(peerId);
+    this.dropScreenView(peerId);
     this.lastLoud.delete(peerId);
     this.layout();
   }
