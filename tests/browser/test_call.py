@@ -20,6 +20,32 @@ COMPLETE = re.compile(r"^1(\.0+)?$")
 # Some bytes arrived, not all: 0 < progress < 1.
 STARTED = re.compile(r"^0\.\d*[1-9]\d*$")
 
+SCREEN_TRANSCEIVER = 2  # microphone, camera, screen, screen audio (docs/client.md)
+
+# What the browser's own "Stop sharing" bar does (headless Chromium draws none): the capture
+# track ends, which fires `ended` on it. Returns false when no screen track is being sent.
+END_SCREEN_TRACK_JS = f"""
+(id) => {{
+  const track = window.meet.peerConnection(id).getTransceivers()[{SCREEN_TRANSCEIVER}].sender.track;
+  if (!track) return false;
+  track.dispatchEvent(new Event("ended"));
+  return true;
+}}
+"""
+
+# Records the size of every read of file data on the page (Blob.arrayBuffer, which the sender
+# uses on each slice), to see how much of a file is held at once.
+WATCH_FILE_READS_JS = """
+() => {
+  window.__e2eReads = [];
+  const original = Blob.prototype.arrayBuffer;
+  Blob.prototype.arrayBuffer = function () {
+    window.__e2eReads.push(this.size);
+    return original.call(this);
+  };
+}
+"""
+
 # Playing <video>s that are neither inside a remote peer's element nor the self-view.
 REMOTE_VIDEOS_OUTSIDE_PEERS_JS = """
 () => [...document.querySelectorAll("video")]
@@ -189,13 +215,35 @@ def test_screen_share_shows_in_a_spotlight_and_stopping_restores_the_grid(call_r
 
     ana.action("toggle-screen").click()
 
-    expect(ana.action("toggle-screen")).to_have_attribute("aria-pressed", "false")
-    expect(bob.tile(ana.peer_id, view="screen")).to_have_count(0)
-    expect(bob.page.locator("[data-layout]").first).to_have_attribute("data-layout", "grid")
-    expect(bob.page.locator("[data-share-indicator]")).to_be_hidden()
-    expect(bob.tile(ana.peer_id)).to_have_attribute("data-screen", "off")
-    bob.wait_frames_advance(ana.peer_id)
+    expect_share_ended(presenter=ana, viewer=bob)
     call.assert_clean()
+
+
+def test_stopping_a_share_from_the_browser_bar_restores_both_views(call_room):
+    call = call_room("ana", "bob")
+    ana, bob = call.members["ana"], call.members["bob"]
+    call.wait_all_connected()
+    ana.action("toggle-screen").click()
+    bob.wait_frames_advance(ana.peer_id, view="screen")
+    expect(bob.page.locator("[data-share-indicator]")).to_be_visible()
+
+    assert ana.page.evaluate(END_SCREEN_TRACK_JS, bob.peer_id), "no screen track was being sent"
+
+    expect_share_ended(presenter=ana, viewer=bob)
+    expect(ana.page.locator("[data-layout]").first).to_have_attribute("data-layout", "grid")
+    # The capture stopped too, not only the buttons: nothing is sent in the screen's place.
+    assert ana.page.evaluate(END_SCREEN_TRACK_JS, bob.peer_id) is False
+    call.assert_clean()
+
+
+def expect_share_ended(*, presenter, viewer) -> None:
+    """The presenter's control is off and the viewer is back to the grid with live camera."""
+    expect(presenter.action("toggle-screen")).to_have_attribute("aria-pressed", "false")
+    expect(viewer.tile(presenter.peer_id, view="screen")).to_have_count(0)
+    expect(viewer.page.locator("[data-layout]").first).to_have_attribute("data-layout", "grid")
+    expect(viewer.page.locator("[data-share-indicator]")).to_be_hidden()
+    expect(viewer.tile(presenter.peer_id)).to_have_attribute("data-screen", "off")
+    viewer.wait_frames_advance(presenter.peer_id)
 
 
 def test_five_megabyte_file_reaches_only_its_recipient_with_a_matching_sha256(call_room, tmp_path):
@@ -230,6 +278,34 @@ def test_five_megabyte_file_reaches_only_its_recipient_with_a_matching_sha256(ca
     # Cy was not the recipient: nothing may arrive, not even a transfer row.
     expect(cy.page.locator("[data-transfer-id]")).to_have_count(0)
     expect(cy.page.locator("a[download]")).to_have_count(0)
+    call.assert_clean()
+
+
+def test_a_file_to_everyone_is_read_slice_by_slice_not_whole_per_recipient(call_room, tmp_path):
+    call = call_room("ana", "bob", "cy")
+    ana, bob, cy = call.members["ana"], call.members["bob"], call.members["cy"]
+    call.wait_all_connected()
+    size = 12 * 1024 * 1024
+    path = tmp_path / "slides.bin"
+    path.write_bytes(os.urandom(size))
+    expected = sha256_of(path)
+    ana.page.evaluate(WATCH_FILE_READS_JS)
+
+    ana.page.locator('select[name="file-to"]').select_option("")
+    ana.page.locator('input[type=file][name="file"]').set_input_files(path)
+    send = ana.action("send-file")
+    if send.count():
+        send.click()
+
+    for member in (bob, cy):
+        link = member.page.locator("a[download][data-file-sha256]")
+        expect(link).to_have_count(1, timeout=60_000)
+        expect(link).to_have_attribute("data-file-sha256", expected)
+    reads = ana.page.evaluate("() => window.__e2eReads")
+    # Hashed once and sent to two people: every byte is read three times in all, a megabyte at
+    # most at a time, so the sender never holds the file, let alone one copy per recipient.
+    assert sum(reads) == 3 * size, reads
+    assert max(reads) <= 1024 * 1024, max(reads)
     call.assert_clean()
 
 

@@ -205,13 +205,7 @@ export class Stage {
    * @param {string} peerId
    */
   dropScreenView(peerId) {
-    const view = this.screenViews.get(peerId);
-    if (view) {
-      const video = view.querySelector("video");
-      if (video) video.srcObject = null;
-      view.remove();
-      this.screenViews.delete(peerId);
-    }
+    dropView(this.screenViews, peerId);
     this.presenters.delete(peerId);
   }
 
@@ -231,13 +225,7 @@ export class Stage {
 
   /** @param {string} peerId */
   removePeer(peerId) {
-    const tile = this.cameraTiles.get(peerId);
-    if (tile) {
-      const video = tile.querySelector("video");
-      if (video) video.srcObject = null;
-      tile.remove();
-      this.cameraTiles.delete(peerId);
-    }
+    dropView(this.cameraTiles, peerId);
     this.dropScreenView(peerId);
     this.lastLoud.delete(peerId);
     this.layout();
@@ -347,6 +335,20 @@ export class Stage {
     if (video) video.srcObject = null;
     this.setSelfPresenting(false);
   }
+}
+
+/**
+ * Take a peer's tile or screen view out of the page and out of `views`, releasing its stream.
+ * @param {Map<string, HTMLElement>} views
+ * @param {string} peerId
+ */
+function dropView(views, peerId) {
+  const view = views.get(peerId);
+  if (!view) return;
+  const video = view.querySelector("video");
+  if (video) video.srcObject = null;
+  view.remove();
+  views.delete(peerId);
 }
 
 /**
