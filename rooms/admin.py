@@ -151,6 +151,14 @@ class RoomAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
+        if formset.model is RoomMembership:
+            super().save_formset(request, form, formset, change)
+            # A role granted or taken here reaches whoever is in the call right now, as when
+            # the owner changes it on the room's settings page.
+            changed = [membership for membership, _fields in formset.changed_objects]
+            for membership in [*formset.new_objects, *changed, *formset.deleted_objects]:
+                moderation.participant_roles_refresh(room=form.instance, user=membership.user)
+            return None
         if formset.model is not RoomBan:
             return super().save_formset(request, form, formset, change)
         # New bans go through the service so the banned user is also removed from the call and

@@ -1,4 +1,4 @@
-"""Actions that touch a call in progress: kick, ask to mute, lock, end, ban, edit with a lock.
+"""Actions that touch a call in progress: kick, ask to mute, lock, end, ban, edit, change a role.
 
 The Django admin, the owner's settings page and the in-room controls call these same services.
 Each one records its effect in the database first (through ``rooms.services`` where a plain write
@@ -14,8 +14,15 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.selectors import user_json
+from rooms.access import room_access_for
 from rooms.models import Participant, Room, RoomBan, RoomMembership
-from rooms.services import room_close, room_set_locked, room_update
+from rooms.services import (
+    room_close,
+    room_membership_remove,
+    room_membership_set,
+    room_set_locked,
+    room_update,
+)
 from signaling.events import deliver_event, send_to_channel, send_to_room
 from signaling.presence import REASON_KICKED, REASON_ROOM_ENDED, participant_leave
 
@@ -137,3 +144,36 @@ def room_ban_user(*, room: Room, user: User, by: User | None = None, reason: str
     for participant in Participant.objects.filter(room=room, user=user, left_at__isnull=True):
         participant_kick(participant=participant, by=by, reason=reason or "You were banned.")
     return ban
+
+
+def room_person_standing_set(*, room: Room, user: User, role: str | None) -> None:
+    """Make ``user`` a member or moderator of ``room`` (``role``), or no member at all (None).
+
+    Someone in the call right now gets the new role at once: their connections are told, and so
+    are the others, so moderation controls appear or go without a reconnect. Removing a member
+    does not end their call (a ban does); it only takes back rights held through membership.
+    """
+    if role is None:
+        room_membership_remove(room=room, user=user)
+    else:
+        room_membership_set(room=room, user=user, role=role)
+    participant_roles_refresh(room=room, user=user)
+
+
+def participant_roles_refresh(*, room: Room, user: User) -> None:
+    """Give ``user``'s live participants in ``room`` the role the access rule grants now.
+
+    Each one whose role changes is saved, and the room hears ``{"type": "role", "peer_id",
+    "role"}``; the event also carries the new role to the participant's own consumer, which
+    checks its moderation rights against it. A user the rule no longer admits keeps the role
+    they joined with until they leave.
+    """
+    access = room_access_for(user=user, room=room)
+    if not access.allowed:
+        return
+    live = Participant.objects.filter(room=room, user=user, left_at__isnull=True)
+    for participant in live.exclude(role=access.role):
+        participant.role = access.role
+        participant.save(update_fields=["role"])
+        frame = {"type": "role", "peer_id": participant.peer_id, "role": participant.role}
+        send_to_room(room.pk, deliver_event(frame, roles={participant.peer_id: participant.role}))

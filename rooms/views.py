@@ -160,13 +160,15 @@ def room_person(request, slug: str):
         return redirect("rooms:edit", slug=room.slug)
     action, name = form.cleaned_data["action"], person.shown_name
     if action == "make_moderator":
-        services.room_membership_set(room=room, user=person, role=RoomMembership.Role.MODERATOR)
+        moderation.room_person_standing_set(
+            room=room, user=person, role=RoomMembership.Role.MODERATOR
+        )
         messages.success(request, f"{name} is now a moderator.")
     elif action == "make_member":
-        services.room_membership_set(room=room, user=person, role=RoomMembership.Role.MEMBER)
+        moderation.room_person_standing_set(room=room, user=person, role=RoomMembership.Role.MEMBER)
         messages.success(request, f"{name} is now a member.")
     elif action == "remove":
-        services.room_membership_remove(room=room, user=person)
+        moderation.room_person_standing_set(room=room, user=person, role=None)
         messages.success(request, f"{name} is no longer a member.")
     elif action == "ban":
         moderation.room_ban_user(

@@ -250,6 +250,9 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         left = event.get("leave")
         if left:
             self.roster.pop(left, None)
+        new_role = (event.get("roles") or {}).get(self.peer_id)
+        if new_role:
+            self.role = self.participant.role = new_role
         if event.get("exclude") == self.peer_id:
             return
         if frame is not None:

@@ -3,8 +3,10 @@
 Every event has the one type ``signal.deliver``, handled by ``RoomConsumer.signal_deliver``:
 ``frame`` is sent to the client as is (unless the receiving peer is ``exclude``), ``join`` and
 ``leave`` update the receiving consumer's roster of the room (peer id to channel name, which is
-how relays find their target without a database query), and ``close`` closes the socket with that
-code after the frame. Services call the synchronous helpers; the consumer awaits the layer itself.
+how relays find their target without a database query), ``roles`` gives peers a new role (the
+consumer of that peer checks moderation rights against it), and ``close`` closes the socket with
+that code after the frame. Services call the synchronous helpers; the consumer awaits the layer
+itself.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def deliver_event(
     close: int | None = None,
     join: dict[str, str] | None = None,
     leave: str | None = None,
+    roles: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Build one ``signal.deliver`` event; see the module docstring for the fields."""
     event: dict[str, Any] = {"type": EVENT_TYPE}
@@ -55,6 +58,8 @@ def deliver_event(
         event["join"] = join
     if leave is not None:
         event["leave"] = leave
+    if roles is not None:
+        event["roles"] = roles
     return event
 
 

@@ -554,6 +554,18 @@ export class Call extends EventTarget {
   }
 
   /**
+   * The owner (or staff) changed a peer's role during the call.
+   * @param {string} peerId
+   * @param {string} role
+   */
+  onPeerRole(peerId, role) {
+    const peer = this.peers.get(peerId);
+    if (!peer || peer.role === role) return;
+    peer.role = role;
+    this.dispatchEvent(new CustomEvent("peer-updated", { detail: peer }));
+  }
+
+  /**
    * @param {string} peerId
    * @param {string} reason
    */

@@ -24,6 +24,15 @@ export function protocolFit(version) {
 }
 
 /**
+ * Whether a participant with this role may mute, remove, lock and end (rooms/moderation.py).
+ * @param {string} role
+ * @returns {boolean}
+ */
+export function moderatesRoom(role) {
+  return role === "owner" || role === "moderator";
+}
+
+/**
  * @typedef {{id: number, username: string, display_name: string}} User
  * @typedef {"owner" | "moderator" | "member" | "guest"} Role
  * @typedef {{audio: boolean, video: boolean, screen: boolean, hand: boolean}} PeerState
@@ -49,13 +58,14 @@ export function protocolFit(version) {
  * @typedef {{type: "chat"} & ChatMessage} ChatInMessage
  * @typedef {{type: "state", peer_id: string, state: PeerState}} StateInMessage
  * @typedef {{type: "room", locked?: boolean}} RoomMessage
+ * @typedef {{type: "role", peer_id: string, role: Role}} RoleMessage
  * @typedef {{type: "kicked" | "mute-request" | "room-ended", by?: User, reason?: string}}
  *            ModerationMessage
  * @typedef {{type: "error", code: string, message: string, ref?: string}} ErrorMessage
  * @typedef {{type: "pong"}} PongMessage
  * @typedef {WelcomeMessage | PeerJoinedMessage | PeerLeftMessage | SdpInMessage | IceInMessage |
- *           ChatInMessage | StateInMessage | RoomMessage | ModerationMessage | ErrorMessage |
- *           PongMessage} ServerMessage
+ *           ChatInMessage | StateInMessage | RoomMessage | RoleMessage | ModerationMessage |
+ *           ErrorMessage | PongMessage} ServerMessage
  */
 
 /**

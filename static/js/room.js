@@ -6,7 +6,7 @@ import { Call } from "./call.js";
 import { FileTransfers } from "./files.js";
 import { IceProvider } from "./ice.js";
 import { LevelMeter, LocalMedia } from "./media.js";
-import { displayName, PROTOCOL_VERSION, protocolFit } from "./protocol.js";
+import { displayName, moderatesRoom, PROTOCOL_VERSION, protocolFit } from "./protocol.js";
 import { Signaling } from "./signaling.js";
 import { ChatPanel } from "./ui/chat.js";
 import { $, el, setToggle } from "./ui/dom.js";
@@ -440,6 +440,8 @@ function onMessage(message) {
         showRoomLocked(message.locked);
       }
       return;
+    case "role":
+      return onRole(message.peer_id, message.role);
     case "mute-request":
       return onMuteRequest(displayName(message.by));
     case "kicked": {
@@ -522,6 +524,31 @@ function acceptProtocol(version) {
 function showRoomLocked(locked) {
   participants.setLocked(locked);
   $("[data-locked-badge]").hidden = !locked;
+}
+
+/**
+ * A role changed during the call: ours brings or takes away the moderation controls, another's
+ * changes their label and what we may do to them.
+ * @param {string} peerId
+ * @param {string} role
+ */
+function onRole(peerId, role) {
+  if (peerId !== selfPeerId) {
+    call?.onPeerRole(peerId, role);
+    return;
+  }
+  if (role === selfRole) return;
+  const wasModerator = moderatesRoom(selfRole);
+  selfRole = role;
+  participants.setViewerRole(role);
+  participants.upsert({ peerId: selfPeerId, user: config.user, role, state: local, self: true });
+  if (moderatesRoom(role) !== wasModerator) {
+    toast(
+      moderatesRoom(role)
+        ? "You are now a moderator: you can mute and remove people, lock and end the meeting."
+        : "You are no longer a moderator.",
+    );
+  }
 }
 
 /** @param {string} name */

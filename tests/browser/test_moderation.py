@@ -119,3 +119,41 @@ def test_ending_the_meeting_after_confirming_closes_it_for_everyone(call_room):
     _assert_removed_from_call(bob, "room-ended", "ended")
     _assert_removed_from_call(ana, "room-ended", "ended")
     call.assert_clean()
+
+
+def test_a_member_made_moderator_in_the_settings_gets_the_controls_during_the_call(call_room):
+    call = call_room("ana", room={"is_private": True})
+    ana = call.members["ana"]
+    invite = ana.page.evaluate("JSON.parse(document.getElementById('room-config').textContent)")
+    bob = call.browse("bob")
+    bob.page.goto(invite["invite_url"])
+    call.join(bob)
+    cy = call.browse("cy")
+    cy.page.goto(invite["invite_url"])
+    call.join(cy)
+    call.wait_all_connected()
+    bob.action("toggle-participants").click()
+    cy_row = bob.page.locator(f'#participants [data-participant="{cy.peer_id}"]')
+    expect(cy_row).to_be_visible()
+    expect(bob.page.locator('[data-action="kick"], [data-action="mute"]')).to_have_count(0)
+
+    # The owner opens the room's settings in another tab and promotes Bob.
+    settings = ana.context.new_page()
+    settings.goto(call.servers.url(f"/rooms/{call.slug}/edit/"))
+    bob_entry = settings.locator("li.person", has_text="@bob")
+    bob_entry.locator('button[name="action"][value="make_moderator"]').click()
+    expect(settings.locator(".messages")).to_contain_text("Bob is now a moderator")
+
+    # No reload: Bob's page has the moderation controls now, for Cy but not for the owner.
+    expect(bob.page.locator("#toasts")).to_contain_text("You are now a moderator")
+    expect(cy_row.locator('[data-action="mute"]')).to_be_visible()
+    ana_row = bob.page.locator(f'#participants [data-participant="{ana.peer_id}"]')
+    expect(ana_row.locator('[data-action="mute"], [data-action="kick"]')).to_have_count(0)
+    cy_row.locator('[data-action="mute"]').click()
+    expect(cy.page.locator("#toasts")).to_contain_text("Bob muted your microphone")
+    # Everyone else sees Bob's new role in the list.
+    ana.action("toggle-participants").click()
+    bob_in_list = ana.page.locator(f'#participants [data-participant="{bob.peer_id}"]')
+    expect(bob_in_list).to_contain_text("Moderator")
+    settings.close()
+    call.assert_clean()

@@ -208,6 +208,22 @@ def test_members_and_moderators_are_added_inline(staff_client, make_room, make_u
     assert RoomMembership.objects.get(room=room, user=cy).role == "moderator"
 
 
+def test_a_moderator_added_inline_gets_the_role_in_the_call_at_once(
+    staff_client, make_room, make_user, connect_participant
+):
+    room = make_room("Board")
+    cy = make_user("cy")
+    participant, socket = connect_participant(room, cy)
+    data = room_form_data(room, memberships=[{"user": cy.pk, "role": "moderator"}])
+    response = staff_client.post(f"/admin/rooms/room/{room.pk}/change/", data)
+    assert response.status_code == 302
+    event = socket.receive()
+    assert event["frame"] == {"type": "role", "peer_id": participant.peer_id, "role": "moderator"}
+    assert event["roles"] == {participant.peer_id: "moderator"}
+    participant.refresh_from_db()
+    assert participant.role == "moderator"
+
+
 def test_ban_admin_adds_a_ban_through_the_service(staff_client, boss, make_room, make_user):
     room = make_room("Board")
     bo = make_user("bo")

@@ -98,6 +98,51 @@ async def test_ask_mute_reaches_only_the_target(connect, setup):  # noqa: F811
     assert await owner.nothing()
 
 
+async def test_a_role_changed_during_the_call_applies_at_once(connect, setup, make_user):  # noqa: F811
+    room, ana, bob, _admin = setup
+    cy = await sync_to_async(make_user)("cy")
+    owner = await connect(room.slug, ana)
+    member = await connect(room.slug, bob)
+    target = await connect(room.slug, cy)
+    for peer, joined in ((owner, 2), (member, 1)):
+        for _ in range(joined):
+            await peer.receive_type("peer-joined")
+    await member.send({"type": "mute", "peer_id": target.peer_id})
+    assert (await member.receive_type("error"))["code"] == "forbidden"
+
+    await sync_to_async(moderation.room_person_standing_set)(
+        room=room, user=bob, role=RoomMembership.Role.MODERATOR
+    )
+
+    promoted = {"type": "role", "peer_id": member.peer_id, "role": "moderator"}
+    for peer in (owner, member, target):
+        assert await peer.receive_type("role") == promoted
+    assert (await _row(member.peer_id)).role == "moderator"
+    await member.send({"type": "mute", "peer_id": target.peer_id})
+    assert (await target.receive_type("mute-request"))["by"]["username"] == "bob"
+
+    await sync_to_async(moderation.room_person_standing_set)(room=room, user=bob, role=None)
+
+    demoted = {"type": "role", "peer_id": member.peer_id, "role": "member"}
+    assert await owner.receive_type("role") == demoted
+    assert await member.receive_type("role") == demoted
+    await member.send({"type": "mute", "peer_id": target.peer_id})
+    assert (await member.receive_type("error"))["code"] == "forbidden"
+    # Removing a member takes back rights, not the call: bob is still connected.
+    assert (await _row(member.peer_id)).left_at is None
+
+
+async def test_an_unchanged_role_is_not_announced(connect, setup):  # noqa: F811
+    room, ana, bob, _admin = setup
+    owner = await connect(room.slug, ana)
+    await connect(room.slug, bob)
+    await owner.receive_type("peer-joined")
+    await sync_to_async(moderation.room_person_standing_set)(
+        room=room, user=bob, role=RoomMembership.Role.MEMBER
+    )
+    assert await owner.nothing()
+
+
 def test_only_owner_and_moderators_may_moderate():
     assert moderation.can_moderate(role="owner")
     assert moderation.can_moderate(role="moderator")

@@ -1,7 +1,7 @@
 // The participants panel: everyone in the call, and for moderators the means to ask someone
 // to mute, remove them, lock the room and end the meeting for all.
 
-import { displayName } from "../protocol.js";
+import { displayName, moderatesRoom } from "../protocol.js";
 import { $, el, initials } from "./dom.js";
 import { iconNode } from "./stage.js";
 
@@ -63,7 +63,7 @@ export class ParticipantsPanel {
    */
   setViewerRole(role) {
     this.viewerRole = role;
-    this.roomControls.hidden = !(role === "owner" || role === "moderator");
+    this.roomControls.hidden = !moderatesRoom(role);
     for (const [peerId, row] of this.rows) this.syncActions(peerId, row);
   }
 
