@@ -68,12 +68,7 @@ def room_access_for(*, user, room: Room | None, invite_token: str | None = None)
         return RoomAccess.refuse(FORBIDDEN, "You have been banned from this room.")
 
     membership = RoomMembership.objects.filter(room=room, user=user).first()
-    if is_owner:
-        role = Participant.Role.OWNER
-    elif is_staff or (membership and membership.role == RoomMembership.Role.MODERATOR):
-        role = Participant.Role.MODERATOR
-    else:
-        role = Participant.Role.MEMBER
+    role = _role_for(room=room, user=user, membership=membership)
 
     if room.is_locked and not (is_owner or is_staff):
         return RoomAccess.refuse(ROOM_LOCKED)
@@ -86,3 +81,21 @@ def room_access_for(*, user, room: Room | None, invite_token: str | None = None)
         )
 
     return RoomAccess(allowed=True, role=role)
+
+
+def room_role_for(*, user, room: Room) -> str:
+    """The role ``user`` has in ``room`` now: owner, moderator (staff or named) or member.
+
+    The same role ``room_access_for`` gives on entry; a participant already in the call takes
+    it when their standing changes, even one the rule would no longer let in.
+    """
+    membership = RoomMembership.objects.filter(room=room, user=user).first()
+    return _role_for(room=room, user=user, membership=membership)
+
+
+def _role_for(*, room: Room, user, membership: RoomMembership | None) -> str:
+    if room.owner_id == user.pk:
+        return Participant.Role.OWNER
+    if user.is_staff or (membership and membership.role == RoomMembership.Role.MODERATOR):
+        return Participant.Role.MODERATOR
+    return Participant.Role.MEMBER

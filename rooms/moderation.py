@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from accounts.selectors import user_json
-from rooms.access import room_access_for
+from rooms.access import room_role_for
 from rooms.models import Participant, Room, RoomBan, RoomMembership
 from rooms.services import (
     room_close,
@@ -118,9 +118,7 @@ def room_end(*, room: Room, by) -> Room:
     until it is reopened.
     """
     room = room_close(room=room)
-    Participant.objects.filter(room=room, left_at__isnull=True).update(
-        left_at=timezone.now(), leave_reason=REASON_ROOM_ENDED
-    )
+    _live_participants(room=room).update(left_at=timezone.now(), leave_reason=REASON_ROOM_ENDED)
     frame = {"type": "room-ended", "by": user_json(by)}
     send_to_room(room.pk, deliver_event(frame, close=CLOSE_ROOM_ENDED))
     return room
@@ -141,7 +139,7 @@ def room_ban_user(*, room: Room, user: User, by: User | None = None, reason: str
     )
     # A ban ends membership too, so lifting it later does not quietly restore old rights.
     RoomMembership.objects.filter(room=room, user=user).delete()
-    for participant in Participant.objects.filter(room=room, user=user, left_at__isnull=True):
+    for participant in _live_participants(room=room, user=user):
         participant_kick(participant=participant, by=by, reason=reason or "You were banned.")
     return ban
 
@@ -165,15 +163,18 @@ def participant_roles_refresh(*, room: Room, user: User) -> None:
 
     Each one whose role changes is saved, and the room hears ``{"type": "role", "peer_id",
     "role"}``; the event also carries the new role to the participant's own consumer, which
-    checks its moderation rights against it. A user the rule no longer admits keeps the role
-    they joined with until they leave.
+    checks its moderation rights against it. A moderator removed from a private room is a
+    member for the rest of the call (removal takes back rights, not the call).
     """
-    access = room_access_for(user=user, room=room)
-    if not access.allowed:
-        return
-    live = Participant.objects.filter(room=room, user=user, left_at__isnull=True)
-    for participant in live.exclude(role=access.role):
-        participant.role = access.role
+    role = room_role_for(user=user, room=room)
+    for participant in _live_participants(room=room, user=user).exclude(role=role):
+        participant.role = role
         participant.save(update_fields=["role"])
         frame = {"type": "role", "peer_id": participant.peer_id, "role": participant.role}
         send_to_room(room.pk, deliver_event(frame, roles={participant.peer_id: participant.role}))
+
+
+def _live_participants(*, room: Room, user: User | None = None):
+    """Participant rows of ``room`` (of ``user`` only, if given) whose call has not ended."""
+    live = Participant.objects.filter(room=room, left_at__isnull=True)
+    return live if user is None else live.filter(user=user)

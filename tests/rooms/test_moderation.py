@@ -132,6 +132,29 @@ async def test_a_role_changed_during_the_call_applies_at_once(connect, setup, ma
     assert (await _row(member.peer_id)).left_at is None
 
 
+async def test_a_moderator_removed_from_a_private_room_is_a_member_for_the_rest_of_the_call(
+    connect,  # noqa: F811
+    setup,
+):
+    room, ana, bob, _admin = setup
+    room.is_private = True
+    await sync_to_async(room.save)()
+    await sync_to_async(services.room_membership_set)(
+        room=room, user=bob, role=RoomMembership.Role.MODERATOR
+    )
+    owner = await connect(room.slug, ana)
+    moderator = await connect(room.slug, bob)
+    await owner.receive_type("peer-joined")
+
+    await sync_to_async(moderation.room_person_standing_set)(room=room, user=bob, role=None)
+
+    demoted = {"type": "role", "peer_id": moderator.peer_id, "role": "member"}
+    assert await owner.receive_type("role") == demoted
+    assert await moderator.receive_type("role") == demoted
+    await moderator.send({"type": "lock", "locked": True})
+    assert (await moderator.receive_type("error"))["code"] == "forbidden"
+
+
 async def test_an_unchanged_role_is_not_announced(connect, setup):  # noqa: F811
     room, ana, bob, _admin = setup
     owner = await connect(room.slug, ana)
