@@ -114,9 +114,13 @@ function syncControls() {
   controls.leave.setAttribute("aria-pressed", "false");
   stage?.updateSelf(media.previewStream, local, local.video);
   stage?.setSelfPresenting(local.screen);
-  if (selfPeerId) {
-    participants.upsert({ peerId: selfPeerId, user: config.user, role: selfRole, state: local, self: true });
-  }
+  showSelfInList();
+}
+
+/** Our own row in the participants list: name, role and what we send. */
+function showSelfInList() {
+  if (!selfPeerId) return;
+  participants.upsert({ peerId: selfPeerId, user: config.user, role: selfRole, state: local, self: true });
 }
 
 /** @param {Partial<PeerState>} changes */
@@ -511,10 +515,15 @@ function acceptProtocol(version) {
     toast("The server has been updated. Reload this page when convenient; your call continues.", {
       tone: "warning",
       sticky: true,
-      link: { label: "Reload", href: location.pathname + location.search },
+      link: { label: "Reload", href: thisPage() },
     });
   }
   return true;
+}
+
+/** @returns {string} this page's address, to reload it, try again or rejoin */
+function thisPage() {
+  return location.pathname + location.search;
 }
 
 /**
@@ -541,7 +550,7 @@ function onRole(peerId, role) {
   const wasModerator = moderatesRoom(selfRole);
   selfRole = role;
   participants.setViewerRole(role);
-  participants.upsert({ peerId: selfPeerId, user: config.user, role, state: local, self: true });
+  showSelfInList();
   if (moderatesRoom(role) !== wasModerator) {
     toast(
       moderatesRoom(role)
@@ -612,13 +621,12 @@ function endCall(state, kind, text) {
     replaced: "Opened elsewhere",
     outdated: "Please reload the page",
   };
-  const here = location.pathname + location.search;
   /** @type {import("./ui/notices.js").NoticeAction[]} */
   const actions = [{ label: "Back to home", href: config.home_url, primary: kind !== "outdated" }];
   if (kind === "outdated") {
-    actions.unshift({ label: "Reload", href: here, primary: true });
+    actions.unshift({ label: "Reload", href: thisPage(), primary: true });
   } else if (state === "refused" && kind !== "refused") {
-    actions.push({ label: "Try again", href: here });
+    actions.push({ label: "Try again", href: thisPage() });
   }
   showNotice({
     kind,
@@ -638,7 +646,7 @@ function leave() {
     title: "You left the meeting",
     text: `You left ${config.name}.`,
     actions: [
-      { label: "Rejoin", href: location.pathname + location.search, primary: true },
+      { label: "Rejoin", href: thisPage(), primary: true },
       { label: "Back to home", href: config.home_url },
     ],
   });

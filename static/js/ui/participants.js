@@ -12,12 +12,12 @@ import { iconNode } from "./stage.js";
 const ROLE_LABELS = { owner: "Host", moderator: "Moderator", member: "", guest: "Guest" };
 
 /**
- * What a row shows, kept so that an update touches only the parts that changed: `peer-updated`
+ * A row and its parts, so that an update touches only the parts that changed: `peer-updated`
  * fires on every connection-state change and track, and most of those change nothing here.
+ * `iconKey` names the state icons shown (hand, screen, microphone).
  * @typedef {{row: HTMLElement, avatar: HTMLElement, name: HTMLElement, detail: HTMLElement,
  *            icons: HTMLElement, actions: HTMLElement | null, mute: HTMLButtonElement | null,
- *            self: boolean, role: string, audio: boolean,
- *            shown: {avatar: string, name: string, detail: string, icons: string}}} Row
+ *            self: boolean, role: string, audio: boolean, iconKey: string}} Row
  */
 
 /**
@@ -30,9 +30,7 @@ const ROLE_LABELS = { owner: "Host", moderator: "Moderator", member: "", guest: 
  * @returns {boolean}
  */
 function canModerate(viewerRole, targetRole, self) {
-  if (self) return false;
-  if (viewerRole === "owner") return true;
-  return viewerRole === "moderator" && targetRole !== "owner";
+  return !self && moderatesRoom(viewerRole) && (viewerRole === "owner" || targetRole !== "owner");
 }
 
 export class ParticipantsPanel {
@@ -96,8 +94,8 @@ export class ParticipantsPanel {
     setText(row, "avatar", initials(name));
     setText(row, "name", self ? `${name} (you)` : name);
     setText(row, "detail", [roleLabel, lost ? "reconnecting…" : ""].filter(Boolean).join(" · "));
-    if (row.shown.icons !== iconKey) {
-      row.shown.icons = iconKey;
+    if (row.iconKey !== iconKey) {
+      row.iconKey = iconKey;
       row.icons.replaceChildren(...stateIcons(state));
     }
     row.audio = state.audio !== false;
@@ -134,7 +132,7 @@ export class ParticipantsPanel {
       self,
       role: "",
       audio: true,
-      shown: { avatar: "", name: "", detail: "", icons: "" },
+      iconKey: "",
     };
   }
 
@@ -201,9 +199,7 @@ export class ParticipantsPanel {
  * @param {string} text
  */
 function setText(row, part, text) {
-  if (row.shown[part] === text) return;
-  row.shown[part] = text;
-  row[part].textContent = text;
+  if (row[part].textContent !== text) row[part].textContent = text;
 }
 
 /**
