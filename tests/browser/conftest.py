@@ -20,6 +20,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.support.browser import add_session_cookie
+from tests.support.coturn import Coturn
 from tests.support.servers import LiveServers
 
 # Waits are on explicit page state; these bound how long a healthy loopback call may take on a
@@ -91,6 +92,20 @@ def module_servers(tmp_path_factory) -> Iterator[LiveServers]:
     servers.stop()
 
 
+@pytest.fixture(scope="module")
+def turn(tmp_path_factory) -> Iterator[Coturn]:
+    """A real coturn for one module (only modules that ask for it start one)."""
+    with Coturn(tmp_path_factory.mktemp("coturn"), secrets=["e2e-turn-secret"]) as server:
+        yield server
+
+
+def live_servers_with_turn(tmp_path_factory, turn: Coturn, **env: str) -> Iterator[LiveServers]:
+    """For a module's ``module_servers``: daphne handing out ``turn``'s credentials and ``env``."""
+    servers = make_live_servers(tmp_path_factory, extra_env={**turn.environment(), **env})
+    yield servers
+    servers.stop()
+
+
 @dataclass
 class Member:
     """One user's browser context and page in a call."""
@@ -113,6 +128,14 @@ class Member:
     def tile(self, peer_id: str, view: str = "camera"):
         """The element showing ``peer_id``'s camera (or screen) on this member's page."""
         return self.page.locator(f'[data-peer-id="{peer_id}"][data-view="{view}"]')
+
+    def send_file(self, path: Path, to: str = "") -> None:
+        """Send the file at ``path`` to the peer ``to`` (everyone when empty) from the dock."""
+        self.page.locator('select[name="file-to"]').select_option(to)
+        self.page.locator('input[type=file][name="file"]').set_input_files(path)
+        send = self.action("send-file")
+        if send.count():
+            send.click()
 
     def wait_call_state(self, state: str, timeout: int = CONNECT_TIMEOUT_MS) -> None:
         self.page.wait_for_selector(f'body[data-call-state="{state}"]', timeout=timeout)

@@ -254,11 +254,7 @@ def test_five_megabyte_file_reaches_only_its_recipient_with_a_matching_sha256(ca
     path.write_bytes(os.urandom(5 * 1024 * 1024))
     expected = sha256_of(path)
 
-    ana.page.locator('select[name="file-to"]').select_option(bob.peer_id)
-    ana.page.locator('input[type=file][name="file"]').set_input_files(path)
-    send = ana.action("send-file")
-    if send.count():
-        send.click()
+    ana.send_file(path, to=bob.peer_id)
 
     link = bob.page.locator("a[download][data-file-sha256]")
     expect(link).to_have_count(1, timeout=30_000)
@@ -291,11 +287,7 @@ def test_a_file_to_everyone_is_read_slice_by_slice_not_whole_per_recipient(call_
     expected = sha256_of(path)
     ana.page.evaluate(WATCH_FILE_READS_JS)
 
-    ana.page.locator('select[name="file-to"]').select_option("")
-    ana.page.locator('input[type=file][name="file"]').set_input_files(path)
-    send = ana.action("send-file")
-    if send.count():
-        send.click()
+    ana.send_file(path)
 
     for member in (bob, cy):
         link = member.page.locator("a[download][data-file-sha256]")
@@ -318,11 +310,7 @@ def test_cancelled_transfer_stops_on_both_ends_and_the_next_file_still_arrives(c
     small = tmp_path / "small.bin"
     small.write_bytes(os.urandom(64 * 1024))
 
-    ana.page.locator('select[name="file-to"]').select_option(bob.peer_id)
-    ana.page.locator('input[type=file][name="file"]').set_input_files(big)
-    send = ana.action("send-file")
-    if send.count():
-        send.click()
+    ana.send_file(big, to=bob.peer_id)
     outgoing = ana.page.locator('[data-transfer-id][data-direction="out"]')
     incoming = bob.page.locator('[data-transfer-id][data-direction="in"]')
     expect(incoming).to_have_count(1)
@@ -332,10 +320,7 @@ def test_cancelled_transfer_stops_on_both_ends_and_the_next_file_still_arrives(c
     outgoing.locator('[data-action="cancel-transfer"]').click()
 
     # Everyone, this time: the channel still works after a cancel, and only this file arrives.
-    ana.page.locator('select[name="file-to"]').select_option("")
-    ana.page.locator('input[type=file][name="file"]').set_input_files(small)
-    if send.count():
-        send.click()
+    ana.send_file(small)
     link = bob.page.locator("a[download][data-file-sha256]")
     expect(link).to_have_count(1)
     expect(link).to_have_attribute("data-file-sha256", sha256_of(small))

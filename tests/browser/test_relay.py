@@ -7,8 +7,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CONNECT_TIMEOUT_MS, make_live_servers
-from tests.support.coturn import Coturn
+from tests.browser.conftest import CONNECT_TIMEOUT_MS, live_servers_with_turn
 from tests.support.servers import LiveServers
 
 pytestmark = [pytest.mark.browser, pytest.mark.coturn]
@@ -27,19 +26,9 @@ async (id) => {
 
 
 @pytest.fixture(scope="module")
-def turn(tmp_path_factory) -> Iterator[Coturn]:
-    with Coturn(tmp_path_factory.mktemp("coturn"), secrets=["relay-e2e-secret"]) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def module_servers(tmp_path_factory, turn) -> Iterator[LiveServers]:
     """This module's daphne hands out credentials for ``turn`` and a relay-only policy."""
-    servers = make_live_servers(
-        tmp_path_factory, extra_env={**turn.environment(), "ICE_TRANSPORT_POLICY": "relay"}
-    )
-    yield servers
-    servers.stop()
+    yield from live_servers_with_turn(tmp_path_factory, turn, ICE_TRANSPORT_POLICY="relay")
 
 
 def test_relay_policy_connects_two_users_through_coturn_on_both_sides(call_room, turn):

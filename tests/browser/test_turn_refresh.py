@@ -7,8 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.browser.conftest import make_live_servers
-from tests.support.coturn import Coturn
+from tests.browser.conftest import live_servers_with_turn
 from tests.support.servers import LiveServers
 
 pytestmark = [pytest.mark.browser, pytest.mark.coturn]
@@ -27,19 +26,9 @@ TURN_USERNAME_JS = """
 
 
 @pytest.fixture(scope="module")
-def turn(tmp_path_factory) -> Iterator[Coturn]:
-    with Coturn(tmp_path_factory.mktemp("coturn"), secrets=["refresh-e2e-secret"]) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
 def module_servers(tmp_path_factory, turn) -> Iterator[LiveServers]:
     """This module's daphne hands out TURN credentials that live only ``TTL_SECONDS``."""
-    servers = make_live_servers(
-        tmp_path_factory, extra_env={**turn.environment(), "TURN_TTL": str(TTL_SECONDS)}
-    )
-    yield servers
-    servers.stop()
+    yield from live_servers_with_turn(tmp_path_factory, turn, TURN_TTL=str(TTL_SECONDS))
 
 
 def test_credentials_are_refreshed_before_expiry_into_the_open_peer_connection(call_room):
