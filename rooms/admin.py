@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.utils.text import Truncator
 
+from accounts.models import User
 from rooms import moderation, services
 from rooms.models import ChatMessage, Participant, Room, RoomBan, RoomMembership
 
@@ -155,9 +156,11 @@ class RoomAdmin(admin.ModelAdmin):
             super().save_formset(request, form, formset, change)
             # A role granted or taken here reaches whoever is in the call right now, as when
             # the owner changes it on the room's settings page.
-            changed = [membership for membership, _fields in formset.changed_objects]
-            for membership in [*formset.new_objects, *changed, *formset.deleted_objects]:
-                moderation.participant_roles_refresh(room=form.instance, user=membership.user)
+            # Everyone a row names before or after the save: a row's user can be swapped too.
+            user_ids = {row.initial.get("user") for row in formset.forms}
+            user_ids |= {row.instance.user_id for row in formset.forms}
+            for user in User.objects.filter(pk__in=user_ids - {None}):
+                moderation.participant_roles_refresh(room=form.instance, user=user)
             return None
         if formset.model is not RoomBan:
             return super().save_formset(request, form, formset, change)

@@ -224,6 +224,32 @@ def test_a_moderator_added_inline_gets_the_role_in_the_call_at_once(
     assert participant.role == "moderator"
 
 
+def test_a_membership_row_given_to_someone_else_demotes_the_previous_user_in_the_call(
+    staff_client, make_room, make_user, connect_participant
+):
+    room = make_room("Board")
+    cy, dan = make_user("cy"), make_user("dan")
+    membership = services.room_membership_set(room=room, user=cy, role="moderator")
+    participant, socket = connect_participant(room, cy)
+    participant.role = "moderator"
+    participant.save()
+    data = room_form_data(room, memberships=[{"user": dan.pk, "role": "moderator"}])
+    data.update(
+        {
+            "memberships-INITIAL_FORMS": 1,
+            "memberships-0-id": membership.pk,
+            "memberships-0-room": room.pk,
+        }
+    )
+    response = staff_client.post(f"/admin/rooms/room/{room.pk}/change/", data)
+    assert response.status_code == 302, response.context["errors"]
+    assert socket.receive()["frame"] == {
+        "type": "role",
+        "peer_id": participant.peer_id,
+        "role": "member",
+    }
+
+
 def test_ban_admin_adds_a_ban_through_the_service(staff_client, boss, make_room, make_user):
     room = make_room("Board")
     bo = make_user("bo")
