@@ -5,6 +5,17 @@ expired messages on every ``receive`` and ``group_send``: with 1,000 connected p
 message cost a walk over 1,000 queues, so relay cost grew with the number of peers in the process
 (profiled with the load benchmark: a sixth of the server's time). This layer runs the same sweep
 at most once per ``clean_interval`` seconds; expiry still happens, at most that much later.
+
+Both layers override private internals, so ``channels`` and ``channels-redis`` are pinned exactly
+in ``pyproject.toml``. On an upgrade, re-check against the new source:
+- ``channels.layers.InMemoryChannelLayer._clean_expired`` still exists, is still the whole
+  expiry sweep, and is still called from ``receive``/``group_send`` (not inlined);
+- ``channels_redis.pubsub.RedisPubSubLoopLayer`` still keeps ``_shards`` (a list of
+  ``RedisSingleShardConnection``), ``channels`` and ``_get_shard``, and the shard still has
+  ``publish``, ``unsubscribe``, ``_ensure_redis`` and ``_redis``, with ``host`` and the layer as
+  its constructor's arguments;
+- then run ``tests/signaling/test_layers.py`` and ``./run bench`` (its ``redis-1`` and
+  ``redis-2`` configurations exercise the pub/sub layer).
 """
 
 from __future__ import annotations
