@@ -2,8 +2,9 @@
 
 The token is signed with the project's secret (``django.core.signing``) and names the user, the
 room and the peer id, so it is useless to anyone else and in any other room. It does not expire
-by itself: the 60-second window is counted from the moment the peer was last seen, which the
-presence table knows (see ``signaling.presence.participant_resumable``).
+by itself: the window (``RESUME_WINDOW_SECONDS``, 60 s by default) is counted from the moment
+the peer was last seen, which the presence table knows (see ``signaling.presence.participant_join``,
+which decides whether a resume is allowed).
 """
 
 from __future__ import annotations
