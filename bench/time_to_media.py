@@ -23,8 +23,8 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
-from tests.browser.conftest import JOIN_READY_JS  # noqa: E402
-from tests.support.browser import CHROMIUM_ARGS, add_session_cookie  # noqa: E402
+
+from tests.support.browser import CHROMIUM_ARGS, JOIN_READY_JS, add_session_cookie  # noqa: E402
 from tests.support.servers import LiveServers  # noqa: E402
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -19,7 +19,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import add_session_cookie
+from tests.support.browser import JOIN_READY_JS, add_session_cookie
 from tests.support.coturn import Coturn
 from tests.support.servers import LiveServers
 
@@ -41,27 +41,6 @@ FRAMES_JS = """
   const video = document.querySelector(sel);
   if (!video || !video.videoWidth) return -1;
   return video.getVideoPlaybackQuality().totalVideoFrames;
-}
-"""
-
-# True once the pre-join preview has settled: the camera preview plays or the notice explains
-# why not, and the Join button has not moved for 300 ms. The device pickers appear about a second
-# after the page does and push Join down, so an earlier click can land where it used to be.
-JOIN_READY_JS = """
-() => {
-  const button = document.querySelector('[data-action="join"]');
-  if (!button || document.body.dataset.callState !== "prejoin") return false;
-  const box = button.getBoundingClientRect();
-  const key = `${box.x},${box.y},${box.width},${box.height}`;
-  const now = performance.now();
-  if (!window.__e2eJoinBox || window.__e2eJoinBox.key !== key) {
-    window.__e2eJoinBox = { key, since: now };
-    return false;
-  }
-  const notice = document.querySelector("[data-prejoin-notice]");
-  const settled = [...document.querySelectorAll("video")].some((video) => video.videoWidth > 0)
-    || Boolean(notice && notice.textContent.trim());
-  return settled && now - window.__e2eJoinBox.since >= 300;
 }
 """
 

@@ -14,7 +14,8 @@ from collections.abc import Callable
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CONNECT_TIMEOUT_MS, JOIN_READY_JS
+from tests.browser.conftest import CONNECT_TIMEOUT_MS
+from tests.support.browser import JOIN_READY_JS
 
 pytestmark = pytest.mark.browser
 

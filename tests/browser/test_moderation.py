@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import JOIN_READY_JS
+from tests.support.browser import JOIN_READY_JS
 
 pytestmark = pytest.mark.browser
 

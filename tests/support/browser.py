@@ -20,3 +20,25 @@ CHROMIUM_ARGS = [
 def add_session_cookie(context, base_url: str, session_key: str) -> None:
     """Log a browser context in by giving it a session cookie made on the server."""
     context.add_cookies([{"name": "sessionid", "value": session_key, "url": base_url}])
+
+
+# True once the pre-join preview has settled: the camera preview plays or the notice explains
+# why not, and the Join button has not moved for 300 ms. The device pickers appear about a second
+# after the page does and push Join down, so an earlier click can land where it used to be.
+JOIN_READY_JS = """
+() => {
+  const button = document.querySelector('[data-action="join"]');
+  if (!button || document.body.dataset.callState !== "prejoin") return false;
+  const box = button.getBoundingClientRect();
+  const key = `${box.x},${box.y},${box.width},${box.height}`;
+  const now = performance.now();
+  if (!window.__e2eJoinBox || window.__e2eJoinBox.key !== key) {
+    window.__e2eJoinBox = { key, since: now };
+    return false;
+  }
+  const notice = document.querySelector("[data-prejoin-notice]");
+  const settled = [...document.querySelectorAll("video")].some((video) => video.videoWidth > 0)
+    || Boolean(notice && notice.textContent.trim());
+  return settled && now - window.__e2eJoinBox.since >= 300;
+}
+"""
