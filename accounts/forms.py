@@ -6,14 +6,21 @@ from django import forms
 from django.contrib.auth.forms import UserCreationForm
 
 from accounts.models import User
+from accounts.names import clean_name
 
 
 class SignupForm(UserCreationForm):
-    """Username and password (twice), with an optional display name and email."""
+    """Username and password (twice), with an optional display name and email.
+
+    Names follow accounts/names.py: normalised, no direction or invisible tricks; the model's
+    clean() also refuses a username that looks like an existing one.
+    """
 
     display_name = forms.CharField(
         max_length=80,
         required=False,
+        # Not stripped here: clean_name tells a name of only spaces apart from an empty one.
+        strip=False,
         help_text="What others see in a call. Leave empty to use your username.",
     )
     email = forms.EmailField(required=False, help_text="Optional; only for password help.")
@@ -22,5 +29,11 @@ class SignupForm(UserCreationForm):
         model = User
         fields = ("username", "display_name", "email")
 
+    def clean_username(self) -> str | None:
+        username = self.cleaned_data.get("username") or ""
+        # The name rules first, so a bidi trick gets its own message rather than a lookup.
+        self.cleaned_data["username"] = clean_name(username, label="Usernames")
+        return super().clean_username()
+
     def clean_display_name(self) -> str:
-        return self.cleaned_data["display_name"].strip()
+        return clean_name(self.cleaned_data["display_name"], label="Display names")

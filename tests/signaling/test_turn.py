@@ -188,7 +188,7 @@ def test_rate_limit_lets_hits_through_and_warns_when_the_cache_is_down(settings,
             "LOCATION": f"redis://127.0.0.1:{tools.free_port()}/0",
         }
     }
-    with caplog.at_level("WARNING", logger="signaling.throttle"):
+    with caplog.at_level("WARNING", logger="meet.ratelimit"):
         hit = rate_limit_hit(scope="t", identity="1", limit=1, window=60)
     assert hit.allowed
     assert "cache is unreachable" in caplog.text
