@@ -13,6 +13,11 @@
 //   {kind: "verified", ok: boolean}                receiver → sender, then the receiver closes
 //   {kind: "cancel"}                               either way, then the sender of it closes
 // and binary frames are the file's bytes, in order.
+//
+// Everything in "meta" is the sender's word. A received file is offered for download only: its
+// blob is always application/octet-stream (a blob: URL has this page's origin, so a text/html
+// blob opened in a tab would run the sender's script with the receiver's session), and its
+// name goes through sanitizeFileName before it reaches the page or the download attribute.
 
 import { displayName } from "./protocol.js";
 import { Sha256, sha256Hex } from "./sha256.js";
@@ -35,6 +40,59 @@ const BUFFER_LOW_BYTES = 256 * 1024;
 const HASH_SLICE_BYTES = 1024 * 1024;
 /** The largest file a receiver accepts: it must fit in the receiver's memory. */
 const MAX_FILE_BYTES = 1024 * 1024 * 1024;
+/** The type of every received file's blob, whatever the sender said: never rendered, only saved. */
+export const RECEIVED_FILE_TYPE = "application/octet-stream";
+/** The longest file name offered for saving, in characters (code points). */
+const MAX_NAME_CHARS = 120;
+/** An extension longer than this is not kept whole when a long name is shortened. */
+const MAX_KEPT_EXTENSION_CHARS = 16;
+const FALLBACK_NAME = "file";
+// C0 and C1 controls, and the invisible characters that reorder or hide text (bidi embeddings,
+// overrides and isolates, marks, zero-width characters, the BOM): "evil\u202Etxt.html" would
+// otherwise show as "evillmth.txt".
+const INVISIBLE_CHARACTERS =
+  /[\u0000-\u001f\u007f-\u009f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]/g;
+// Characters Windows refuses in names; they are replaced rather than dropped to keep words apart.
+const RESERVED_CHARACTERS = /[<>:"|?*]/g;
+// Device names Windows reserves whatever the extension ("nul.txt" and "nul .txt" are the
+// device too).
+const RESERVED_NAMES = /^(con|prn|aux|nul|com[0-9¹²³]|lpt[0-9¹²³])\s*(\.|$)/i;
+
+/**
+ * A name that is safe to show and to save a received file under, whatever the sender sent:
+ * the last path component only, without control or bidi characters, leading or trailing dots
+ * and spaces, characters or device names Windows reserves, at most 120 characters long
+ * (keeping the extension), and "file" when nothing is left.
+ * @param {unknown} raw
+ * @returns {string}
+ */
+export function sanitizeFileName(raw) {
+  if (typeof raw !== "string") return FALLBACK_NAME;
+  let name = raw.normalize("NFC").replace(INVISIBLE_CHARACTERS, "");
+  name = name.split(/[\\/]/).pop() || "";
+  name = name.replace(RESERVED_CHARACTERS, "_");
+  // Leading dots hide a file (or make "." and ".."); trailing dots and spaces Windows drops.
+  name = name.replace(/^[\s.]+/, "").replace(/[\s.]+$/, "");
+  if (!name) return FALLBACK_NAME;
+  if (RESERVED_NAMES.test(name)) name = `_${name}`;
+  return shortenName(name);
+}
+
+/**
+ * @param {string} name
+ * @returns {string}
+ */
+function shortenName(name) {
+  const chars = Array.from(name);
+  if (chars.length <= MAX_NAME_CHARS) return name;
+  const dot = name.lastIndexOf(".");
+  const extension = dot > 0 ? Array.from(name.slice(dot)) : [];
+  if (extension.length > 1 && extension.length <= MAX_KEPT_EXTENSION_CHARS) {
+    const stem = Array.from(name.slice(0, dot)).slice(0, MAX_NAME_CHARS - extension.length);
+    return stem.join("") + extension.join("");
+  }
+  return chars.slice(0, MAX_NAME_CHARS).join("");
+}
 
 /** @returns {string} */
 function newId() {
@@ -302,9 +360,9 @@ export class FileTransfers extends EventTarget {
     const transfer = {
       id: `in-${newId()}`,
       direction: "in",
-      // Only the last path component, and never an empty name, reaches the download attribute.
-      name: meta.name.split(/[\\/]/).pop().slice(0, 200) || "file",
+      name: sanitizeFileName(meta.name),
       size: meta.size,
+      // What the sender claims, kept for information only: the blob never takes this type.
       mime: typeof meta.mime === "string" ? meta.mime.slice(0, 100) : "",
       peerId: peer.id,
       peerName: displayName(peer.user),
@@ -345,7 +403,7 @@ export class FileTransfers extends EventTarget {
       return;
     }
     try {
-      const blob = new Blob(parts, { type: transfer.mime || "application/octet-stream" });
+      const blob = new Blob(parts, { type: RECEIVED_FILE_TYPE });
       const actual = await sha256Hex(await blob.arrayBuffer());
       if (actual !== transfer.sha256) {
         this.sendControl(channel, { kind: "verified", ok: false });

@@ -98,6 +98,9 @@ export class FilesPanel {
     if (final && cancel) cancel.remove();
     if (transfer.status === "done" && transfer.direction === "in" && transfer.url) {
       if (!row.querySelector("a[download]")) {
+        // A download link only, with no target: the file is saved, never opened in a tab. Its
+        // blob is application/octet-stream and its name already sanitised (files.js), so even
+        // "open in new tab" saves it instead of rendering the sender's bytes in our origin.
         const link = el("a", {
           class: "button button--primary button--small",
           href: transfer.url,
