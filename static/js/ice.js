@@ -1,5 +1,7 @@
 // ICE servers and policy from /api/turn/, refreshed before the TURN credentials expire.
 
+import { Backoff } from "./backoff.js";
+
 /**
  * @typedef {{urls: string | string[], username?: string, credential?: string}} IceServer
  * @typedef {{iceServers: IceServer[], iceTransportPolicy: RTCIceTransportPolicy}} IceConfig
@@ -11,7 +13,9 @@
 // Credentials are renewed when this fraction of their lifetime has passed.
 const REFRESH_AT_FRACTION = 0.8;
 const MIN_REFRESH_MS = 30_000;
-const RETRY_MS = [1000, 3000, 10_000, 30_000];
+// A failed fetch is retried after 1 s, 3 s, 10 s, then every 30 s.
+/** @type {import("./backoff.js").BackoffPolicy} */
+export const TURN_RETRY_BACKOFF = { stepsMs: [1000, 3000, 10_000, 30_000] };
 
 /**
  * Events: "change" (detail: IceConfig) after each successful refresh, "error" (detail: string)
@@ -28,7 +32,7 @@ export class IceProvider extends EventTarget {
     this.pending = null;
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.timer = null;
-    this.failures = 0;
+    this.retries = new Backoff(TURN_RETRY_BACKOFF);
     this.stopped = false;
   }
 
@@ -72,7 +76,7 @@ export class IceProvider extends EventTarget {
       iceTransportPolicy: body.iceTransportPolicy === "relay" ? "relay" : "all",
     };
     this.config = config;
-    this.failures = 0;
+    this.retries.reset();
     this.scheduleRefresh(body);
     this.dispatchEvent(new CustomEvent("change", { detail: config }));
     return config;
@@ -104,8 +108,7 @@ export class IceProvider extends EventTarget {
 
   scheduleRetry() {
     if (this.stopped) return;
-    const delay = RETRY_MS[Math.min(this.failures, RETRY_MS.length - 1)];
-    this.failures += 1;
+    const delay = this.retries.next();
     this.clearTimer();
     this.timer = setTimeout(() => this.refresh(), delay);
   }

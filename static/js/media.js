@@ -82,6 +82,7 @@ export class LocalMedia extends EventTarget {
       return "";
     } catch (bothError) {
       // One device may still work alone (a laptop with a broken camera, a blocked microphone).
+      /** @type {string[]} */
       const problems = [];
       const audio = await this.tryGet({ audio: MIC_CONSTRAINTS }, "microphone", problems);
       const video = await this.tryGet({ video: CAMERA_CONSTRAINTS }, "camera", problems);
@@ -326,7 +327,7 @@ export class LevelMeter {
     this.analyser = null;
     /** @type {MediaStreamAudioSourceNode | null} */
     this.source = null;
-    /** @type {Float32Array} */
+    /** @type {Float32Array<ArrayBuffer>} */
     this.samples = new Float32Array(512);
   }
 

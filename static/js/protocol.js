@@ -59,8 +59,8 @@ export function moderatesRoom(role) {
  * @typedef {{type: "state", peer_id: string, state: PeerState}} StateInMessage
  * @typedef {{type: "room", locked?: boolean}} RoomMessage
  * @typedef {{type: "role", peer_id: string, role: Role}} RoleMessage
- * @typedef {{type: "kicked" | "mute-request" | "room-ended", by?: User, reason?: string}}
- *            ModerationMessage
+ * @typedef {{type: "kicked" | "mute-request" | "room-ended", by?: User, reason?: string,
+ *            banned?: boolean}} ModerationMessage
  * @typedef {{type: "error", code: string, message: string, ref?: string}} ErrorMessage
  * @typedef {{type: "pong"}} PongMessage
  * @typedef {WelcomeMessage | PeerJoinedMessage | PeerLeftMessage | SdpInMessage | IceInMessage |
@@ -75,35 +75,119 @@ export function moderatesRoom(role) {
  * @typedef {{type: "ice", to: string, candidate: IceCandidate | null}} IceOutMessage
  * @typedef {{type: "chat", text: string}} ChatOutMessage
  * @typedef {{type: "state"} & Partial<PeerState>} StateOutMessage
- * @typedef {{type: "kick" | "mute", peer_id: string}} TargetedModerationMessage
+ * @typedef {{type: "kick" | "mute" | "ban", peer_id: string, reason?: string}}
+ *            TargetedModerationMessage
  * @typedef {{type: "lock", locked: boolean}} LockMessage
  * @typedef {{type: "end" | "ping" | "leave"}} BareMessage
  * @typedef {SdpOutMessage | IceOutMessage | ChatOutMessage | StateOutMessage |
  *           TargetedModerationMessage | LockMessage | BareMessage} ClientMessage
  */
 
-/** Longest chat message the server accepts, after trimming. */
-export const CHAT_MAX_LENGTH = 2000;
+/**
+ * WebSocket close codes (docs/protocol.md, "error codes and close codes"). The name of a code,
+ * lower-cased, is the error code its refusal carries where there is one (4409 `room_full`).
+ */
+export const CLOSE = Object.freeze({
+  /** After the client's own `leave`, or any close the client makes on purpose. */
+  LEFT: 1000,
+  /** Made by this client: a socket that heard nothing for too long is closed and reopened. */
+  SILENT: 4000,
+  NOT_AUTHENTICATED: 4401,
+  /** Banned, not allowed into a private room, or a page from another origin. */
+  FORBIDDEN: 4403,
+  ROOM_NOT_FOUND: 4404,
+  /** The server swept this socket's presence behind its back: resume. */
+  LOST: 4408,
+  ROOM_FULL: 4409,
+  KICKED: 4410,
+  ROOM_ENDED: 4411,
+  /** Another socket resumed this peer; reconnecting would fight it for the same identity. */
+  REPLACED: 4412,
+  /** This user already has the most sockets the server allows in this room (other tabs). */
+  TOO_MANY_CONNECTIONS: 4413,
+  /**
+   * Server side only: the client stopped reading and its unsent frames passed the server's
+   * limit, so the TCP connection is aborted; the page sees 1006 and resumes.
+   */
+  SEND_BACKLOG: 4414,
+  ROOM_LOCKED: 4423,
+  RATE_LIMITED: 4429,
+  /** The server is restarting (a rolling restart of the workers): resume at once elsewhere. */
+  SERVICE_RESTART: 4503,
+  /** A message failed on the server in a way it did not foresee: resume. */
+  SERVER_ERROR: 1011,
+});
 
-/** How long the server keeps a dropped peer resumable, in milliseconds. */
-export const RESUME_GRACE_MS = 60_000;
+/** @typedef {typeof CLOSE[keyof typeof CLOSE]} CloseCode */
 
 /**
- * Close codes after which reconnecting cannot help; each maps to the notice the user sees.
- * @type {Record<number, string>}
+ * Close codes after which reconnecting cannot help: the page ends the call with a notice.
+ * @type {ReadonlySet<number>}
  */
-export const FINAL_CLOSE_CODES = {
-  4401: "not_authenticated",
-  4403: "forbidden",
-  4404: "room_not_found",
-  4409: "room_full",
-  4410: "kicked",
-  4411: "room_ended",
-  // Another socket resumed this peer; reconnecting would fight it for the same identity.
-  4412: "replaced",
-  4423: "room_locked",
-  4429: "rate_limited",
-};
+export const FINAL_CLOSE_CODES = new Set([
+  CLOSE.NOT_AUTHENTICATED,
+  CLOSE.FORBIDDEN,
+  CLOSE.ROOM_NOT_FOUND,
+  CLOSE.ROOM_FULL,
+  CLOSE.KICKED,
+  CLOSE.ROOM_ENDED,
+  CLOSE.REPLACED,
+  CLOSE.TOO_MANY_CONNECTIONS,
+  CLOSE.ROOM_LOCKED,
+  CLOSE.RATE_LIMITED,
+]);
+
+/**
+ * The name of a close code as the error codes spell it ("room_full"), or "" for an unknown one.
+ * @param {number} code
+ * @returns {string}
+ */
+export function closeName(code) {
+  for (const [name, value] of Object.entries(CLOSE)) {
+    if (value === code) return name.toLowerCase();
+  }
+  return "";
+}
+
+/** The `code` of an `error` frame (docs/protocol.md, "error codes and close codes"). */
+export const ERROR = Object.freeze({
+  BAD_MESSAGE: "bad_message",
+  UNKNOWN_TYPE: "unknown_type",
+  UNKNOWN_PEER: "unknown_peer",
+  FORBIDDEN: "forbidden",
+  TOO_LARGE: "too_large",
+  RATE_LIMITED: "rate_limited",
+  /** An `sdp`/`ice` relay the server could not take right now; it may be sent again. */
+  BUSY: "busy",
+  // Admission refusals: the socket is then closed with the code of the same name.
+  NOT_AUTHENTICATED: "not_authenticated",
+  ROOM_NOT_FOUND: "room_not_found",
+  ROOM_LOCKED: "room_locked",
+  ROOM_FULL: "room_full",
+  TOO_MANY_CONNECTIONS: "too_many_connections",
+  /** A chat, state or moderation message was taken but could not be broadcast; send it again. */
+  NOT_DELIVERED: "not_delivered",
+});
+
+/** @typedef {typeof ERROR[keyof typeof ERROR]} ErrorCode */
+
+/**
+ * Read one text frame from the server: the message, or null for a frame that is not JSON or not
+ * an object with a string `type` (such frames are ignored, never fatal).
+ * @param {unknown} data the WebSocket message event's data
+ * @returns {ServerMessage | null}
+ */
+export function parseServerFrame(data) {
+  if (typeof data !== "string") return null;
+  let message;
+  try {
+    message = JSON.parse(data);
+  } catch {
+    return null;
+  }
+  if (!message || typeof message !== "object" || typeof message.type !== "string") return null;
+  return /** @type {ServerMessage} */ (message);
+}
 
 /**
  * Build the wire form of a candidate; RTCIceCandidate is not plain JSON in every browser.

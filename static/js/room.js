@@ -7,6 +7,14 @@ import { FileTransfers } from "./files.js";
 import { IceProvider } from "./ice.js";
 import { LevelMeter, LocalMedia } from "./media.js";
 import { displayName, moderatesRoom, PROTOCOL_VERSION, protocolFit } from "./protocol.js";
+import {
+  endingForClose,
+  endingForKicked,
+  endingForRoomEnded,
+  peerJoinedToast,
+  peerLeftToast,
+  welcomeKind,
+} from "./session.js";
 import { Signaling } from "./signaling.js";
 import { ChatPanel } from "./ui/chat.js";
 import { $, el, setToggle } from "./ui/dom.js";
@@ -24,10 +32,11 @@ import { Stage } from "./ui/stage.js";
 /** @typedef {import("./files.js").Transfer} Transfer */
 /**
  * @typedef {{slug: string, name: string, description: string, locked: boolean,
- *            is_private: boolean, max_participants: number, role: string, is_moderator: boolean,
+ *            is_private: boolean, max_participants: number, role: string,
  *            user: {id: number, username: string, display_name: string}, ws_path: string,
  *            turn_url: string, invite_url: string, home_url: string, edit_url: string | null,
- *            admin_url: string | null}} RoomConfig
+ *            admin_url: string | null, chat_max_length: number,
+ *            resume_window_seconds: number}} RoomConfig
  * @typedef {"prejoin" | "joining" | "in-call" | "left" | "kicked" | "ended" | "refused"} CallState
  */
 
@@ -148,6 +157,7 @@ const chat = new ChatPanel({
     return true;
   },
   isOpen: () => openPanel === "chat",
+  maxLength: config.chat_max_length,
 });
 
 const participants = new ParticipantsPanel({
@@ -157,7 +167,7 @@ const participants = new ParticipantsPanel({
     toast(`Asked ${displayName(peer?.user)} to mute.`);
   },
   onKick: (peerId, name) => {
-    confirmAction(`Remove ${name} from the meeting?`, "Remove", () => {
+    confirmAction(`Remove ${name} from the meeting? They cannot rejoin for a while unless the room's owner lets them back in.`, "Remove", () => {
       signaling.send({ type: "kick", peer_id: peerId });
     });
   },
@@ -165,9 +175,17 @@ const participants = new ParticipantsPanel({
     participants.setLocked(locked);
     signaling.send({ type: "lock", locked });
   },
+  onBan: (peerId, name) => {
+    confirmAction(
+      `Ban ${name} from this room? They are removed now and cannot come back until the owner lifts the ban.`,
+      "Ban",
+      (reason) => signaling.send({ type: "ban", peer_id: peerId, reason }),
+      { reason: true },
+    );
+  },
   onEnd: () => {
     confirmAction(
-      "End the meeting for everyone? Everybody is disconnected and the room closes.",
+      "End the meeting for everyone? Everybody is disconnected; the room stays open for the next meeting.",
       "End for everyone",
       () => signaling.send({ type: "end" }),
     );
@@ -175,19 +193,25 @@ const participants = new ParticipantsPanel({
 });
 
 /**
- * Ask before something that cannot be undone.
+ * Ask before something that cannot be undone. With `reason`, the dialog also offers an optional
+ * reason (shown to the person it is about), handed to `onConfirm` trimmed.
  * @param {string} question
  * @param {string} verb
- * @param {() => void} onConfirm
+ * @param {(reason: string) => void} onConfirm
+ * @param {{reason?: boolean}} [options]
  */
-function confirmAction(question, verb, onConfirm) {
+function confirmAction(question, verb, onConfirm, options = {}) {
   const dialog = /** @type {HTMLDialogElement} */ ($("#confirm-dialog"));
   $("[data-confirm-text]", dialog).textContent = question;
+  const reasonField = /** @type {HTMLElement} */ ($("[data-confirm-reason]", dialog));
+  const reasonInput = /** @type {HTMLInputElement} */ ($('input[name="reason"]', reasonField));
+  reasonField.hidden = !options.reason;
+  reasonInput.value = "";
   const confirm = /** @type {HTMLButtonElement} */ ($('[data-action="confirm"]', dialog));
   confirm.textContent = verb;
   confirm.onclick = () => {
     dialog.close();
-    onConfirm();
+    onConfirm(options.reason ? reasonInput.value.trim() : "");
   };
   dialog.showModal();
 }
@@ -306,7 +330,12 @@ async function join() {
   stage = new Stage({ selfName });
   if (media.speakerId) stage.setSpeaker(media.speakerId);
   const iceConfig = await iceReady;
-  call = new Call({ signaling, media, iceConfig });
+  call = new Call({
+    signaling,
+    media,
+    iceConfig,
+    resumeWindowMs: config.resume_window_seconds * 1000,
+  });
   files = new FileTransfers(call);
   filesPanel = new FilesPanel({
     files,
@@ -382,19 +411,8 @@ signaling.addEventListener("message", (event) => {
 signaling.addEventListener("final", (event) => {
   const { code, message } = /** @type {CustomEvent} */ (event).detail;
   if (TERMINAL_STATES.has(callState())) return;
-  if (code === 4410) return endCall("kicked", "kicked", "You were removed from the meeting.");
-  if (code === 4411) return endCall("ended", "room-ended", "The meeting has ended.");
-  const notices = {
-    4423: ["locked", "This room is locked. Only its owner and staff can enter right now."],
-    4409: ["full", `This meeting is full (${config.max_participants} people).`],
-    4429: ["rate-limited", "You were disconnected for sending too many messages."],
-    4412: ["replaced", "This call continues in another window or tab."],
-  };
-  const [kind, fallback] = notices[/** @type {keyof notices} */ (code)] || [
-    "refused",
-    "You cannot join this meeting.",
-  ];
-  endCall("refused", kind, message || fallback);
+  const ending = endingForClose({ code, message, maxParticipants: config.max_participants });
+  endCall(ending.state, ending.kind, ending.text);
 });
 
 /** @param {ServerMessage} message */
@@ -408,8 +426,9 @@ function onMessage(message) {
       const wasLost = Boolean(known?.lost);
       call.onPeerJoined(message.peer);
       const name = displayName(message.peer.user);
-      if (!known && !message.peer.resumed) toast(`${name} joined.`);
-      else if (wasLost) toast(`${name} is back.`);
+      const resumed = Boolean(message.peer.resumed);
+      const text = peerJoinedToast({ name, known: Boolean(known), wasLost, resumed });
+      if (text) toast(text);
       return;
     }
     case "peer-left": {
@@ -417,9 +436,7 @@ function onMessage(message) {
       if (!peer) return;
       const name = displayName(peer.user);
       call.onPeerLeft(message.peer_id, message.reason);
-      if (message.reason === "kicked") toast(`${name} was removed from the meeting.`);
-      else if (message.reason === "connection-lost") toast(`${name} lost their connection…`);
-      else toast(`${name} left.`);
+      toast(peerLeftToast(name, message.reason));
       return;
     }
     case "sdp":
@@ -449,13 +466,12 @@ function onMessage(message) {
     case "mute-request":
       return onMuteRequest(displayName(message.by));
     case "kicked": {
-      const by = message.by ? ` by ${displayName(message.by)}` : "";
-      const reason = message.reason ? ` Reason: ${message.reason}` : "";
-      return endCall("kicked", "kicked", `You were removed from the meeting${by}.${reason}`);
+      const ending = endingForKicked(message);
+      return endCall(ending.state, ending.kind, ending.text);
     }
     case "room-ended": {
-      const by = message.by ? `${displayName(message.by)} ended` : "The host ended";
-      return endCall("ended", "room-ended", `${by} the meeting for everyone.`);
+      const ending = endingForRoomEnded(message);
+      return endCall(ending.state, ending.kind, ending.text);
     }
     case "error":
       return onError(message);
@@ -468,8 +484,9 @@ function onMessage(message) {
 function onWelcome(message) {
   if (!call) return;
   if (!acceptProtocol(message.protocol)) return;
-  const resumed = Boolean(selfPeerId) && message.self.peer_id === selfPeerId;
-  if (selfPeerId && !resumed) {
+  const kind = welcomeKind(selfPeerId, message);
+  const resumed = kind === "resumed";
+  if (kind === "new-session") {
     // The old session could not be resumed (it expired): start over as a new peer.
     signaling.dropQueue();
     call.removeAll("reset");
@@ -539,7 +556,7 @@ function showRoomLocked(locked) {
  * A role changed during the call: ours brings or takes away the moderation controls, another's
  * changes their label and what we may do to them.
  * @param {string} peerId
- * @param {string} role
+ * @param {import("./protocol.js").Role} role
  */
 function onRole(peerId, role) {
   if (peerId !== selfPeerId) {

@@ -1,7 +1,8 @@
 // The signaling connection: one WebSocket that reconnects with backoff and resumes as the same
 // peer, queues what is sent while it is down, and pings so that a dead server is noticed.
 
-import { FINAL_CLOSE_CODES } from "./protocol.js";
+import { Backoff } from "./backoff.js";
+import { CLOSE, closeName, FINAL_CLOSE_CODES, parseServerFrame } from "./protocol.js";
 
 /** @typedef {import("./protocol.js").ServerMessage} ServerMessage */
 /** @typedef {import("./protocol.js").ClientMessage} ClientMessage */
@@ -10,10 +11,14 @@ import { FINAL_CLOSE_CODES } from "./protocol.js";
 const PING_INTERVAL_MS = 15_000;
 // A socket that has heard nothing for this long is presumed dead even if TCP has not said so.
 const SILENCE_LIMIT_MS = 25_000;
-const BACKOFF_STEPS_MS = [250, 500, 1000, 2000, 4000];
-const BACKOFF_MAX_MS = 5000;
+// Reconnects wait 250 ms, doubling to 4 s, each ±20 %: jitter keeps a room full of clients from
+// hammering a restarted server in lockstep.
+/** @type {import("./backoff.js").BackoffPolicy} */
+export const RECONNECT_BACKOFF = { initialMs: 250, factor: 2, maxMs: 4000, jitter: 0.2 };
 // Messages queued while down are bounded so that a long outage cannot grow memory without end.
 const QUEUE_LIMIT = 1000;
+// After a server restart (close 4503), reconnects are spread over this window.
+const RESTART_SPREAD_MS = 200;
 
 /**
  * Events: "message" (detail: ServerMessage), "statechange" (detail: SignalingState),
@@ -33,7 +38,7 @@ export class Signaling extends EventTarget {
     this.resumeToken = null;
     /** @type {ClientMessage[]} */
     this.queue = [];
-    this.attempt = 0;
+    this.reconnects = new Backoff(RECONNECT_BACKOFF);
     this.stopped = false;
     this.welcomed = false;
     this.lastHeard = 0;
@@ -84,22 +89,18 @@ export class Signaling extends EventTarget {
   /** @param {MessageEvent} event */
   onFrame(event) {
     this.lastHeard = Date.now();
-    /** @type {ServerMessage} */
-    let message;
-    try {
-      message = JSON.parse(event.data);
-    } catch {
-      console.warn("signaling: ignoring a frame that is not JSON");
+    const message = parseServerFrame(event.data);
+    if (!message) {
+      console.warn("signaling: ignoring a frame that is not a protocol message");
       return;
     }
-    if (!message || typeof message.type !== "string") return;
     if (message.type === "pong") return;
     if (message.type === "error") {
       this.lastError = { code: message.code, message: message.message };
     }
     if (message.type === "welcome") {
       this.resumeToken = message.self.resume_token;
-      this.attempt = 0;
+      this.reconnects.reset();
       this.welcomed = true;
       this.setState("open");
       this.dispatchEvent(new CustomEvent("message", { detail: message }));
@@ -121,26 +122,29 @@ export class Signaling extends EventTarget {
       this.setState("closed");
       return;
     }
-    const finalCode = FINAL_CLOSE_CODES[event.code];
-    if (finalCode) {
+    if (FINAL_CLOSE_CODES.has(event.code)) {
       this.stopped = true;
       this.setState("closed");
-      const error = this.lastError?.code || finalCode;
+      const error = this.lastError?.code || closeName(event.code);
       const message = this.lastError?.message || "";
       this.dispatchEvent(new CustomEvent("final", { detail: { code: event.code, error, message } }));
+      return;
+    }
+    if (event.code === CLOSE.SERVICE_RESTART) {
+      // A worker going down on purpose: nothing failed, so come back at once (another worker
+      // answers), spread over a moment so a whole room does not arrive in the same instant.
+      this.reconnects.reset();
+      this.scheduleReconnect(Math.random() * RESTART_SPREAD_MS);
       return;
     }
     this.scheduleReconnect();
   }
 
-  scheduleReconnect() {
+  /** @param {number} [delay] milliseconds; the backoff policy's next delay when not given */
+  scheduleReconnect(delay) {
     if (this.stopped || this.retryTimer) return;
     this.setState(this.welcomed ? "reconnecting" : "connecting");
-    const step = BACKOFF_STEPS_MS[Math.min(this.attempt, BACKOFF_STEPS_MS.length - 1)];
-    // Jitter keeps a room full of clients from hammering a restarted server in lockstep.
-    const delay = Math.min(BACKOFF_MAX_MS, step) * (0.8 + Math.random() * 0.4);
-    this.attempt += 1;
-    this.retryTimer = setTimeout(() => this.open(), delay);
+    this.retryTimer = setTimeout(() => this.open(), delay ?? this.reconnects.next());
   }
 
   startPinging() {
@@ -150,7 +154,7 @@ export class Signaling extends EventTarget {
       if (!socket || socket.readyState !== WebSocket.OPEN) return;
       if (Date.now() - this.lastHeard > SILENCE_LIMIT_MS) {
         // Closing makes the "close" handler reconnect; a half-open TCP socket never would.
-        socket.close(4000, "silent");
+        socket.close(CLOSE.SILENT, "silent");
         return;
       }
       socket.send(JSON.stringify({ type: "ping" }));
@@ -205,7 +209,7 @@ export class Signaling extends EventTarget {
     this.stopPinging();
     const socket = this.socket;
     this.socket = null;
-    if (socket && socket.readyState <= WebSocket.OPEN) socket.close(1000, "bye");
+    if (socket && socket.readyState <= WebSocket.OPEN) socket.close(CLOSE.LEFT, "bye");
     this.setState("closed");
   }
 

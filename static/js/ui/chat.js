@@ -1,7 +1,7 @@
 // The chat panel: history from `welcome`, live messages with their time, auto-scroll, an
 // unread badge while the panel is closed, and links made clickable without parsing HTML.
 
-import { CHAT_MAX_LENGTH, displayName } from "../protocol.js";
+import { displayName } from "../protocol.js";
 import { $, appendLinkified, el } from "./dom.js";
 
 /** @typedef {import("../protocol.js").ChatMessage} ChatMessage */
@@ -14,10 +14,12 @@ const timeFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute:
 
 export class ChatPanel {
   /**
-   * @param {{send: (text: string) => boolean, isOpen: () => boolean}} options
-   *   send returns false when the message could not be sent
+   * @param {{send: (text: string) => boolean, isOpen: () => boolean, maxLength: number}} options
+   *   send returns false when the message could not be sent; maxLength is the server's limit
+   *   (the page config's chat_max_length)
    */
-  constructor({ send, isOpen }) {
+  constructor({ send, isOpen, maxLength }) {
+    this.maxLength = maxLength;
     this.log = /** @type {HTMLOListElement} */ ($("#chat-log"));
     this.form = /** @type {HTMLFormElement} */ ($("#chat-form"));
     this.input = /** @type {HTMLTextAreaElement} */ ($('[name="text"]', this.form));
@@ -51,9 +53,9 @@ export class ChatPanel {
       this.showError("Type a message first.");
       return;
     }
-    if (text.length > CHAT_MAX_LENGTH) {
+    if (text.length > this.maxLength) {
       this.showError(
-        `Messages can be at most ${CHAT_MAX_LENGTH} characters (this one has ${text.length}).`,
+        `Messages can be at most ${this.maxLength} characters (this one has ${text.length}).`,
       );
       return;
     }

@@ -26,7 +26,7 @@ export function el(tag, attributes = {}, children = []) {
 
 /**
  * The element for a selector, which the template must provide.
- * @template {Element} T
+ * @template {Element} [T=HTMLElement]
  * @param {string} selector
  * @param {ParentNode} [root]
  * @returns {T}

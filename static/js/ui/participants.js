@@ -1,5 +1,5 @@
 // The participants panel: everyone in the call, and for moderators the means to ask someone
-// to mute, remove them, lock the room and end the meeting for all.
+// to mute, remove or ban them, lock the room and end the meeting for all.
 
 import { displayName, moderatesRoom } from "../protocol.js";
 import { $, el, initials } from "./dom.js";
@@ -21,7 +21,7 @@ const ROLE_LABELS = { owner: "Host", moderator: "Moderator", member: "", guest: 
  */
 
 /**
- * Whether the viewer may mute and remove this participant; the server enforces the same rule
+ * Whether the viewer may mute, remove and ban this participant; the server enforces the same rule
  * (rooms/moderation.py): owners and moderators act on anyone but themselves, and only an owner
  * acts on an owner.
  * @param {string} viewerRole
@@ -36,6 +36,7 @@ function canModerate(viewerRole, targetRole, self) {
 export class ParticipantsPanel {
   /**
    * @param {{onMute: (peerId: string) => void, onKick: (peerId: string, name: string) => void,
+   *          onBan: (peerId: string, name: string) => void,
    *          onLock: (locked: boolean) => void, onEnd: () => void}} handlers
    */
   constructor(handlers) {
@@ -159,13 +160,24 @@ export class ParticipantsPanel {
         "data-target-peer": peerId,
         text: "Remove",
       });
+      // Banning also keeps them out of the room for good, so it asks first, like removing.
+      const ban = el("button", {
+        class: "button button--small button--danger-ghost",
+        type: "button",
+        "data-action": "ban",
+        "data-target-peer": peerId,
+        text: "Ban",
+      });
       mute.addEventListener("click", () => this.handlers.onMute(peerId));
       kick.addEventListener("click", () => {
         this.handlers.onKick(peerId, row.name.textContent || "this person");
       });
+      ban.addEventListener("click", () => {
+        this.handlers.onBan(peerId, row.name.textContent || "this person");
+      });
       row.mute = /** @type {HTMLButtonElement} */ (mute);
       row.mute.disabled = !row.audio;
-      row.actions = el("div", { class: "participant-actions" }, [mute, kick]);
+      row.actions = el("div", { class: "participant-actions" }, [mute, kick, ban]);
       row.row.append(row.actions);
     } else if (!wanted && row.actions) {
       row.actions.remove();

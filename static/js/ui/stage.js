@@ -2,6 +2,7 @@
 // Only remote media carries data-peer-id; the self-view is the one [data-self] tile.
 
 import { displayName } from "../protocol.js";
+import { linkGrade } from "../stats.js";
 import { $, el, initials, playQuietly, setFlag } from "./dom.js";
 
 /** @typedef {import("../call.js").RemotePeer} RemotePeer */
@@ -238,13 +239,7 @@ export class Stage {
     if (tile.dataset.path !== peer.stats.path) tile.dataset.path = peer.stats.path;
     const quality = /** @type {HTMLElement} */ (tile.querySelector(".tile-quality"));
     const { rttMs, lossPercent, path } = peer.stats;
-    const grade =
-      (rttMs !== null && rttMs > 400) || (lossPercent !== null && lossPercent > 5)
-        ? "poor"
-        : (rttMs !== null && rttMs > 150) || (lossPercent !== null && lossPercent > 1)
-          ? "fair"
-          : "good";
-    quality.dataset.grade = grade;
+    quality.dataset.grade = linkGrade(peer.stats);
     const parts = [path === "relay" ? "Relayed" : "Direct"];
     if (rttMs !== null) parts.push(`${rttMs} ms`);
     if (lossPercent !== null) parts.push(`${lossPercent}% loss`);

@@ -1,0 +1,420 @@
+// One remote peer: its RTCPeerConnection, "perfect negotiation" with politeness decided by peer
+// id, trickle ICE, and the ICE restart policy. It never touches the socket: every sdp and ice
+// message goes out through the `send` callback, so the same peer works behind any signaling.
+//
+// Media layout. The peer that makes the first offer creates four transceivers in a fixed order
+// (microphone, camera, screen, screen audio) plus one data channel; the answerer adopts them in
+// the same order. Screen sharing and camera changes are then only `replaceTrack` calls: no
+// renegotiation, and the receiver knows a screen from a camera by the transceiver's position.
+//
+// The decisions (who is polite, whether an offer collides, whether this side may restart ICE)
+// are pure exported functions, tested under Node; nothing here touches WebRTC at import time.
+
+import { Backoff } from "./backoff.js";
+import { candidateToWire } from "./protocol.js";
+import { emptyLinkStats } from "./stats.js";
+
+/** @typedef {import("./protocol.js").Peer} Peer */
+/** @typedef {import("./protocol.js").PeerState} PeerState */
+/** @typedef {import("./protocol.js").Role} Role */
+/** @typedef {import("./protocol.js").User} User */
+/** @typedef {import("./protocol.js").SessionDescription} SessionDescription */
+/** @typedef {import("./protocol.js").SdpOutMessage | import("./protocol.js").IceOutMessage} PeerSignal */
+/** @typedef {import("./ice.js").IceConfig} IceConfig */
+/** @typedef {import("./stats.js").LinkStats} LinkStats */
+/** @typedef {"audio" | "video" | "screen" | "screen-audio"} MediaRole */
+/**
+ * What a peer needs from the engine that owns it.
+ * @typedef {{polite: boolean, send: (message: PeerSignal) => void,
+ *            localTrack: (role: MediaRole) => MediaStreamTrack | null,
+ *            onUpdate: () => void, onConnected: () => void,
+ *            onDataChannel: (channel: RTCDataChannel) => void}} PeerOptions
+ */
+
+/** @type {MediaRole[]} */
+export const TRANSCEIVER_ROLES = ["audio", "video", "screen", "screen-audio"];
+/** @type {Record<MediaRole, "audio" | "video">} */
+const KIND_OF_ROLE = { audio: "audio", video: "video", screen: "video", "screen-audio": "audio" };
+
+// A connection that stays "disconnected" this long gets an ICE restart (issue: 5 s).
+export const DISCONNECTED_RESTART_MS = 5000;
+// Restarts that did not bring the connection back are repeated after 4 s, doubling up to 20 s.
+/** @type {import("./backoff.js").BackoffPolicy} */
+export const ICE_RESTART_BACKOFF = { initialMs: 4000, factor: 2, maxMs: 20_000 };
+// The polite side of a broken connection leaves the ICE restart to the impolite side, and makes
+// one itself only when no offer has come from that side for this long (it may not have noticed).
+// Longer than the impolite side's longest wait between two restarts, so the two never cross.
+export const POLITE_RESTART_AFTER_MS = 2 * /** @type {number} */ (ICE_RESTART_BACKOFF.maxMs);
+
+/**
+ * The side with the smaller peer id is polite: in a glare it rolls back its own offer.
+ * @param {string} selfPeerId
+ * @param {string} remotePeerId
+ * @returns {boolean}
+ */
+export function isPolite(selfPeerId, remotePeerId) {
+  return selfPeerId < remotePeerId;
+}
+
+/**
+ * Whether an incoming description is an offer that collides with one of ours: we are making
+ * an offer, or are not in the stable state (W3C WebRTC spec, section 10.7).
+ * @param {{descriptionType: string, makingOffer: boolean, signalingState: RTCSignalingState}} facts
+ * @returns {boolean}
+ */
+export function isOfferCollision({ descriptionType, makingOffer, signalingState }) {
+  return descriptionType === "offer" && (makingOffer || signalingState !== "stable");
+}
+
+/**
+ * Perfect negotiation: the impolite side ignores a colliding offer, the polite side rolls back
+ * its own and answers.
+ * @param {{polite: boolean, collision: boolean}} facts
+ * @returns {boolean}
+ */
+export function shouldIgnoreOffer({ polite, collision }) {
+  return !polite && collision;
+}
+
+/**
+ * Only one side restarts ICE: the impolite one. Both sides usually see a connection break
+ * at once, and two restart offers crossing make a glare that perfect negotiation resolves by
+ * rolling one back; in Chromium that rollback can leave the polite side's video receiver
+ * decoding frames that never reach its <video> (seen in about one relayed call in three
+ * after a TURN outage). The polite side still restarts when the other seems not to (no offer
+ * from it for POLITE_RESTART_AFTER_MS), so a break only one side notices is mended too.
+ * @param {{polite: boolean, now: number, lastRestartNews: number}} facts times in milliseconds;
+ *   lastRestartNews is when the connection last broke or the peer last sent an offer
+ * @returns {boolean}
+ */
+export function mayRestartIce({ polite, now, lastRestartNews }) {
+  return !polite || now - lastRestartNews >= POLITE_RESTART_AFTER_MS;
+}
+
+/**
+ * Whether a connection in this state is broken and wants (another) ICE restart.
+ * @param {RTCPeerConnectionState} state
+ * @returns {boolean}
+ */
+export function isBroken(state) {
+  return state === "failed" || state === "disconnected";
+}
+
+/**
+ * One remote peer and the connection to it. The roster facts (user, role, state, lost) are
+ * kept here too, because the UI renders a peer from this one object.
+ */
+export class RemotePeer {
+  /**
+   * @param {Peer} peer
+   * @param {PeerOptions} options
+   */
+  constructor(peer, { polite, send, localTrack, onUpdate, onConnected, onDataChannel }) {
+    this.id = peer.peer_id;
+    /** @type {User} */
+    this.user = peer.user;
+    /** @type {Role} */
+    this.role = peer.role;
+    // A peer announced without a state (an offer that overtook its peer-joined) gets defaults.
+    const announced = /** @type {Partial<PeerState>} */ (peer.state || {});
+    /** @type {PeerState} */
+    this.state = { audio: true, video: true, screen: false, hand: false, ...announced };
+    this.polite = polite;
+    this.send = send;
+    this.localTrack = localTrack;
+    this.onUpdate = onUpdate;
+    this.onConnected = onConnected;
+    this.onDataChannel = onDataChannel;
+    /** @type {RTCPeerConnection} */
+    this.pc = /** @type {any} */ (null);
+    this.makingOffer = false;
+    this.ignoreOffer = false;
+    /** Signals from this peer are handled one at a time, in arrival order. */
+    this.chain = Promise.resolve();
+    this.cameraStream = new MediaStream();
+    this.screenStream = new MediaStream();
+    /** @type {RTCDataChannel | null} */
+    this.channel = null;
+    /** True once the engine dropped this peer: no more restarts. */
+    this.closed = false;
+    /** True while this peer's signaling is down (it may resume within the grace period). */
+    this.lost = false;
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.lostTimer = null;
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.disconnectedTimer = null;
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.restartTimer = null;
+    this.restartBackoff = new Backoff(ICE_RESTART_BACKOFF);
+    /** When the connection last broke, or the peer last sent an offer (performance.now()). */
+    this.lastRestartNews = 0;
+    /** @type {LinkStats} */
+    this.stats = emptyLinkStats();
+    this.audioLevel = 0;
+    /** @type {{lost: number, received: number} | null} */
+    this.lastPackets = null;
+    /** @type {{energy: number, duration: number} | null} */
+    this.lastEnergy = null;
+  }
+
+  /**
+   * Create the connection; call once, right after construction.
+   * @param {IceConfig} iceConfig
+   */
+  connect(iceConfig) {
+    const pc = new RTCPeerConnection({ ...iceConfig, bundlePolicy: "max-bundle" });
+    this.pc = pc;
+    pc.addEventListener("negotiationneeded", () => this.negotiate(pc));
+    pc.addEventListener("icecandidate", (event) => {
+      if (event.candidate) {
+        this.send({ type: "ice", to: this.id, candidate: candidateToWire(event.candidate) });
+      }
+    });
+    pc.addEventListener("track", (event) => this.onRemoteTrack(event));
+    pc.addEventListener("datachannel", (event) => this.adoptChannel(event.channel));
+    pc.addEventListener("connectionstatechange", () => this.onConnectionState(pc));
+  }
+
+  /** The offering side lays out the fixed transceivers and the `meet` data channel. */
+  startOffer() {
+    for (const role of TRANSCEIVER_ROLES) {
+      const track = this.localTrack(role);
+      this.pc.addTransceiver(track || KIND_OF_ROLE[role], { direction: "sendrecv" });
+    }
+    // A data channel in the first offer negotiates SCTP once; file transfers open more.
+    this.adoptChannel(this.pc.createDataChannel("meet"));
+  }
+
+  /**
+   * New TURN credentials reach the connection without renegotiating.
+   * @param {IceConfig} config
+   */
+  setIceConfig(config) {
+    try {
+      this.pc.setConfiguration({ ...this.pc.getConfiguration(), ...config });
+    } catch (error) {
+      console.warn("call: setConfiguration failed", error);
+    }
+  }
+
+  /** @param {RTCPeerConnection} pc */
+  async negotiate(pc) {
+    if (this.pc !== pc) return;
+    try {
+      this.makingOffer = true;
+      await pc.setLocalDescription();
+      if (pc.localDescription) this.sendDescription(pc.localDescription);
+    } catch (error) {
+      console.warn(`call: making an offer to ${this.id} failed`, error);
+    } finally {
+      this.makingOffer = false;
+    }
+  }
+
+  /** @param {RTCSessionDescription} description */
+  sendDescription(description) {
+    this.send({ type: "sdp", to: this.id, description: { type: description.type, sdp: description.sdp } });
+  }
+
+  /**
+   * An `sdp` or `ice` message from this peer, handled after the ones before it.
+   * @param {{type: "sdp" | "ice", description?: SessionDescription, candidate?: any}} message
+   */
+  signal(message) {
+    this.chain = this.chain
+      .then(() =>
+        message.type === "sdp"
+          ? this.onDescription(/** @type {SessionDescription} */ (message.description))
+          : this.onCandidate(message.candidate),
+      )
+      .catch((error) => console.warn(`call: signal from ${this.id} failed`, error));
+  }
+
+  /**
+   * Perfect negotiation (W3C WebRTC spec, section 10.7): the impolite side ignores a colliding
+   * offer, the polite side rolls back its own and answers.
+   * @param {SessionDescription} description
+   */
+  async onDescription(description) {
+    const pc = this.pc;
+    if (!description || typeof description.type !== "string") return;
+    const collision = isOfferCollision({
+      descriptionType: description.type,
+      makingOffer: this.makingOffer,
+      signalingState: pc.signalingState,
+    });
+    this.ignoreOffer = shouldIgnoreOffer({ polite: this.polite, collision });
+    if (this.ignoreOffer) return;
+    if (description.type === "offer") this.lastRestartNews = performance.now();
+    await pc.setRemoteDescription(/** @type {RTCSessionDescriptionInit} */ (description));
+    if (description.type === "offer") {
+      await this.adoptTransceivers();
+      await pc.setLocalDescription();
+      if (pc.localDescription) this.sendDescription(pc.localDescription);
+    }
+  }
+
+  /** The answerer sends on the transceivers the offer created, in their fixed roles. */
+  async adoptTransceivers() {
+    const transceivers = this.pc.getTransceivers();
+    for (let index = 0; index < TRANSCEIVER_ROLES.length && index < transceivers.length; index++) {
+      const transceiver = transceivers[index];
+      if (transceiver.currentDirection === "stopped") continue;
+      if (transceiver.direction !== "sendrecv") transceiver.direction = "sendrecv";
+      const track = this.localTrack(TRANSCEIVER_ROLES[index]);
+      if (transceiver.sender.track !== track) await transceiver.sender.replaceTrack(track);
+    }
+  }
+
+  /** @param {any} candidate */
+  async onCandidate(candidate) {
+    if (!candidate) return;
+    try {
+      await this.pc.addIceCandidate(candidate);
+    } catch (error) {
+      // Candidates for an offer we ignored in a collision are expected to fail.
+      if (!this.ignoreOffer) console.warn(`call: bad candidate from ${this.id}`, error);
+    }
+  }
+
+  /** @param {RTCTrackEvent} event */
+  onRemoteTrack(event) {
+    const index = this.pc.getTransceivers().indexOf(event.transceiver);
+    const role = TRANSCEIVER_ROLES[index];
+    if (!role) return;
+    const stream = role === "screen" || role === "screen-audio" ? this.screenStream : this.cameraStream;
+    for (const old of role.endsWith("audio") ? stream.getAudioTracks() : stream.getVideoTracks()) {
+      if (old !== event.track) stream.removeTrack(old);
+    }
+    if (!stream.getTrackById(event.track.id)) stream.addTrack(event.track);
+    this.onUpdate();
+  }
+
+  /** @param {RTCDataChannel} channel */
+  adoptChannel(channel) {
+    if (channel.label === "meet") {
+      this.channel = channel;
+      return;
+    }
+    this.onDataChannel(channel);
+  }
+
+  /** @param {RTCPeerConnection} pc */
+  onConnectionState(pc) {
+    if (this.pc !== pc) return;
+    const state = pc.connectionState;
+    if (this.disconnectedTimer) clearTimeout(this.disconnectedTimer);
+    this.disconnectedTimer = null;
+    if (state === "failed") {
+      this.onBroken(pc);
+    } else if (state === "disconnected") {
+      this.disconnectedTimer = setTimeout(() => {
+        if (this.pc === pc && pc.connectionState === "disconnected") this.onBroken(pc);
+      }, DISCONNECTED_RESTART_MS);
+    } else if (state === "connected") {
+      if (this.restartTimer) clearTimeout(this.restartTimer);
+      this.restartTimer = null;
+      this.restartBackoff.reset();
+      this.onConnected();
+    }
+    this.onUpdate();
+  }
+
+  /**
+   * The connection failed, or stayed disconnected too long: restart ICE, and keep trying.
+   * @param {RTCPeerConnection} pc
+   */
+  onBroken(pc) {
+    if (!this.restartTimer) this.lastRestartNews = performance.now();
+    this.restartIce();
+    this.retryRestart(pc);
+  }
+
+  /**
+   * A restart made while the network (or the TURN server) is still down fails too, and a
+   * connection that stays "failed" fires no further event; so restarts repeat, with backoff,
+   * until the connection recovers or the peer goes.
+   * @param {RTCPeerConnection} pc
+   */
+  retryRestart(pc) {
+    if (this.restartTimer) return;
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = null;
+      if (this.pc !== pc || this.closed || !isBroken(pc.connectionState)) return;
+      this.restartIce();
+      this.restartBackoff.advance();
+      this.retryRestart(pc);
+    }, this.restartBackoff.delay());
+  }
+
+  restartIce() {
+    if (this.closed) return;
+    const now = performance.now();
+    if (!mayRestartIce({ polite: this.polite, now, lastRestartNews: this.lastRestartNews })) return;
+    console.info(`call: restarting ICE with ${this.id}`);
+    try {
+      this.pc.restartIce();
+    } catch (error) {
+      console.warn("call: restartIce failed", error);
+    }
+  }
+
+  /**
+   * After a signaling outage an offer may have gone nowhere; send it again, or restart ICE if
+   * the connection gave up meanwhile.
+   */
+  repairAfterOutage() {
+    const pc = this.pc;
+    if (pc.signalingState === "have-local-offer" && pc.localDescription) {
+      this.sendDescription(pc.localDescription);
+    } else if (isBroken(pc.connectionState)) {
+      this.onBroken(pc);
+    }
+  }
+
+  /**
+   * Send another local track in a role: no renegotiation, the transceiver stays.
+   * @param {MediaRole} role
+   * @param {MediaStreamTrack | null} track
+   * @returns {Promise<void> | null} null when there is nothing to replace
+   */
+  replaceTrack(role, track) {
+    const transceiver = this.pc.getTransceivers()[TRANSCEIVER_ROLES.indexOf(role)];
+    if (!transceiver || transceiver.sender.track === track) return null;
+    return transceiver.sender
+      .replaceTrack(track)
+      .catch((error) => console.warn(`call: replaceTrack(${role}) failed`, error));
+  }
+
+  /**
+   * Set the camera copy's bitrate cap and scale, if they differ.
+   * @param {{maxBitrate: number, scaleResolutionDownBy: number}} wanted
+   */
+  setCameraEncoding(wanted) {
+    const sender = this.pc.getTransceivers()[1]?.sender;
+    if (!sender || !sender.track) return;
+    const parameters = sender.getParameters();
+    if (!parameters.encodings || parameters.encodings.length === 0) return;
+    const encoding = parameters.encodings[0];
+    if (
+      encoding.maxBitrate === wanted.maxBitrate &&
+      encoding.scaleResolutionDownBy === wanted.scaleResolutionDownBy
+    ) {
+      return;
+    }
+    encoding.maxBitrate = wanted.maxBitrate;
+    encoding.scaleResolutionDownBy = wanted.scaleResolutionDownBy;
+    sender.setParameters(parameters).catch(() => {
+      // Not every state allows it; the next connection change tries again.
+    });
+  }
+
+  /** Stop everything: timers, restarts and the connection. */
+  close() {
+    this.closed = true;
+    if (this.lostTimer) clearTimeout(this.lostTimer);
+    if (this.disconnectedTimer) clearTimeout(this.disconnectedTimer);
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.pc.close();
+  }
+}

@@ -1,0 +1,93 @@
+// What the server's frames and close codes mean for this page, as data: the call state to enter,
+// the notice to show, the toast to raise. No DOM and no socket here, so the rules are tested
+// under Node (tests/js/session.test.mjs); room.js applies the answers to the page.
+
+import { CLOSE, displayName } from "./protocol.js";
+
+/** @typedef {import("./protocol.js").User} User */
+/** @typedef {import("./protocol.js").WelcomeMessage} WelcomeMessage */
+/** @typedef {"prejoin" | "joining" | "in-call" | "left" | "kicked" | "ended" | "refused"} CallState */
+/**
+ * How a call ends: the state the page enters, the notice's `data-notice` kind, and its text.
+ * @typedef {{state: CallState, kind: string, text: string}} Ending
+ */
+
+/**
+ * The ending after a final close code (protocol.js FINAL_CLOSE_CODES). A refusal's own `error`
+ * message, when the server sent one, says it better than the generic text.
+ * @param {{code: number, message: string, maxParticipants: number}} close
+ * @returns {Ending}
+ */
+export function endingForClose({ code, message, maxParticipants }) {
+  if (code === CLOSE.KICKED) {
+    return { state: "kicked", kind: "kicked", text: "You were removed from the meeting." };
+  }
+  if (code === CLOSE.ROOM_ENDED) return { state: "ended", kind: "room-ended", text: "The meeting has ended." };
+  /** @type {Record<number, [string, string]>} */
+  const notices = {
+    [CLOSE.ROOM_LOCKED]: ["locked", "This room is locked. Only its owner and staff can enter right now."],
+    [CLOSE.ROOM_FULL]: ["full", `This meeting is full (${maxParticipants} people).`],
+    [CLOSE.RATE_LIMITED]: ["rate-limited", "You were disconnected for sending too many messages."],
+    [CLOSE.REPLACED]: ["replaced", "This call continues in another window or tab."],
+  };
+  const [kind, fallback] = notices[code] || ["refused", "You cannot join this meeting."];
+  return { state: "refused", kind, text: message || fallback };
+}
+
+/**
+ * The ending a `kicked` frame brings: who removed us, and why, when the server says.
+ * @param {{by?: User, reason?: string, banned?: boolean}} frame
+ * @returns {Ending}
+ */
+export function endingForKicked(frame) {
+  const by = frame.by ? ` by ${displayName(frame.by)}` : "";
+  const reason = frame.reason ? ` Reason: ${frame.reason}` : "";
+  const what = frame.banned ? "banned from this room" : "removed from the meeting";
+  return { state: "kicked", kind: "kicked", text: `You were ${what}${by}.${reason}` };
+}
+
+/**
+ * The ending a `room-ended` frame brings.
+ * @param {{by?: User}} frame
+ * @returns {Ending}
+ */
+export function endingForRoomEnded(frame) {
+  const by = frame.by ? `${displayName(frame.by)} ended` : "The host ended";
+  return { state: "ended", kind: "room-ended", text: `${by} the meeting for everyone.` };
+}
+
+/**
+ * The toast for a `peer-joined`: a newcomer is announced, a peer back from a lost connection
+ * too; a peer that only resumed its signaling (it never looked gone) is not.
+ * @param {{name: string, known: boolean, wasLost: boolean, resumed: boolean}} facts
+ * @returns {string | null}
+ */
+export function peerJoinedToast({ name, known, wasLost, resumed }) {
+  if (!known && !resumed) return `${name} joined.`;
+  if (wasLost) return `${name} is back.`;
+  return null;
+}
+
+/**
+ * The toast for a `peer-left`, by its reason.
+ * @param {string} name
+ * @param {string} reason
+ * @returns {string}
+ */
+export function peerLeftToast(name, reason) {
+  if (reason === "kicked") return `${name} was removed from the meeting.`;
+  if (reason === "connection-lost") return `${name} lost their connection…`;
+  return `${name} left.`;
+}
+
+/**
+ * What a `welcome` is for this page: the first of the session, a resume of the same peer (keep
+ * every connection), or a new session because the old one could not be resumed (start over).
+ * @param {string} selfPeerId our peer id so far ("" before the first welcome)
+ * @param {WelcomeMessage} welcome
+ * @returns {"first" | "resumed" | "new-session"}
+ */
+export function welcomeKind(selfPeerId, welcome) {
+  if (!selfPeerId) return "first";
+  return welcome.self.peer_id === selfPeerId ? "resumed" : "new-session";
+}
