@@ -75,6 +75,8 @@ class LiveServers:
     count: int = 1
     redis: bool = False
     extra_env: dict[str, str] = field(default_factory=dict)
+    # PostgreSQL even when the suite runs on SQLite (deployment tests: several workers).
+    postgres: bool = False
     processes: list[DaphneProcess] = field(default_factory=list)
     database_url: str = ""
     _postgres_db: str = ""
@@ -249,7 +251,7 @@ print(room.slug)
         raise RuntimeError(f"daphne on port {proc.port} did not become healthy")
 
     def _create_database(self) -> None:
-        if _uses_postgres():
+        if self.postgres or _uses_postgres():
             import psycopg
 
             admin = tools.postgres_admin_url()
