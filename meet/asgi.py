@@ -9,16 +9,27 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddleware  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from channels.sessions import CookieMiddleware, SessionMiddleware  # noqa: E402
 
+from meet.logs import AccessLogMiddleware  # noqa: E402
+from signaling import backpressure, restart  # noqa: E402
+from signaling.origin import OriginValidator  # noqa: E402
 from signaling.routing import websocket_urlpatterns  # noqa: E402
+
+# daphne must not buffer without bound for a client that does not read: see the module.
+backpressure.install()
+# A worker asked to stop tells its sockets to resume on another worker at once.
+restart.install()
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        # The whole origin (scheme, host and port) must be the site's own: see signaling/origin.py.
+        "websocket": OriginValidator(
             CookieMiddleware(SessionMiddleware(AuthMiddleware(URLRouter(websocket_urlpatterns))))
         ),
     }
 )
+
+# The access log (with query values redacted) wraps everything, so refused sockets are logged too.
+application = AccessLogMiddleware(application)

@@ -43,6 +43,10 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "csp",
+    # Failed logins and lockouts (accounts/throttle.py); its admin lets staff lift a lockout.
+    "axes",
     "accounts",
     "rooms",
     "signaling",
@@ -50,6 +54,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside WhiteNoise, so static files and every page get the same headers.
+    "csp.middleware.CSPMiddleware",
+    "meet.headers.security_headers_middleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -57,6 +64,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as axes asks: it turns a lockout noticed during the view into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "meet.urls"
@@ -73,6 +82,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # signup_policy: pages link to signup unless SIGNUP is closed.
+                "accounts.context_processors.signup",
             ],
         },
     },
@@ -106,7 +117,7 @@ if REDIS_URL:
             # Redis pub/sub (not RedisChannelLayer): a relay is one PUBLISH and a room broadcast
             # one PUBLISH whatever its size, received by one subscriber connection per process.
             # RedisChannelLayer spent about 3 ms of CPU per relayed message (four round trips
-            # to send, more to receive) against 0.9 ms here, so one process could not carry
+            # to send, more to receive) against 0.8 ms here, so one process could not carry
             # 500 relays a second. What pub/sub gives up is a queue for a channel nobody
             # listens to, which signaling does not need: such a peer is gone, and the
             # sweep tells the room. See docs/protocol.md and docs/performance.md.
@@ -131,7 +142,7 @@ else:
             # The project's subclass sweeps expired messages once a second, not on every message
             # (see signaling/layers.py).
             "BACKEND": "signaling.layers.InMemoryChannelLayer",
-            "CONFIG": {"capacity": 1000, "expiry": 30},
+            "CONFIG": {"capacity": env.int("CHANNEL_LAYER_CAPACITY", default=1000), "expiry": 30},
         }
     }
 
@@ -155,6 +166,32 @@ else:
 PRESENCE_HEARTBEAT_SECONDS = env.float("PRESENCE_HEARTBEAT_SECONDS", default=15.0)
 PRESENCE_STALE_SECONDS = env.float("PRESENCE_STALE_SECONDS", default=45.0)
 RESUME_WINDOW_SECONDS = env.float("RESUME_WINDOW_SECONDS", default=60.0)
+# Sockets one user may hold in one room (a second tab, or a reconnect the server has not yet
+# noticed as a drop); without a cap one user's tabs could take every seat. A resume replacing
+# its own older socket does not count twice.
+MAX_SOCKETS_PER_USER = env.int("MAX_SOCKETS_PER_USER", default=2)
+if MAX_SOCKETS_PER_USER < 1:
+    raise ImproperlyConfigured("MAX_SOCKETS_PER_USER must be at least 1.")
+# Chat has its own rate per socket, below the flood guard's: every chat is a stored row and a
+# broadcast to the room. A burst of CHAT_RATE_BURST messages, then CHAT_RATE_PER_SECOND.
+CHAT_RATE_BURST = env.int("CHAT_RATE_BURST", default=5)
+CHAT_RATE_PER_SECOND = env.float("CHAT_RATE_PER_SECOND", default=1.0)
+# A WebSocket client that does not read is dropped once this many bytes of frames wait unsent
+# for it, instead of the server buffering for it without bound (signaling/backpressure.py).
+# 0 turns the cap off.
+SOCKET_SEND_BUFFER_MAX_BYTES = env.int("SOCKET_SEND_BUFFER_MAX_BYTES", default=4 * 1024 * 1024)
+# A kicked user may not rejoin the room for this long, unless its owner lets them back in from
+# the settings page; without it a removed person clicks Join and is back within seconds.
+KICK_COOLDOWN_SECONDS = env.int("KICK_COOLDOWN_SECONDS", default=300)
+
+# --- Rooms -------------------------------------------------------------------------------------
+
+# Open rooms one user may own at a time (staff are exempt; 0 means no limit), so a script or a
+# stuck button cannot fill the database with rooms.
+MAX_ROOMS_PER_USER = env.int("MAX_ROOMS_PER_USER", default=50)
+# Chat older than this many days is deleted (once a day, by the first message sent, or by
+# `manage.py purge_chat`), so the server does not keep conversations forever; 0 keeps them.
+CHAT_RETENTION_DAYS = env.int("CHAT_RETENTION_DAYS", default=90)
 
 # --- Accounts ----------------------------------------------------------------------------------
 
@@ -168,6 +205,45 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+
+# Axes' backend comes first: it refuses a locked-out login before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Brute-force protection (accounts/throttle.py): LOGIN_FAILURE_LIMIT wrong passwords for one
+# account from one address, or LOGIN_ADDRESS_FAILURE_LIMIT from one address over all accounts,
+# lock that out for LOGIN_COOLOFF_MINUTES after the last try (HTTP 429). Stored in the database,
+# so the counts hold across processes.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
+LOGIN_COOLOFF_MINUTES = env.int("LOGIN_COOLOFF_MINUTES", default=15)
+if LOGIN_FAILURE_LIMIT < 1 or LOGIN_ADDRESS_FAILURE_LIMIT < 1 or LOGIN_COOLOFF_MINUTES < 1:
+    raise ImproperlyConfigured(
+        "LOGIN_FAILURE_LIMIT, LOGIN_ADDRESS_FAILURE_LIMIT and LOGIN_COOLOFF_MINUTES must be "
+        "at least 1."
+    )
+AXES_HANDLER = "accounts.throttle.LoginAttemptHandler"
+# The handler reads these two counters in this order: account and address, then address alone.
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address"]
+AXES_FAILURE_LIMIT = "accounts.throttle.login_failure_limit"
+AXES_COOLOFF_TIME = "accounts.throttle.login_cool_off"
+AXES_LOCKOUT_CALLABLE = "accounts.throttle.login_locked_out"
+AXES_CLIENT_IP_CALLABLE = "accounts.throttle.client_address"
+# Failures are not forgotten on a successful login: otherwise logging into one's own account
+# between tries would reset an address's count and let password spraying go on for ever.
+AXES_RESET_ON_SUCCESS = False
+# Axes' own access log would add a row per login; failures and lockouts are what matter here.
+AXES_DISABLE_ACCESS_LOG = True
+
+# Who may create an account: "open" (anyone), "invite" (only with a room's current invite
+# link) or "closed" (the administrator creates accounts). See accounts/signup.py.
+SIGNUP = env.str("SIGNUP", default="open")
+if SIGNUP not in ("open", "invite", "closed"):
+    raise ImproperlyConfigured(f"SIGNUP must be one of open, invite, closed (not {SIGNUP!r}).")
+# Accounts one client address may create per window (seconds); more get HTTP 429.
+SIGNUP_RATE_LIMIT_REQUESTS = env.int("SIGNUP_RATE_LIMIT_REQUESTS", default=5)
+SIGNUP_RATE_LIMIT_WINDOW = env.int("SIGNUP_RATE_LIMIT_WINDOW", default=3600)
 
 # --- Internationalisation ----------------------------------------------------------------------
 
@@ -197,6 +273,9 @@ STORAGES = {
 # Production runs behind TLS; ./run on http://localhost turns this off with DJANGO_HTTPS=false.
 HTTPS = env.bool("DJANGO_HTTPS", default=not DEBUG)
 SECURE_SSL_REDIRECT = HTTPS
+# The health check answers on plain HTTP too: a load balancer or a supervisor probes a worker on
+# its own loopback port, where nothing but the proxy terminates TLS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000 if HTTPS else 0)
@@ -208,6 +287,24 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Every page may load and connect only to its own origin: 'self' also matches ws:/wss: on the
+# same host and port (CSP 3; Chromium, Firefox and Safari all do), which is where the signaling
+# socket lives. No inline or foreign script or style, no plugins, no framing, forms post only
+# here. Video plays from MediaStreams (srcObject), which CSP does not govern, so media-src
+# needs no blob: or mediastream:. A received file is saved, never rendered (docs/client.md).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
 
 # --- TURN and ICE ------------------------------------------------------------------------------
 
@@ -223,13 +320,39 @@ ICE_TRANSPORT_POLICY = env.str("ICE_TRANSPORT_POLICY", default="all")
 if ICE_TRANSPORT_POLICY not in ("all", "relay"):
     raise ImproperlyConfigured("ICE_TRANSPORT_POLICY must be 'all' or 'relay'.")
 
+# --- SFU (Janus) -------------------------------------------------------------------------------
+
+# Janus nodes meet's server talks to over their WebSocket API (never the browsers). Without any,
+# every call is a peer-to-peer mesh. See deploy/janus/ for the configuration these assume.
+JANUS_URLS = env.list("JANUS_URLS", default=[])
+JANUS_API_SECRET = env.str("JANUS_API_SECRET", default="")
+JANUS_ADMIN_KEY = env.str("JANUS_ADMIN_KEY", default="")
+# Rooms in "auto" mode move to the SFU when a call would grow past this many people.
+SFU_THRESHOLD = env.int("SFU_THRESHOLD", default=4)
+if JANUS_URLS and not (JANUS_API_SECRET and JANUS_ADMIN_KEY):
+    raise ImproperlyConfigured(
+        "JANUS_URLS needs JANUS_API_SECRET and JANUS_ADMIN_KEY (deploy/janus/README.md)."
+    )
+if SFU_THRESHOLD < 2:
+    raise ImproperlyConfigured("SFU_THRESHOLD must be 2 or more.")
+
 # --- Logging -----------------------------------------------------------------------------------
 
+# Invite and resume tokens travel in query strings: every line leaves with its URLs' query
+# values redacted, and the access log (logger meet.access, at INFO) is meet's own, not daphne's,
+# which writes URLs whole (see meet/logs.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"redact_query_values": {"()": "meet.logs.RedactQueryValues"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_query_values"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.channels.server": {"level": "WARNING"}},
 }

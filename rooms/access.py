@@ -10,8 +10,9 @@ import secrets
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AnonymousUser
+from django.utils import timezone
 
-from rooms.models import Participant, Room, RoomBan, RoomMembership
+from rooms.models import Participant, Room, RoomBan, RoomKick, RoomMembership
 
 NOT_AUTHENTICATED = "not_authenticated"
 FORBIDDEN = "forbidden"
@@ -32,7 +33,10 @@ class RoomAccess:
 
     ``role`` is set when ``allowed``; ``refusal`` is one of the protocol's error codes when not.
     ``via_invite`` says the user is let in only because they hold the current invite token, so
-    the caller should record them as a member.
+    the caller should record them as a member. ``conceals_room`` says the user is a stranger to a
+    private room: a page or the TURN endpoint must answer exactly as for an unknown room (404),
+    so a guessed slug does not reveal that the room exists; the socket keeps the contract's
+    ``forbidden``.
     """
 
     allowed: bool
@@ -40,19 +44,29 @@ class RoomAccess:
     refusal: str | None = None
     message: str = ""
     via_invite: bool = False
+    conceals_room: bool = False
 
     @classmethod
-    def refuse(cls, refusal: str, message: str | None = None) -> RoomAccess:
-        return cls(allowed=False, refusal=refusal, message=message or REFUSAL_MESSAGES[refusal])
+    def refuse(
+        cls, refusal: str, message: str | None = None, *, conceals_room: bool = False
+    ) -> RoomAccess:
+        return cls(
+            allowed=False,
+            refusal=refusal,
+            message=message or REFUSAL_MESSAGES[refusal],
+            conceals_room=conceals_room,
+        )
 
 
 def room_access_for(*, user, room: Room | None, invite_token: str | None = None) -> RoomAccess:
     """Decide whether ``user`` may enter ``room`` and with which role.
 
     The order matters: a closed room is hidden from everyone but staff; a ban beats every
-    other right; a lock keeps out everyone but the owner and staff, members included; a
+    other right, and so does a recent kick until its cooldown ends or the owner lifts it; a
     private room admits its owner, moderators, members, staff and holders of the current
-    invite token.
+    invite token, and is concealed from everyone else (before the lock, so a
+    stranger is not told that a room there is locked); a lock keeps out everyone but the
+    owner and staff, members included.
     """
     if user is None:
         user = AnonymousUser()
@@ -64,23 +78,34 @@ def room_access_for(*, user, room: Room | None, invite_token: str | None = None)
         return RoomAccess.refuse(NOT_AUTHENTICATED)
 
     is_owner = room.owner_id == user.pk
-    if not is_owner and RoomBan.objects.filter(room=room, user=user).exists():
-        return RoomAccess.refuse(FORBIDDEN, "You have been banned from this room.")
+    ban = None if is_owner else RoomBan.objects.filter(room=room, user=user).first()
+    if ban is not None:
+        return RoomAccess.refuse(FORBIDDEN, _banned_message(ban))
+    kick = (
+        None
+        if is_owner
+        else RoomKick.objects.filter(room=room, user=user, until__gt=timezone.now()).first()
+    )
+    if kick is not None:
+        return RoomAccess.refuse(FORBIDDEN, _kicked_message(kick))
 
     membership = RoomMembership.objects.filter(room=room, user=user).first()
     role = _role_for(room=room, user=user, membership=membership)
 
+    via_invite = False
+    if room.is_private and not (is_owner or is_staff or membership):
+        if not (invite_token and secrets.compare_digest(str(invite_token), room.invite_token)):
+            return RoomAccess.refuse(
+                FORBIDDEN,
+                "This room is private. Ask its owner for an invite link.",
+                conceals_room=True,
+            )
+        via_invite = True
+
     if room.is_locked and not (is_owner or is_staff):
         return RoomAccess.refuse(ROOM_LOCKED)
 
-    if room.is_private and not (is_owner or is_staff or membership):
-        if invite_token and secrets.compare_digest(str(invite_token), room.invite_token):
-            return RoomAccess(allowed=True, role=role, via_invite=True)
-        return RoomAccess.refuse(
-            FORBIDDEN, "This room is private. Ask its owner for an invite link."
-        )
-
-    return RoomAccess(allowed=True, role=role)
+    return RoomAccess(allowed=True, role=role, via_invite=via_invite)
 
 
 def room_role_for(*, user, room: Room) -> str:
@@ -91,6 +116,27 @@ def room_role_for(*, user, room: Room) -> str:
     """
     membership = RoomMembership.objects.filter(room=room, user=user).first()
     return _role_for(room=room, user=user, membership=membership)
+
+
+def _banned_message(ban: RoomBan) -> str:
+    reason = f" Reason: {ban.reason}" if ban.reason else ""
+    return f"You have been banned from this room.{reason}"
+
+
+def _kicked_message(kick: RoomKick) -> str:
+    """Say when the removed person may return, as a clock time and as a wait."""
+    seconds = max(1, int((kick.until - timezone.now()).total_seconds()))
+    if seconds < 60:
+        wait = f"{seconds} seconds"
+    else:
+        minutes = -(-seconds // 60)
+        wait = "1 minute" if minutes == 1 else f"{minutes} minutes"
+    at = timezone.localtime(kick.until).strftime("%H:%M %Z")
+    reason = f" Reason: {kick.reason}" if kick.reason else ""
+    return (
+        f"You were removed from this room and may rejoin at {at} (in {wait}), "
+        f"or sooner if its owner lets you back in.{reason}"
+    )
 
 
 def _role_for(*, room: Room, user, membership: RoomMembership | None) -> str:

@@ -9,12 +9,20 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.utils.text import Truncator
 
 from accounts.models import User
 from rooms import moderation, services
-from rooms.models import ChatMessage, Participant, Room, RoomBan, RoomMembership
+from rooms.models import (
+    ChatMessage,
+    Participant,
+    Room,
+    RoomBan,
+    RoomKick,
+    RoomMembership,
+    participant_connected_q,
+)
 
 admin.site.site_header = "meet administration"
 admin.site.site_title = "meet admin"
@@ -84,7 +92,7 @@ class ConnectedParticipantInline(admin.TabularInline):
     verbose_name_plural = "connected participants"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(left_at__isnull=True).select_related("user")
+        return super().get_queryset(request).connected().select_related("user")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -125,14 +133,23 @@ class RoomAdmin(admin.ModelAdmin):
         "closed_at",
     )
     inlines = (ConnectedParticipantInline, RoomMembershipInline, RoomBanInline)
-    actions = ("lock_rooms", "unlock_rooms", "close_rooms", "reopen_rooms", "rotate_invites")
+    actions = (
+        "lock_rooms",
+        "unlock_rooms",
+        "end_calls",
+        "close_rooms",
+        "reopen_rooms",
+        "rotate_invites",
+    )
 
     def get_queryset(self, request):
         return (
             super()
             .get_queryset(request)
             .annotate(
-                connected_count=Count("participants", filter=Q(participants__left_at__isnull=True))
+                connected_count=Count(
+                    "participants", filter=participant_connected_q("participants__")
+                )
             )
         )
 
@@ -149,7 +166,22 @@ class RoomAdmin(admin.ModelAdmin):
         # rooms do; it never changes afterwards, so old links keep working after a rename.
         if not change:
             obj.slug = services.room_slug_for(name=obj.name)
-        super().save_model(request, obj, form, change)
+            super().save_model(request, obj, form, change)
+            return
+        # A change goes through the same services as the owner's settings page, so a lock set
+        # here reaches the call in progress (``room`` with ``locked``) instead of only the row.
+        if "owner" in form.changed_data:
+            previous_owner = User.objects.get(pk=form.initial["owner"])
+            services.room_set_owner(room=obj, owner=form.cleaned_data["owner"])
+            # Both people's roles change in a call they are in right now.
+            for user in (previous_owner, obj.owner):
+                moderation.participant_roles_refresh(room=obj, user=user)
+        fields = {
+            name: form.cleaned_data[name]
+            for name in (*services.ROOM_EDITABLE_FIELDS, "is_locked")
+            if name in form.cleaned_data
+        }
+        moderation.room_edit(room=obj, by=request.user, **fields)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is RoomMembership:
@@ -189,10 +221,16 @@ class RoomAdmin(admin.ModelAdmin):
             moderation.room_lock(room=room, locked=False, by=request.user)
         self.message_user(request, f"Unlocked {len(queryset)} room(s).", messages.SUCCESS)
 
+    @admin.action(description="End calls in selected rooms (the rooms stay open)")
+    def end_calls(self, request, queryset):
+        for room in queryset:
+            moderation.room_end(room=room, by=request.user)
+        self.message_user(request, f"Ended the calls in {len(queryset)} room(s).", messages.SUCCESS)
+
     @admin.action(description="Close selected rooms (ends their calls)")
     def close_rooms(self, request, queryset):
         for room in queryset:
-            moderation.room_end(room=room, by=request.user)
+            moderation.room_close_and_end_call(room=room, by=request.user)
         self.message_user(request, f"Closed {len(queryset)} room(s).", messages.SUCCESS)
 
     @admin.action(description="Reopen selected rooms")
@@ -232,6 +270,20 @@ class RoomBanAdmin(admin.ModelAdmin):
         obj.pk = ban.pk
 
 
+@admin.register(RoomKick)
+class RoomKickAdmin(admin.ModelAdmin):
+    """Kick cooldowns; deleting one lets that person back in at once."""
+
+    list_display = ("user", "room", "until", "reason", "kicked_by", "created_at")
+    search_fields = ("user__username", "room__name", "room__slug", "reason")
+    list_select_related = ("user", "room", "kicked_by")
+    readonly_fields = ("room", "user", "until", "reason", "kicked_by", "created_at")
+
+    def has_add_permission(self, request):
+        # Cooldowns start when someone is kicked, through the kick service.
+        return False
+
+
 @admin.register(Participant)
 class ParticipantAdmin(admin.ModelAdmin):
     list_display = ("user", "room", "peer_id", "role", "joined_at", "last_seen", "left_at")
@@ -258,7 +310,7 @@ class ParticipantAdmin(admin.ModelAdmin):
 
     @admin.action(description="Kick selected participants")
     def kick_participants(self, request, queryset):
-        connected = [p for p in queryset.select_related("user", "room") if p.left_at is None]
+        connected = list(queryset.open().select_related("user", "room"))
         for participant in connected:
             moderation.participant_kick(
                 participant=participant, by=request.user, reason="Removed by staff."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
+from accounts import names
 from rooms.models import (
     MAX_PARTICIPANTS_DEFAULT,
     MAX_PARTICIPANTS_MAX,
@@ -59,7 +60,8 @@ class RoomFieldsForm(forms.ModelForm):
         fields = ("name", "description", "max_participants", "is_private")
 
     def clean_name(self) -> str:
-        name = self.cleaned_data["name"]
+        # The same name rules as people's names: NFKC, no direction or invisible tricks.
+        name = names.clean_name(self.cleaned_data["name"], label="Room names")
         if len(name) > ROOM_NAME_MAX_LENGTH:
             raise forms.ValidationError(
                 f"Room names can be at most {ROOM_NAME_MAX_LENGTH} characters "
@@ -93,16 +95,30 @@ class RoomEditForm(RoomFieldsForm):
 class RoomPersonForm(forms.Form):
     """One of the owner's buttons next to a person on the settings page."""
 
+    # Banning has its own confirmation page (RoomBanForm), so it is not one of these buttons.
     ACTIONS = (
         ("make_moderator", "Make moderator"),
         ("make_member", "Make member"),
         ("remove", "Remove"),
-        ("ban", "Ban"),
         ("unban", "Unban"),
+        ("let_back_in", "Let back in"),
     )
 
     action = forms.ChoiceField(
         choices=ACTIONS, error_messages={"invalid_choice": "Unknown action."}
     )
     user = forms.IntegerField(error_messages={"invalid": "Unknown person."})
-    reason = forms.CharField(required=False, max_length=200, strip=True)
+
+
+class RoomBanForm(forms.Form):
+    """The owner's confirmation of a ban, with the reason the banned person will see."""
+
+    reason = forms.CharField(
+        required=False,
+        max_length=200,
+        strip=True,
+        label="Reason",
+        help_text="They see it when they are removed and whenever they try to come back.",
+        widget=forms.TextInput(attrs={"maxlength": 200, "autocomplete": "off"}),
+        error_messages={"max_length": "Keep the reason under 200 characters."},
+    )

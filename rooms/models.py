@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
 MAX_PARTICIPANTS_DEFAULT = 8
 MAX_PARTICIPANTS_MIN = 2
@@ -104,6 +107,35 @@ class RoomBan(models.Model):
         return f"{self.user} banned from {self.room}"
 
 
+class RoomKick(models.Model):
+    """Someone removed from a room's call, kept out of the room until ``until``.
+
+    One row per room and user: a second kick moves ``until``. The owner lifts it by deleting
+    the row (the settings page's "Let back in"); an expired row is simply ignored.
+    """
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="kicks")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_kicks"
+    )
+    until = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+    kicked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["room", "user"], name="unique_room_kick")]
+
+    def __str__(self) -> str:
+        return f"{self.user} removed from {self.room} until {self.until:%Y-%m-%d %H:%M}"
+
+
 class RoomVisit(models.Model):
     """When a user last opened a room, for the "recently visited" list on the landing page."""
 
@@ -142,6 +174,45 @@ class ChatMessage(models.Model):
         return f"{self.user}: {self.text[:40]}"
 
 
+# Why a participant row ended (``Participant.leave_reason``); ``peer-left`` carries the first
+# three. The last two are never announced as peer-left: the room ended for all, or the peer came
+# back on a newer socket.
+REASON_LEFT = "left"
+REASON_KICKED = "kicked"
+REASON_CONNECTION_LOST = "connection-lost"
+REASON_ROOM_ENDED = "room-ended"
+REASON_RESUMED = "resumed"
+
+# A peer's media and hand state before it says otherwise (``welcome``, ``peer-joined``, ``state``).
+PEER_STATE_DEFAULT = {"audio": True, "video": True, "screen": False, "hand": False}
+
+
+def participant_open_q(prefix: str = "") -> Q:
+    """Rows whose call has not ended (``prefix`` like ``"participants__"`` for a relation)."""
+    return Q(**{f"{prefix}left_at__isnull": True})
+
+
+def participant_connected_q(prefix: str = "") -> Q:
+    """Rows connected now, in any process: not ended and seen within ``PRESENCE_STALE_SECONDS``.
+
+    A row that stopped being refreshed belongs to a process that died or stalled; the sweep
+    ends it soon, and until then it is not counted as in the call anywhere (welcome, seats,
+    the admin's counts).
+    """
+    fresh_since = timezone.now() - timedelta(seconds=float(settings.PRESENCE_STALE_SECONDS))
+    return participant_open_q(prefix) & Q(**{f"{prefix}last_seen__gte": fresh_since})
+
+
+class ParticipantQuerySet(models.QuerySet):
+    def open(self) -> ParticipantQuerySet:
+        """Rows whose call has not ended (``left_at`` unset), fresh or stale."""
+        return self.filter(participant_open_q())
+
+    def connected(self) -> ParticipantQuerySet:
+        """Rows connected now: open and seen within ``PRESENCE_STALE_SECONDS``."""
+        return self.filter(participant_connected_q())
+
+
 class Participant(models.Model):
     """One signaling connection of a user in a room: presence that all server processes share.
 
@@ -168,6 +239,8 @@ class Participant(models.Model):
     left_at = models.DateTimeField(null=True, blank=True)
     leave_reason = models.CharField(max_length=32, blank=True)
 
+    objects = ParticipantQuerySet.as_manager()
+
     class Meta:
         ordering = ["joined_at"]
         indexes = [
@@ -177,7 +250,3 @@ class Participant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.room} as {self.peer_id}"
-
-    @property
-    def is_connected(self) -> bool:
-        return self.left_at is None

@@ -2,44 +2,57 @@
 
 The Django admin, the owner's settings page and the in-room controls call these same services.
 Each one records its effect in the database first (through ``rooms.services`` where a plain write
-exists) and then tells the affected sockets through the channel layer, by channel name or room
-group, so it works whichever server process holds those sockets.
+exists) and then announces the fact through ``rooms.live``; the live-call layer (``signaling``)
+tells the affected sockets, in whichever server process holds them. Nothing here knows the wire
+format.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 
-from accounts.selectors import user_json
 from rooms.access import room_role_for
-from rooms.models import Participant, Room, RoomBan, RoomMembership
+from rooms.live import call_notifier
+from rooms.models import (
+    REASON_KICKED,
+    REASON_ROOM_ENDED,
+    Participant,
+    Room,
+    RoomBan,
+    RoomKick,
+    RoomMembership,
+)
 from rooms.services import (
+    participant_leave,
     room_close,
     room_membership_remove,
     room_membership_set,
     room_set_locked,
     room_update,
 )
-from signaling.events import deliver_event, send_to_channel, send_to_room
-from signaling.presence import REASON_KICKED, REASON_ROOM_ENDED, participant_leave
 
 if TYPE_CHECKING:
     from accounts.models import User
 
-CLOSE_KICKED = 4410
-CLOSE_ROOM_ENDED = 4411
 MODERATOR_ROLES = frozenset({Participant.Role.OWNER, Participant.Role.MODERATOR})
+# Why in-room moderation was refused (``ModerationRefused.reason``); the live-call layer says so
+# to the client in its own words (signaling.wire maps these to error codes).
+REFUSED_SELF = "self"
+REFUSED_OWNER = "owner"
 
 
 class ModerationRefused(Exception):
-    """The moderator may not do this to this participant (``code`` is a protocol error code)."""
+    """The moderator may not do this to this participant (``reason`` says why)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
-        self.code = code
+        self.reason = reason
         self.message = message
 
 
@@ -54,41 +67,41 @@ def moderation_check_target(*, actor: Participant, target: Participant) -> None:
     The admin is not bound by this: staff act on any participant from there.
     """
     if target.pk == actor.pk or target.peer_id == actor.peer_id:
-        raise ModerationRefused("bad_message", "You cannot do this to yourself.")
+        raise ModerationRefused(REFUSED_SELF, "You cannot do this to yourself.")
     if target.role == Participant.Role.OWNER and actor.role != Participant.Role.OWNER:
-        raise ModerationRefused("forbidden", "The room's owner cannot be moderated.")
+        raise ModerationRefused(REFUSED_OWNER, "The room's owner cannot be moderated.")
 
 
-def participant_kick(*, participant: Participant, by, reason: str = "") -> None:
-    """Remove a participant now: it gets ``kicked`` and is closed with 4410, others get
-    ``peer-left`` with reason ``kicked``.
+def participant_kick(
+    *, participant: Participant, by, reason: str = "", banned: bool = False
+) -> None:
+    """Remove a participant now: its row ends (reason ``kicked``) and the call is told
+    (``CallNotifier.participant_kicked``: the socket hears it was kicked and is closed, the
+    others that it left).
 
     The socket is reached by its channel name, so the caller (an admin request, another
-    process's consumer) need not be where the socket is.
+    process's consumer) need not be where the socket is. Unless the removal is part of a ban
+    (``banned``, which keeps them out for good and says so in the frame), the user may not
+    come back for ``KICK_COOLDOWN_SECONDS``: without that a removed person clicks Join and is
+    back within seconds. The room's owner gets no cooldown, as they cannot be banned either.
     """
+    if not banned:
+        _kick_cooldown_start(participant=participant, by=by, reason=reason)
     ended = participant_leave(participant_id=participant.pk, reason=REASON_KICKED)
-    frame = {"type": "kicked", "by": user_json(by)}
-    if reason:
-        frame["reason"] = reason
-    send_to_channel(participant.channel_name, deliver_event(frame, close=CLOSE_KICKED))
-    if ended:
-        left = {"type": "peer-left", "peer_id": participant.peer_id, "reason": REASON_KICKED}
-        send_to_room(
-            participant.room_id,
-            deliver_event(left, exclude=participant.peer_id, leave=participant.peer_id),
-        )
+    call_notifier().participant_kicked(
+        participant=participant, by=by, reason=reason, banned=banned, ended=ended
+    )
 
 
 def participant_ask_mute(*, participant: Participant, by) -> None:
-    """Ask a participant to turn its microphone off (``mute-request``); the client obeys."""
-    frame = {"type": "mute-request", "by": user_json(by)}
-    send_to_channel(participant.channel_name, deliver_event(frame))
+    """Ask a participant to turn its microphone off; the call is told and the client obeys."""
+    call_notifier().participant_mute_requested(participant=participant, by=by)
 
 
 def room_lock(*, room: Room, by, locked: bool) -> Room:
-    """Lock or unlock the room and tell everyone in it (``room`` with ``locked``)."""
+    """Lock or unlock the room and tell everyone in it (``CallNotifier.room_locked``)."""
     room = room_set_locked(room=room, locked=locked)
-    send_to_room(room.pk, deliver_event({"type": "room", "locked": room.is_locked}))
+    call_notifier().room_locked(room=room)
     return room
 
 
@@ -110,18 +123,43 @@ def room_edit(*, room: Room, by: User | None = None, **fields) -> Room:
     return room
 
 
-def room_end(*, room: Room, by) -> Room:
-    """End the call for everyone and close the room: each peer gets ``room-ended``, then 4411.
+def _kick_cooldown_start(*, participant: Participant, by, reason: str) -> None:
+    cooldown = settings.KICK_COOLDOWN_SECONDS
+    if cooldown <= 0 or participant.user_id == participant.room.owner_id:
+        return
+    RoomKick.objects.update_or_create(
+        room_id=participant.room_id,
+        user_id=participant.user_id,
+        defaults={
+            "until": timezone.now() + timedelta(seconds=cooldown),
+            "reason": reason.strip(),
+            "kicked_by": by,
+        },
+    )
 
-    Used by the owner's "Close room" button, the admin's "close" action and the in-call "end";
-    ``by`` is the user doing it, shown to the peers. A closed room refuses new sockets with 4404
-    until it is reopened.
+
+def room_end(*, room: Room, by) -> Room:
+    """End the call for everyone (each peer is told, then closed); the room stays open.
+
+    Used by the in-call "end for everyone" and the admin's "end call" action; ``by`` is the user
+    doing it, shown to the peers. The room and its link stay as they were, so the next meeting
+    starts there as usual: closing a room is the owner's (or staff's) separate decision,
+    ``room_close_and_end_call``, so a moderator cannot close a room behind its owner's back.
+    """
+    _live_participants(room=room).update(left_at=timezone.now(), leave_reason=REASON_ROOM_ENDED)
+    call_notifier().call_ended(room=room, by=by)
+    return room
+
+
+def room_close_and_end_call(*, room: Room, by) -> Room:
+    """Close the room and end any call in it (``room_end``).
+
+    The owner's "Close room" on the settings page and the admin's "close" action use it. A
+    closed room answers "not found" (4404 to sockets) to everyone but staff, and is listed to
+    its owner, who can reopen it (``rooms.services.room_reopen``).
     """
     room = room_close(room=room)
-    _live_participants(room=room).update(left_at=timezone.now(), leave_reason=REASON_ROOM_ENDED)
-    frame = {"type": "room-ended", "by": user_json(by)}
-    send_to_room(room.pk, deliver_event(frame, close=CLOSE_ROOM_ENDED))
-    return room
+    return room_end(room=room, by=by)
 
 
 def room_ban_user(*, room: Room, user: User, by: User | None = None, reason: str = "") -> RoomBan:
@@ -130,17 +168,23 @@ def room_ban_user(*, room: Room, user: User, by: User | None = None, reason: str
     The user stops being a member or moderator of the room. The owner cannot be banned from
     their own room (the access rule ignores such a ban, so it would only mislead); that raises
     ``ValidationError``. Banning again updates the reason. Each connection the user has in the
-    room is kicked as ``participant_kick`` does, with the reason or "You were banned.".
+    room is kicked as ``participant_kick`` does, the kick saying it is a ban (``banned``)
+    and the reason, if one was given.
     """
     if room.owner_id == user.pk:
         raise ValidationError("The owner of a room cannot be banned from it.")
-    ban, _created = RoomBan.objects.update_or_create(
-        room=room, user=user, defaults={"reason": reason.strip(), "banned_by": by}
-    )
-    # A ban ends membership too, so lifting it later does not quietly restore old rights.
-    RoomMembership.objects.filter(room=room, user=user).delete()
-    for participant in _live_participants(room=room, user=user):
-        participant_kick(participant=participant, by=by, reason=reason or "You were banned.")
+    with transaction.atomic():
+        # The room row's lock is the one participant_join holds while it admits a socket: a
+        # socket admitted concurrently either sees this ban or is committed before the kick
+        # below lists the live participants, so it cannot slip past the ban.
+        Room.objects.select_for_update().filter(pk=room.pk).first()
+        ban, _created = RoomBan.objects.update_or_create(
+            room=room, user=user, defaults={"reason": reason.strip(), "banned_by": by}
+        )
+        # A ban ends membership too, so lifting it later does not quietly restore old rights.
+        RoomMembership.objects.filter(room=room, user=user).delete()
+    for participant in _live_participants(room=room, user=user).select_related("room"):
+        participant_kick(participant=participant, by=by, reason=reason.strip(), banned=True)
     return ban
 
 
@@ -161,20 +205,19 @@ def room_person_standing_set(*, room: Room, user: User, role: str | None) -> Non
 def participant_roles_refresh(*, room: Room, user: User) -> None:
     """Give ``user``'s live participants in ``room`` the role the access rule grants now.
 
-    Each one whose role changes is saved, and the room hears ``{"type": "role", "peer_id",
-    "role"}``; the event also carries the new role to the participant's own consumer, which
-    checks its moderation rights against it. A moderator removed from a private room is a
-    member for the rest of the call (removal takes back rights, not the call).
+    Each one whose role changes is saved and announced (``CallNotifier.role_changed``): the
+    room hears it, and the participant's own socket checks its moderation rights against it.
+    A moderator removed from a private room is a member for the rest of the call (removal
+    takes back rights, not the call).
     """
     role = room_role_for(user=user, room=room)
     for participant in _live_participants(room=room, user=user).exclude(role=role):
         participant.role = role
         participant.save(update_fields=["role"])
-        frame = {"type": "role", "peer_id": participant.peer_id, "role": participant.role}
-        send_to_room(room.pk, deliver_event(frame, roles={participant.peer_id: participant.role}))
+        call_notifier().role_changed(participant=participant)
 
 
 def _live_participants(*, room: Room, user: User | None = None):
     """Participant rows of ``room`` (of ``user`` only, if given) whose call has not ended."""
-    live = Participant.objects.filter(room=room, left_at__isnull=True)
+    live = Participant.objects.filter(room=room).open()
     return live if user is None else live.filter(user=user)

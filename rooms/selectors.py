@@ -4,15 +4,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.conf import settings
+from django.db.models import F, Max, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import user_json
-from rooms.models import Room, RoomBan, RoomMembership, RoomVisit
-from rooms.moderation import can_moderate
+from rooms.models import (
+    CHAT_TEXT_MAX_LENGTH,
+    ChatMessage,
+    Participant,
+    Room,
+    RoomBan,
+    RoomKick,
+    RoomMembership,
+)
 
 RECENT_ROOMS_LIMIT = 10
+PAST_PARTICIPANTS_LIMIT = 50
+# How much chat a newcomer's welcome carries.
+CHAT_HISTORY_LIMIT = 50
 
 
 def room_get_by_slug(*, slug: str) -> Room | None:
@@ -21,26 +33,27 @@ def room_get_by_slug(*, slug: str) -> Room | None:
 
 
 def rooms_owned_by(*, user: User) -> QuerySet[Room]:
-    """The user's own open rooms, newest first."""
-    return Room.objects.filter(owner=user, closed_at__isnull=True).order_by("-created_at")
+    """The user's own rooms: open ones first, then closed ones (to reopen), each newest first."""
+    return Room.objects.filter(owner=user).order_by(
+        F("closed_at").asc(nulls_first=True), "-created_at"
+    )
 
 
-def rooms_recently_visited(*, user: User, limit: int = RECENT_ROOMS_LIMIT) -> list[Room]:
+def rooms_recently_visited(*, user: User, limit: int | None = RECENT_ROOMS_LIMIT) -> QuerySet[Room]:
     """Open rooms of other people that the user opened, most recent visit first.
 
-    Each room carries ``last_visited_at`` from the visit so the page can say when.
+    Each room carries ``last_visited_at`` from the visit so the page can say when. With
+    ``limit=None`` the list is whole, for a paginator to slice (lazily, a page at a time).
     """
-    visits = (
-        RoomVisit.objects.filter(user=user, room__closed_at__isnull=True)
-        .exclude(room__owner=user)
-        .select_related("room", "room__owner")
-        .order_by("-last_visited_at")[:limit]
+    rooms = (
+        Room.objects.filter(visits__user=user, closed_at__isnull=True)
+        .exclude(owner=user)
+        .select_related("owner")
+        # The annotation reuses the filter's join, so this is the user's own visit's time.
+        .annotate(last_visited_at=F("visits__last_visited_at"))
+        .order_by("-last_visited_at", "-pk")
     )
-    rooms = []
-    for visit in visits:
-        visit.room.last_visited_at = visit.last_visited_at
-        rooms.append(visit.room)
-    return rooms
+    return rooms if limit is None else rooms[:limit]
 
 
 def room_memberships(*, room: Room) -> QuerySet[RoomMembership]:
@@ -61,14 +74,51 @@ def room_bans(*, room: Room) -> QuerySet[RoomBan]:
     )
 
 
-def room_person(*, room: Room, user_id: int) -> User | None:
-    """A member, moderator or banned user of the room (never its owner), or ``None``.
+def room_kicks_running(*, room: Room) -> QuerySet[RoomKick]:
+    """People removed from the room's call who may not rejoin yet, soonest back first."""
+    return (
+        RoomKick.objects.filter(room=room, until__gt=timezone.now())
+        .select_related("user", "kicked_by")
+        .order_by("until")
+    )
 
-    The owner's buttons act only on people already tied to the room, so a forged user id
-    cannot ban or promote a stranger.
+
+def room_past_participants(*, room: Room, limit: int = PAST_PARTICIPANTS_LIMIT) -> list[User]:
+    """People who were in the room's calls but are neither its owner, members nor banned.
+
+    Most recently joined first, each carrying ``last_joined_at``; the owner can ban them from
+    the settings page although they never became members (a public room needs no membership).
     """
-    tied = RoomMembership.objects.filter(room=room, user_id=user_id).exists() or (
-        RoomBan.objects.filter(room=room, user_id=user_id).exists()
+    seen = (
+        Participant.objects.filter(room=room)
+        .exclude(user_id=room.owner_id)
+        .exclude(user__room_memberships__room=room)
+        .exclude(user__room_bans__room=room)
+        .values("user_id")
+        .annotate(last_joined_at=Max("joined_at"))
+        .order_by("-last_joined_at")[:limit]
+    )
+    last_joined = {row["user_id"]: row["last_joined_at"] for row in seen}
+    users = User.objects.in_bulk(list(last_joined))
+    people = []
+    for user_id, joined_at in last_joined.items():
+        user = users[user_id]
+        user.last_joined_at = joined_at
+        people.append(user)
+    return people
+
+
+def room_person(*, room: Room, user_id: int) -> User | None:
+    """Someone tied to the room (never its owner), or ``None``.
+
+    Tied means a member or moderator, banned, or someone who was in one of its calls. The
+    owner's buttons act only on such people, so a forged user id cannot ban or promote a
+    stranger.
+    """
+    tied = (
+        RoomMembership.objects.filter(room=room, user_id=user_id).exists()
+        or RoomBan.objects.filter(room=room, user_id=user_id).exists()
+        or Participant.objects.filter(room=room, user_id=user_id).exists()
     )
     if not tied or user_id == room.owner_id:
         return None
@@ -98,7 +148,6 @@ def room_page_config(*, room: Room, user: User, role: str, site_url: str) -> dic
         "is_private": room.is_private,
         "max_participants": room.max_participants,
         "role": str(role),
-        "is_moderator": can_moderate(role=str(role)),
         "user": user_json(user),
         "ws_path": f"/ws/rooms/{room.slug}/",
         "turn_url": f"{reverse('turn')}?room={room.slug}",
@@ -106,4 +155,17 @@ def room_page_config(*, room: Room, user: User, role: str, site_url: str) -> dic
         "home_url": reverse("home"),
         "edit_url": reverse("rooms:edit", kwargs={"slug": room.slug}) if is_owner else None,
         "admin_url": reverse("admin:rooms_room_change", args=[room.pk]) if user.is_staff else None,
+        # Server values the client obeys, so it never carries copies of its own.
+        "chat_max_length": CHAT_TEXT_MAX_LENGTH,
+        "resume_window_seconds": float(settings.RESUME_WINDOW_SECONDS),
     }
+
+
+def chat_messages_latest(*, room: Room, limit: int = CHAT_HISTORY_LIMIT) -> list[ChatMessage]:
+    """The room's latest visible chat messages, oldest first; hidden ones never appear."""
+    latest = (
+        ChatMessage.objects.filter(room=room, hidden=False)
+        .select_related("user")
+        .order_by("-created_at", "-id")[:limit]
+    )
+    return list(reversed(list(latest)))

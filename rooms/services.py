@@ -1,14 +1,19 @@
-"""Writes about rooms: creating, editing, closing, membership and chat.
+"""Writes about rooms: creating, editing, closing, membership, chat and ending presence rows.
 
 Views, forms, admin actions and the signaling consumer call these; none of them holds the rules.
 A write that must also reach a call in progress (lock, end, ban) is in ``rooms.moderation``,
-which builds on these.
+which builds on these and announces its effect through ``rooms.live``.
 """
 
 from __future__ import annotations
 
+import logging
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -17,8 +22,10 @@ from rooms.access import RoomAccess, room_access_for
 from rooms.models import (
     CHAT_TEXT_MAX_LENGTH,
     ChatMessage,
+    Participant,
     Room,
     RoomBan,
+    RoomKick,
     RoomMembership,
     RoomVisit,
     generate_invite_token,
@@ -27,7 +34,12 @@ from rooms.models import (
 if TYPE_CHECKING:
     from accounts.models import User
 
+logger = logging.getLogger(__name__)
+
 SLUG_MAX_LENGTH = 100
+CHAT_PURGE_CACHE_KEY = "rooms:chat-purge:last"
+CHAT_PURGE_INTERVAL_SECONDS = 24 * 60 * 60
+CHAT_PURGE_BATCH_SIZE = 1000
 ROOM_EDITABLE_FIELDS = frozenset({"name", "description", "is_private", "max_participants"})
 
 
@@ -37,22 +49,46 @@ def room_slug_for(*, name: str) -> str:
 
 
 def _unique_slug_for(name: str) -> str:
+    # Nine characters stay free for a "-<suffix>", so the slug always fits its column.
     base = slugify(name)[: SLUG_MAX_LENGTH - 9].strip("-") or "room"
-    candidate = base
+    # One query for every slug that starts like this one, instead of one per taken suffix:
+    # a popular name ("standup") would otherwise cost a query per room that already has it.
+    taken = set(Room.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    if base not in taken:
+        return base
     suffix = 2
-    while Room.objects.filter(slug=candidate).exists():
-        candidate = f"{base}-{suffix}"
+    while f"{base}-{suffix}" in taken:
         suffix += 1
-    return candidate
+    return f"{base}-{suffix}"
+
+
+def room_limit_check(*, owner: User) -> None:
+    """Refuse with ``ValidationError`` if ``owner`` already has ``MAX_ROOMS_PER_USER`` open rooms.
+
+    Staff are exempt, and ``0`` turns the limit off. Closed rooms do not count: closing one
+    makes room for a new one. The limit is there to stop runaway creation (a script, a stuck
+    button), so two requests in the same instant slipping past it together is acceptable.
+    """
+    limit = settings.MAX_ROOMS_PER_USER
+    if not limit or owner.is_staff:
+        return
+    if Room.objects.filter(owner=owner, closed_at__isnull=True).count() >= limit:
+        raise ValidationError(
+            f"You already have {limit} open rooms, the most one person may have. "
+            "Close one you no longer need, then create this one.",
+            code="room_limit",
+        )
 
 
 def room_create(*, owner, name: str, **fields) -> Room:
     """Create a room owned by ``owner`` with a unique slug made from ``name``.
 
     Two rooms may share a name; the second gets ``-2``, the third ``-3`` and so on. A race
-    between two creators of the same name is settled by the unique index and a retry.
+    between two creators of the same name is settled by the unique index and a retry. An owner
+    at the open-room limit is refused with ``ValidationError`` (see ``room_limit_check``).
     """
     name = name.strip()
+    room_limit_check(owner=owner)
     for _attempt in range(5):
         try:
             with transaction.atomic():
@@ -108,6 +144,16 @@ def room_set_locked(*, room: Room, locked: bool) -> Room:
     return room
 
 
+def room_set_owner(*, room: Room, owner: User) -> Room:
+    """Give ``room`` to ``owner`` (staff do this in the admin); the slug and link stay.
+
+    A live participant's role does not follow by itself: ``rooms.moderation`` refreshes it.
+    """
+    room.owner = owner
+    room.save(update_fields=["owner", "updated_at"])
+    return room
+
+
 def room_rotate_invite(*, room: Room) -> Room:
     """Give the room a new invite token; links with the old token stop working."""
     room.invite_token = generate_invite_token()
@@ -139,6 +185,17 @@ def room_unban_user(*, room: Room, user: User) -> bool:
     return bool(deleted)
 
 
+def room_kick_lift(*, room: Room, user: User) -> bool:
+    """Let a user removed from ``room``'s call back in before their cooldown ends.
+
+    True if a cooldown was still running; an expired one is dropped too and counts as none.
+    """
+    kicks = RoomKick.objects.filter(room=room, user=user)
+    running = kicks.filter(until__gt=timezone.now()).exists()
+    kicks.delete()
+    return running
+
+
 def room_membership_from_invite(*, room: Room, user) -> RoomMembership:
     """Record a holder of the room's current invite link as a member (an existing role stays)."""
     membership, _created = RoomMembership.objects.get_or_create(room=room, user=user)
@@ -158,11 +215,57 @@ def room_enter(*, user, room: Room | None, invite_token: str | None = None) -> R
 
 
 def chat_message_create(*, room: Room, user, text: str, peer_id: str = "") -> ChatMessage:
-    """Store a chat message; ``text`` is trimmed and must be 1–2000 characters."""
+    """Store a chat message; ``text`` is trimmed and must be 1 to ``CHAT_TEXT_MAX_LENGTH`` long.
+
+    Once a day, the first message sent also purges chat older than ``CHAT_RETENTION_DAYS``
+    (``chat_messages_purge_if_due``).
+    """
     text = text.strip()
     if not text or len(text) > CHAT_TEXT_MAX_LENGTH:
-        raise ValueError("Chat messages must be 1 to 2000 characters long.")
-    return ChatMessage.objects.create(room=room, user=user, text=text, peer_id=peer_id)
+        raise ValueError(f"Chat messages must be 1 to {CHAT_TEXT_MAX_LENGTH} characters long.")
+    message = ChatMessage.objects.create(room=room, user=user, text=text, peer_id=peer_id)
+    try:
+        chat_messages_purge_if_due()
+    except Exception:
+        # Housekeeping must never cost the sender their message; the next day tries again.
+        logger.exception("Automatic chat purge failed")
+    return message
+
+
+def chat_messages_purge(*, older_than_days: int | None = None, dry_run: bool = False) -> int:
+    """Delete chat messages older than ``older_than_days`` and return how many there were.
+
+    The default is ``CHAT_RETENTION_DAYS``; ``0`` (or less) keeps chat forever and deletes
+    nothing. Hidden messages go the same way. With ``dry_run`` nothing is deleted and the
+    count says what would be. Deletion runs in batches of ``CHAT_PURGE_BATCH_SIZE`` so that a
+    large first purge never holds one long lock on the table.
+    """
+    days = settings.CHAT_RETENTION_DAYS if older_than_days is None else older_than_days
+    if days <= 0:
+        return 0
+    expired = ChatMessage.objects.filter(created_at__lt=timezone.now() - timedelta(days=days))
+    if dry_run:
+        return expired.count()
+    deleted = 0
+    while batch := list(expired.values_list("pk", flat=True)[:CHAT_PURGE_BATCH_SIZE]):
+        _total, by_model = ChatMessage.objects.filter(pk__in=batch).delete()
+        deleted += by_model.get(ChatMessage._meta.label, 0)
+    return deleted
+
+
+def chat_messages_purge_if_due() -> int:
+    """Purge old chat (``chat_messages_purge``) if no purge ran in the last day; the count.
+
+    The marker lives in the cache, which every process shares when ``REDIS_URL`` is set, so
+    the purge runs about once a day for the whole site with no cron job or timer to set up.
+    """
+    if settings.CHAT_RETENTION_DAYS <= 0:
+        return 0
+    # ``add`` writes only if the key is absent, atomically: of many processes sending at once,
+    # exactly one wins the day's purge. The key expiring is what makes the next one due.
+    if not cache.add(CHAT_PURGE_CACHE_KEY, timezone.now().isoformat(), CHAT_PURGE_INTERVAL_SECONDS):
+        return 0
+    return chat_messages_purge()
 
 
 def chat_message_hide(*, message: ChatMessage) -> ChatMessage:
@@ -170,3 +273,17 @@ def chat_message_hide(*, message: ChatMessage) -> ChatMessage:
     message.hidden = True
     message.save(update_fields=["hidden"])
     return message
+
+
+def participant_leave(*, participant_id: int, reason: str) -> bool:
+    """End a participant row; True only for the call that ended it (the others found it ended).
+
+    The conditional update makes leaving idempotent across processes: a kick, a sweep and the
+    socket's own disconnect may race, and exactly one of them announces ``peer-left``.
+    """
+    ended = (
+        Participant.objects.filter(pk=participant_id)
+        .open()
+        .update(left_at=timezone.now(), leave_reason=reason)
+    )
+    return bool(ended)

@@ -9,5 +9,7 @@ urlpatterns = [
     path("<slug:slug>/edit/", views.room_edit, name="edit"),
     path("<slug:slug>/invite/rotate/", views.room_rotate_invite, name="rotate-invite"),
     path("<slug:slug>/close/", views.room_close, name="close"),
+    path("<slug:slug>/reopen/", views.room_reopen, name="reopen"),
+    path("<slug:slug>/people/<int:user_id>/ban/", views.room_ban, name="ban"),
     path("<slug:slug>/people/", views.room_person, name="person"),
 ]

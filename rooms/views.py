@@ -6,15 +6,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from meet.headers import permissions_policy
 from rooms import access, moderation, selectors, services
-from rooms.forms import RoomCreateForm, RoomEditForm, RoomPersonForm
+from rooms.forms import RoomBanForm, RoomCreateForm, RoomEditForm, RoomPersonForm
 from rooms.models import RoomMembership
 
 # The room page may use the camera, microphone and screen capture, and only for itself.
-ROOM_PERMISSIONS_POLICY = "camera=(self), microphone=(self), display-capture=(self)"
+# Every other page denies them (meet/headers.py), as this one denies the remaining features.
+ROOM_PERMISSIONS_POLICY = permissions_policy(allow_self=("camera", "microphone", "display-capture"))
 
 REFUSAL_STATUS = {
     access.FORBIDDEN: 403,
@@ -27,6 +31,9 @@ REFUSAL_TITLES = {
     access.ROOM_NOT_FOUND: "Room not found",
 }
 NOT_OWNER_MESSAGE = "Only the room's owner can change its settings."
+# Rooms per page in each list of the home page.
+HOME_PAGE_SIZE = 20
+PERSON_UNKNOWN_MESSAGE = "That person has not been in this room, or is its owner."
 
 
 def _site_url(request) -> str:
@@ -47,20 +54,46 @@ def _refused(request, refusal: str, message: str, room=None):
     )
 
 
+def _not_found(request):
+    """The page for a room the visitor may not know of: the same as for a slug nobody uses."""
+    not_found = access.ROOM_NOT_FOUND
+    return _refused(request, not_found, access.REFUSAL_MESSAGES[not_found])
+
+
 @require_safe
 def home(request):
     """Landing page; logged-in visitors see a create form, their rooms and recent visits."""
     if not request.user.is_authenticated:
         return render(request, "home.html")
+    own_rooms = selectors.rooms_owned_by(user=request.user)
+    recent_rooms = selectors.rooms_recently_visited(user=request.user, limit=None)
     return render(
         request,
         "home.html",
         {
             "form": RoomCreateForm(),
-            "own_rooms": selectors.rooms_owned_by(user=request.user),
-            "recent_rooms": selectors.rooms_recently_visited(user=request.user),
+            "own_rooms": _page_of(request, own_rooms, param="page", anchor="own-rooms"),
+            "recent_rooms": _page_of(request, recent_rooms, param="recent", anchor="recent-rooms"),
         },
     )
+
+
+def _page_of(request, items, *, param: str, anchor: str):
+    """The page of ``items`` that ``?<param>=`` asks for, with links that keep the other lists.
+
+    A missing, nonsense or out-of-range number shows the first or last page, never an error.
+    Each page carries ``previous_url`` and ``next_url`` (or None) ending in ``#<anchor>``.
+    """
+    page = Paginator(items, HOME_PAGE_SIZE).get_page(request.GET.get(param))
+
+    def url_for(number: int) -> str:
+        query = request.GET.copy()
+        query[param] = number
+        return f"?{query.urlencode()}#{anchor}"
+
+    page.previous_url = url_for(page.previous_page_number()) if page.has_previous() else None
+    page.next_url = url_for(page.next_page_number()) if page.has_next() else None
+    return page
 
 
 @login_required
@@ -69,11 +102,19 @@ def room_new(request):
     """Create a room and go straight to it."""
     form = RoomCreateForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        room = services.room_create(owner=request.user, **form.cleaned_data)
-        return redirect(room)
+        try:
+            room = services.room_create(owner=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            # The open-room limit: the form keeps what was typed and says what to do.
+            form.add_error(None, error)
+        else:
+            return redirect(room)
     return render(request, "rooms/new.html", {"form": form})
 
 
+# The room page (and its refusal) is never cached: it carries the invite link of a private room
+# to anyone in the call, and may have been reached with an invite token in its address.
+@never_cache
 @require_safe
 def room_detail(request, slug: str):
     """The room page, if the one access rule lets the visitor in; else a page saying why."""
@@ -86,7 +127,13 @@ def room_detail(request, slug: str):
     if not verdict.allowed:
         if verdict.refusal == access.NOT_AUTHENTICATED:
             return redirect_to_login(request.get_full_path())
-        return _refused(request, verdict.refusal, verdict.message, room)
+        if verdict.conceals_room:
+            return _not_found(request)
+        # A banned user is told so: it tells them only what they already know (they hold the
+        # link, and they were told when removed). A private room's name is not repeated to them.
+        is_private = room is not None and room.is_private
+        shown = None if is_private and verdict.refusal == access.FORBIDDEN else room
+        return _refused(request, verdict.refusal, verdict.message, shown)
     response = render(
         request,
         "rooms/room.html",
@@ -102,16 +149,22 @@ def room_detail(request, slug: str):
 
 
 def _owned_room_or_refusal(request, slug: str):
-    """The open room with ``slug`` if the visitor owns it, else the refusal response to send."""
+    """The open room with ``slug`` if the visitor owns it, else the refusal response to send.
+
+    A stranger to a private room gets the unknown room's 404, as on the room page.
+    """
     room = selectors.room_get_by_slug(slug=slug)
     if room is None or room.is_closed:
-        not_found = access.ROOM_NOT_FOUND
-        return None, _refused(request, not_found, access.REFUSAL_MESSAGES[not_found])
+        return None, _not_found(request)
     if room.owner_id != request.user.pk:
+        if access.room_access_for(user=request.user, room=room).conceals_room:
+            return None, _not_found(request)
         return None, _refused(request, access.FORBIDDEN, NOT_OWNER_MESSAGE, room)
     return room, None
 
 
+# The settings page shows the invite link (its token admits anyone): never cached.
+@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def room_edit(request, slug: str):
@@ -140,6 +193,8 @@ def room_edit(request, slug: str):
             "invite_url": selectors.room_invite_url(room=room, site_url=_site_url(request)),
             "memberships": selectors.room_memberships(room=room),
             "bans": selectors.room_bans(room=room),
+            "kicks": selectors.room_kicks_running(room=room),
+            "past_participants": selectors.room_past_participants(room=room),
         },
     )
 
@@ -156,7 +211,7 @@ def room_person(request, slug: str):
     if form.is_valid():
         person = selectors.room_person(room=room, user_id=form.cleaned_data["user"])
     if person is None:
-        messages.error(request, "That person is not a member of this room or banned from it.")
+        messages.error(request, PERSON_UNKNOWN_MESSAGE)
         return redirect("rooms:edit", slug=room.slug)
     action, name = form.cleaned_data["action"], person.shown_name
     if action == "make_moderator":
@@ -170,11 +225,9 @@ def room_person(request, slug: str):
     elif action == "remove":
         moderation.room_person_standing_set(room=room, user=person, role=None)
         messages.success(request, f"{name} is no longer a member.")
-    elif action == "ban":
-        moderation.room_ban_user(
-            room=room, user=person, by=request.user, reason=form.cleaned_data["reason"]
-        )
-        messages.success(request, f"{name} is banned and was removed from any call here.")
+    elif action == "let_back_in":
+        services.room_kick_lift(room=room, user=person)
+        messages.success(request, f"{name} may rejoin now.")
     else:
         services.room_unban_user(room=room, user=person)
         messages.success(request, f"{name} is no longer banned.")
@@ -194,12 +247,63 @@ def room_rotate_invite(request, slug: str):
 
 
 @login_required
-@require_POST
-def room_close(request, slug: str):
-    """Close the room for good (staff can reopen it) and end any call in it."""
+@require_http_methods(["GET", "POST"])
+def room_ban(request, slug: str, user_id: int):
+    """The owner bans someone tied to the room, after a confirmation page with a reason field."""
     room, refusal = _owned_room_or_refusal(request, slug)
     if refusal:
         return refusal
-    moderation.room_end(room=room, by=request.user)
-    messages.success(request, f"“{room.name}” is closed.")
+    person = selectors.room_person(room=room, user_id=user_id)
+    if person is None:
+        messages.error(request, PERSON_UNKNOWN_MESSAGE)
+        return redirect("rooms:edit", slug=room.slug)
+    form = RoomBanForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        moderation.room_ban_user(
+            room=room, user=person, by=request.user, reason=form.cleaned_data["reason"]
+        )
+        messages.success(
+            request, f"{person.shown_name} is banned and was removed from any call here."
+        )
+        return redirect("rooms:edit", slug=room.slug)
+    return render(request, "rooms/ban_confirm.html", {"room": room, "person": person, "form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def room_close(request, slug: str):
+    """Close the room (its owner can reopen it) and end any call in it, once confirmed.
+
+    GET shows the confirmation page; its form POSTs here.
+    """
+    room, refusal = _owned_room_or_refusal(request, slug)
+    if refusal:
+        return refusal
+    if request.method == "GET":
+        return render(request, "rooms/close_confirm.html", {"room": room})
+    moderation.room_close_and_end_call(room=room, by=request.user)
+    messages.success(request, f"“{room.name}” is closed. You can reopen it from your rooms.")
+    return redirect("home")
+
+
+@login_required
+@require_POST
+def room_reopen(request, slug: str):
+    """The owner reopens a closed room: its link works again."""
+    room = selectors.room_get_by_slug(slug=slug)
+    if room is None or room.owner_id != request.user.pk:
+        return _not_found(request)
+    if room.is_closed:
+        # Reopening counts against the open-room limit as creating does.
+        try:
+            services.room_limit_check(owner=request.user)
+        except ValidationError:
+            messages.error(
+                request,
+                f"You have as many open rooms as one person may have. "
+                f"Close one you no longer need, then reopen “{room.name}”.",
+            )
+            return redirect("home")
+        services.room_reopen(room=room)
+    messages.success(request, f"“{room.name}” is open again.")
     return redirect("home")

@@ -2,11 +2,16 @@
 
 Connect admits through ``signaling.admission``; each frame is checked by the flood guard, parsed
 by ``signaling.protocol`` and dispatched through an explicit allow-list of handlers; the rules
-live in the presence and moderation services. See docs/protocol.md for the contract.
+live in the presence and moderation services. Every frame sent is built by ``signaling.wire``.
+See docs/protocol.md for the contract and docs/server.md for the layers.
+
+The channel layer brings facts (``signaling.events``: ``peer.joined``, ``participant.kicked``,
+``room.locked``...), each handled by the method of the same name, which applies
+``events.delivery_for`` to it.
 
 Relays find their target without the database: the consumer keeps ``roster``, peer id to channel
 name for its room, filled from the database once at admission and then kept current by the
-``join``/``leave`` fields of the room group's events. An ``sdp`` or ``ice`` frame is one dict
+``peer.joined``/``peer.left`` events of the room group. An ``sdp`` or ``ice`` frame is one dict
 lookup and one ``channel_layer.send`` to that channel, whatever the room's size.
 """
 
@@ -19,21 +24,17 @@ from urllib.parse import parse_qs
 from autobahn.exception import Disconnected
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.conf import settings
 
-from rooms import moderation
-from rooms.services import chat_message_create
-from signaling import presence, protocol
-from signaling.admission import chat_json, room_by_slug, socket_admit
-from signaling.events import LAYER_BUSY_ERRORS, deliver_event, room_group
-from signaling.ratelimit import ALLOW, DISCONNECT, FloodGuard
+from rooms import moderation, services
+from rooms.models import REASON_CONNECTION_LOST, REASON_LEFT
+from rooms.selectors import room_get_by_slug
+from signaling import events, presence, protocol, wire
+from signaling.admission import socket_admit
+from signaling.events import LAYER_BUSY_ERRORS, room_group
+from signaling.ratelimit import ALLOW, DISCONNECT, FloodGuard, TokenBucket
 
 logger = logging.getLogger(__name__)
-
-CLOSE_RATE_LIMITED = 4429
-# A resumed peer's older socket, if the server still had it, is closed with this code; the
-# client must not try to resume from it (the peer lives on in the newer socket).
-CLOSE_REPLACED = 4412
-CLOSE_LEFT = 1000
 
 
 class RoomConsumer(AsyncJsonWebsocketConsumer):
@@ -45,15 +46,32 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     group_name = ""
     role: str = ""
     closing = False
+    # Set once ``participant_leave`` ran for this socket's row, so it runs once per socket.
+    participant_ended = False
 
     # --- lifecycle ------------------------------------------------------------------------------
 
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # Whatever ends this consumer (even an error no handler caught, after which daphne
+            # closes 1011 and never calls disconnect), its row must stop being refreshed, so
+            # the sweep ends it instead of it sitting in every welcome as a ghost.
+            if self.participant is not None:
+                presence.presence_keeper().discard(self.participant.pk)
+
     async def connect(self) -> None:
         self.roster: dict[str, str] = {}
+        # Peers whose peer-left the keeper's roster check already told the client (the layer's
+        # own announcement was late or lost): if it arrives after all, it is not repeated.
+        self.told_left: set[str] = set()
         self.flood_guard = FloodGuard()
+        # Chat has its own, slower bucket: every chat is a database row and a room broadcast.
+        self.chat_rate = TokenBucket(settings.CHAT_RATE_BURST, settings.CHAT_RATE_PER_SECOND)
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         slug = self.scope["url_route"]["kwargs"]["slug"]
-        room = await database_sync_to_async(room_by_slug)(slug=slug)
+        room = await database_sync_to_async(room_get_by_slug)(slug=slug)
         if room is not None:
             self.group_name = room_group(room.pk)
             await self.channel_layer.group_add(self.group_name, self.channel_name)
@@ -79,60 +97,62 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.peer_id = join.participant.peer_id
         self.role = join.participant.role
         self.roster = dict(admission.roster)
-        presence.presence_keeper().add(self.participant.pk, self.channel_name)
+        presence.presence_keeper().add(self.participant.pk, self.channel_name, consumer=self)
         await self.send_json(admission.welcome)
 
-        peer = dict(admission.welcome["self"])
-        peer.pop("resume_token")
-        announced = {"peer_id": peer["peer_id"], "user": peer["user"], "role": peer["role"]}
-        announced["state"] = peer["state"]
-        frame: dict[str, Any] = {"type": "peer-joined", "peer": announced}
-        if join.resumed:
-            frame["resumed"] = True
-        await self.channel_layer.group_send(
-            self.group_name,
-            deliver_event(frame, exclude=self.peer_id, join={self.peer_id: self.channel_name}),
+        joined = events.peer_joined_event(
+            peer=wire.peer_json(join.participant), resumed=join.resumed, channel=self.channel_name
         )
+        try:
+            await self.channel_layer.group_send(self.group_name, joined)
+        except Exception:
+            # Nobody can learn of this peer, so it cannot be in the call: end it now and let
+            # the client resume, rather than keep a peer the others never see.
+            logger.exception("Could not announce peer %s; closing its socket", self.peer_id)
+            await self._fail()
+            return
         if join.replaced_channel:
-            await self.channel_layer.send(
-                join.replaced_channel, deliver_event(close=CLOSE_REPLACED)
-            )
+            try:
+                await self.channel_layer.send(join.replaced_channel, events.socket_replaced_event())
+            except LAYER_BUSY_ERRORS:
+                # The old row is already ended; its socket goes when its client notices.
+                logger.warning("Could not close the replaced socket of peer %s", self.peer_id)
 
     async def disconnect(self, code: int) -> None:
+        # The row is ended before any layer call: with Redis down those raise, and a row left
+        # open (and refreshed by the keeper) would be a ghost in every welcome until a restart.
+        await self._end_participant(REASON_CONNECTION_LOST)
         if self.group_name:
-            await self.channel_layer.group_discard(self.group_name, self.channel_name)
-        if self.participant is None:
-            return
-        presence.presence_keeper().discard(self.participant.pk)
-        ended = await database_sync_to_async(presence.participant_leave)(
-            participant_id=self.participant.pk, reason=presence.REASON_CONNECTION_LOST
-        )
-        if ended:
-            await self._announce_left(presence.REASON_CONNECTION_LOST)
+            try:
+                await self.channel_layer.group_discard(self.group_name, self.channel_name)
+            except Exception:
+                # The layer's own record of the group is already updated; only Redis's
+                # subscription may linger, and messages for an empty group are dropped.
+                logger.warning("Could not leave group %s", self.group_name, exc_info=True)
 
     # --- frames from the client -----------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.participant is None or self.closing:
             return
+        kind = "frame"
         verdict = self.flood_guard.check()
         if verdict != ALLOW:
-            await self._send_error(protocol.RATE_LIMITED, "Slow down: too many messages.")
+            await self._send_error(wire.RATE_LIMITED, "Slow down: too many messages.")
             if verdict == DISCONNECT:
-                await self._close(CLOSE_RATE_LIMITED)
+                await self._close(wire.CLOSE_RATE_LIMITED)
             return
         try:
             if text_data is None:
-                raise protocol.ProtocolError(
-                    protocol.BAD_MESSAGE, "Frames must be JSON text, not binary."
-                )
+                raise protocol.ProtocolError(wire.BAD_MESSAGE, "Frames must be JSON, not binary.")
             message = protocol.parse_frame(text_data)
+            kind = message.type
             handler = self.HANDLERS[message.type]
             if message.type in protocol.MODERATION_TYPES and not moderation.can_moderate(
                 role=self.role
             ):
                 raise protocol.ProtocolError(
-                    protocol.FORBIDDEN,
+                    wire.FORBIDDEN,
                     "Only the room's owner and moderators can do this.",
                     ref=message.type,
                 )
@@ -140,23 +160,34 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         except protocol.ProtocolError as error:
             await self.send_json(error.as_frame())
         except moderation.ModerationRefused as refused:
-            await self._send_error(refused.code, refused.message, ref=message.type)
+            code = wire.MODERATION_REFUSAL_CODES[refused.reason]
+            await self._send_error(code, refused.message, ref=message.type)
+        except LAYER_BUSY_ERRORS:
+            # The channel layer (Redis) is unreachable: what was stored stands, nobody heard it.
+            # The socket stays open; the layer reconnects on its own when Redis is back.
+            logger.warning("Could not broadcast %s from peer %s", kind, self.peer_id)
+            await self._send_error(
+                wire.NOT_DELIVERED,
+                "The server could not pass this on to the others; try again.",
+                ref=kind,
+            )
+        except Exception:
+            logger.exception("Handling %s from peer %s failed", kind, self.peer_id)
+            await self._fail()
 
     async def handle_relay(self, kind: str, fields: dict[str, Any]) -> None:
         target = fields.pop("to")
         channel = self.roster.get(target)
         if target == self.peer_id or channel is None:
-            raise protocol.ProtocolError(
-                protocol.UNKNOWN_PEER, "No such peer in this room.", ref=kind
-            )
-        frame = {"type": kind, "from": self.peer_id, **fields}
+            raise protocol.ProtocolError(wire.UNKNOWN_PEER, "No such peer in this room.", ref=kind)
+        event = events.peer_signal_event(kind=kind, sender=self.peer_id, fields=fields)
         try:
-            await self.channel_layer.send(channel, deliver_event(frame))
+            await self.channel_layer.send(channel, event)
         except LAYER_BUSY_ERRORS as full:
             # The target's queue (its whole process's, with Redis) is full: tell the sender
             # rather than fail its socket; it may retry, and ICE restarts recover lost frames.
             raise protocol.ProtocolError(
-                protocol.BUSY, "The server is too busy to deliver this now.", ref=kind
+                wire.BUSY, "The server is too busy to deliver this now.", ref=kind
             ) from full
 
     async def handle_sdp(self, fields: dict[str, Any]) -> None:
@@ -166,25 +197,50 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         await self.handle_relay("ice", fields)
 
     async def handle_chat(self, fields: dict[str, Any]) -> None:
-        frame = await database_sync_to_async(_chat_store)(
+        if not self.chat_rate.take():
+            raise protocol.ProtocolError(
+                wire.RATE_LIMITED,
+                "Slow down: you are sending chat messages too quickly.",
+                ref="chat",
+            )
+        message = await database_sync_to_async(_chat_store)(
             room=self.room, user=self.scope["user"], text=fields["text"], peer_id=self.peer_id
         )
-        await self.channel_layer.group_send(self.group_name, deliver_event(frame))
+        event = events.chat_message_event(message=wire.chat_json(message))
+        try:
+            await self.channel_layer.group_send(self.group_name, event)
+        except LAYER_BUSY_ERRORS as failure:
+            # Hidden, not kept: nobody received it and its sender is told it was not delivered,
+            # so showing it in later joiners' history would contradict what the sender saw.
+            # Hidden rather than deleted, like a moderated message, so the record stays.
+            await database_sync_to_async(services.chat_message_hide)(message=message)
+            raise protocol.ProtocolError(
+                wire.NOT_DELIVERED,
+                "Your message could not be delivered; send it again.",
+                ref="chat",
+            ) from failure
 
     async def handle_state(self, fields: dict[str, Any]) -> None:
         state = await database_sync_to_async(presence.participant_state_update)(
             participant_id=self.participant.pk, state=fields["state"]
         )
-        frame = {"type": "state", "peer_id": self.peer_id, "state": state}
-        await self.channel_layer.group_send(
-            self.group_name, deliver_event(frame, exclude=self.peer_id)
-        )
+        event = events.peer_state_event(peer_id=self.peer_id, state=state)
+        await self.channel_layer.group_send(self.group_name, event)
 
     async def handle_kick(self, fields: dict[str, Any]) -> None:
         await database_sync_to_async(_moderate_peer)(
             consumer_participant=self.participant,
             peer_id=fields["peer_id"],
             action="kick",
+            by=self.scope["user"],
+            reason=fields["reason"],
+        )
+
+    async def handle_ban(self, fields: dict[str, Any]) -> None:
+        await database_sync_to_async(_moderate_peer)(
+            consumer_participant=self.participant,
+            peer_id=fields["peer_id"],
+            action="ban",
             by=self.scope["user"],
             reason=fields["reason"],
         )
@@ -206,15 +262,11 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         await database_sync_to_async(moderation.room_end)(room=self.room, by=self.scope["user"])
 
     async def handle_ping(self, fields: dict[str, Any]) -> None:
-        await self.send_json({"type": "pong"})
+        await self.send_json(wire.pong_frame())
 
     async def handle_leave(self, fields: dict[str, Any]) -> None:
-        ended = await database_sync_to_async(presence.participant_leave)(
-            participant_id=self.participant.pk, reason=presence.REASON_LEFT
-        )
-        if ended:
-            await self._announce_left(presence.REASON_LEFT)
-        await self._close(CLOSE_LEFT)
+        await self._end_participant(REASON_LEFT)
+        await self._close(wire.CLOSE_LEFT)
 
     HANDLERS = {
         "sdp": handle_sdp,
@@ -222,6 +274,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         "chat": handle_chat,
         "state": handle_state,
         "kick": handle_kick,
+        "ban": handle_ban,
         "mute": handle_mute,
         "lock": handle_lock,
         "end": handle_end,
@@ -231,45 +284,129 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
 
     # --- events from the channel layer ----------------------------------------------------------
 
-    async def signal_deliver(self, event: dict[str, Any]) -> None:
-        """Handle a ``signal.deliver`` event: roster updates, a frame, maybe a close."""
+    # One method per event type of signaling.events (Channels calls ``peer.joined`` as
+    # ``peer_joined``); each turns the fact into a frame, roster changes and maybe a close.
+
+    async def peer_joined(self, event: dict[str, Any]) -> None:
+        await self._deliver(events.delivery_for(event))
+
+    async def peer_left(self, event: dict[str, Any]) -> None:
+        await self._deliver(events.delivery_for(event))
+
+    async def peer_state(self, event: dict[str, Any]) -> None:
+        await self._deliver(events.delivery_for(event))
+
+    async def peer_signal(self, event: dict[str, Any]) -> None:
+        await self._deliver(events.delivery_for(event))
+
+    async def chat_message(self, event: dict[str, Any]) -> None:
+        await self._deliver(events.delivery_for(event))
+
+    async def participant_kicked(self, event: dict[str, Any]) -> None:
+        await self._deliver(events.delivery_for(event))
+
+    async def participant_mute_requested(self, event: dict[str, Any]) -> None:
+        await self._deliver(events.delivery_for(event))
+
+    async def participant_role_changed(self, event: dict[str, Any]) -> None:
+        await self._deliver(events.delivery_for(event))
+
+    async def room_locked(self, event: dict[str, Any]) -> None:
+        await self._deliver(events.delivery_for(event))
+
+    async def call_ended(self, event: dict[str, Any]) -> None:
+        await self._deliver(events.delivery_for(event))
+
+    async def socket_replaced(self, event: dict[str, Any]) -> None:
+        await self._deliver(events.delivery_for(event))
+
+    async def socket_lost(self, event: dict[str, Any]) -> None:
+        await self._deliver(events.delivery_for(event))
+
+    async def _deliver(self, delivery: events.Delivery) -> None:
+        """Apply one event's delivery: roster updates, a frame, maybe a close."""
         if self.closing or self.peer_id is None:
             return
-        frame = event.get("frame")
-        joined = event.get("join")
+        frame = delivery.frame
+        joined = delivery.join
         if joined:
             for peer_id, channel in joined.items():
                 if peer_id == self.peer_id:
                     continue
+                self.told_left.discard(peer_id)
                 already_known = self.roster.get(peer_id) == channel
                 self.roster[peer_id] = channel
                 # A peer seen both in the welcome roster and in its own announcement (they
                 # joined at the same moment) is announced to the client only once.
                 if already_known and frame and frame.get("type") == "peer-joined":
                     frame = None
-        left = event.get("leave")
+        left = delivery.leave
         if left:
+            if left in self.told_left and left not in self.roster:
+                self.told_left.discard(left)
+                frame = None
             self.roster.pop(left, None)
-        new_role = (event.get("roles") or {}).get(self.peer_id)
+        new_role = (delivery.roles or {}).get(self.peer_id)
         if new_role:
             self.role = self.participant.role = new_role
-        if event.get("exclude") == self.peer_id:
+        if delivery.exclude == self.peer_id:
             return
         if frame is not None:
             await self.send_json(frame)
-        if event.get("close"):
-            await self._close(event["close"])
+        if delivery.close:
+            await self._close(delivery.close)
 
     # --- helpers --------------------------------------------------------------------------------
 
-    async def _announce_left(self, reason: str) -> None:
-        frame = {"type": "peer-left", "peer_id": self.peer_id, "reason": reason}
-        await self.channel_layer.group_send(
-            self.group_name, deliver_event(frame, exclude=self.peer_id, leave=self.peer_id)
-        )
+    async def _end_participant(self, reason: str) -> None:
+        """End this socket's row once and tell the room; survives a failing database or layer.
+
+        The keeper lets go of the row first: if the database is down the row is no longer
+        refreshed, so a living process sweeps (and announces) it after the stale limit. If only
+        the layer is down, every process's keeper finds the ended row at its next beat and
+        tells its own sockets (``PresenceKeeper.check_rosters``).
+        """
+        if self.participant is None or self.participant_ended:
+            return
+        keeper = presence.presence_keeper()
+        keeper.discard(self.participant.pk)
+        try:
+            ended = await database_sync_to_async(services.participant_leave)(
+                participant_id=self.participant.pk, reason=reason
+            )
+        except Exception:
+            logger.exception("Could not end peer %s; the sweep will", self.peer_id)
+            return
+        self.participant_ended = True
+        if not ended:
+            return
+        event = events.peer_left_event(peer_id=self.peer_id, reason=reason)
+        try:
+            await self.channel_layer.group_send(self.group_name, event)
+        except Exception:
+            # Each process's keeper finds the ended row at its next beat and tells its sockets.
+            logger.warning("Could not announce that peer %s left", self.peer_id)
+
+    async def peer_gone(self, peer_id: str, channel_name: str, reason: str) -> None:
+        """The keeper found ``peer_id``'s row ended: tell the client, unless already told."""
+        if self.closing or self.roster.get(peer_id) != channel_name:
+            # Already announced, or the peer came back on a newer socket since the check.
+            return
+        del self.roster[peer_id]
+        self.told_left.add(peer_id)
+        await self.send_json(wire.peer_left_frame(peer_id=peer_id, reason=reason))
+
+    async def close_lost(self) -> None:
+        """Close with ``CLOSE_LOST`` (row swept behind its back) when the layer cannot carry it."""
+        await self._close(wire.CLOSE_LOST)
+
+    async def _fail(self) -> None:
+        """After an unforeseen failure: end the participant as lost and close 1011."""
+        await self._end_participant(REASON_CONNECTION_LOST)
+        await self._close(wire.CLOSE_SERVER_ERROR)
 
     async def _send_error(self, code: str, message: str, ref: str | None = None) -> None:
-        await self.send_json(protocol.ProtocolError(code, message, ref).as_frame())
+        await self.send_json(wire.error_frame(code=code, message=message, ref=ref))
 
     async def _close(self, code: int) -> None:
         self.closing = True
@@ -288,21 +425,24 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             self.closing = True
 
 
-def _chat_store(*, room, user, text: str, peer_id: str) -> dict[str, Any]:
+def _chat_store(*, room, user, text: str, peer_id: str):
     try:
-        message = chat_message_create(room=room, user=user, text=text, peer_id=peer_id)
+        message = services.chat_message_create(room=room, user=user, text=text, peer_id=peer_id)
     except ValueError as exc:
-        raise protocol.ProtocolError(protocol.BAD_MESSAGE, str(exc), ref="chat") from exc
+        raise protocol.ProtocolError(wire.BAD_MESSAGE, str(exc), ref="chat") from exc
     message.user = user
-    return {"type": "chat", **chat_json(message)}
+    return message
 
 
 def _moderate_peer(*, consumer_participant, peer_id: str, action: str, by, reason: str = ""):
     target = presence.participant_connected(room=consumer_participant.room, peer_id=peer_id)
     if target is None:
-        raise protocol.ProtocolError(protocol.UNKNOWN_PEER, "No such peer in this room.", action)
+        raise protocol.ProtocolError(wire.UNKNOWN_PEER, "No such peer in this room.", action)
     moderation.moderation_check_target(actor=consumer_participant, target=target)
     if action == "kick":
         moderation.participant_kick(participant=target, by=by, reason=reason)
+    elif action == "ban":
+        # The ban is on the user, so every socket they have in the room is removed with it.
+        moderation.room_ban_user(room=target.room, user=target.user, by=by, reason=reason)
     else:
         moderation.participant_ask_mute(participant=target, by=by)

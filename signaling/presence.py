@@ -1,9 +1,10 @@
 """Presence: who is connected to which room, shared by every server process through the database.
 
 Each admitted socket is one ``Participant`` row, made by ``participant_join`` and ended by
-``participant_leave``. A process marks its own rows seen every ``PRESENCE_HEARTBEAT_SECONDS``
-(``PresenceKeeper``) and, in the same pass, ends rows of any process that stopped doing so for
-``PRESENCE_STALE_SECONDS``: a worker killed with SIGKILL never runs disconnect, so the living
+``rooms.services.participant_leave``. A process marks its own rows seen every
+``PRESENCE_HEARTBEAT_SECONDS`` (``PresenceKeeper``) and, in the same pass, ends rows of any
+process that stopped doing so for ``PRESENCE_STALE_SECONDS`` (``Participant.objects.connected()``
+is the other side of that rule): a worker killed with SIGKILL never runs disconnect, so the living
 sweep for the dead. With the defaults (15 s, 45 s) a dead peer leaves every roster within 60 s.
 """
 
@@ -23,22 +24,25 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.selectors import user_json
-from rooms.models import Participant, Room
-from signaling.events import deliver_event, room_group
+from rooms import services
+from rooms.models import (
+    REASON_CONNECTION_LOST,
+    REASON_RESUMED,
+    REASON_ROOM_ENDED,
+    Participant,
+    Room,
+    RoomBan,
+    participant_connected_q,
+)
+from signaling.events import (
+    LAYER_BUSY_ERRORS,
+    peer_left_event,
+    room_group,
+    socket_lost_event,
+)
+from signaling.wire import peer_state_json
 
 logger = logging.getLogger(__name__)
-
-REASON_LEFT = "left"
-REASON_KICKED = "kicked"
-REASON_CONNECTION_LOST = "connection-lost"
-# Ends that are not announced as peer-left: the room ended for all, or the peer came back.
-REASON_ROOM_ENDED = "room-ended"
-REASON_RESUMED = "resumed"
-# Added close code: the server ended this socket's presence (not seen for too long); resume.
-CLOSE_LOST = 4408
-
-DEFAULT_STATE = {"audio": True, "video": True, "screen": False, "hand": False}
 
 # Rows made before this process started cannot belong to it; with the in-memory layer (one
 # process by definition) they belong to a predecessor that died or was restarted.
@@ -47,6 +51,19 @@ PROCESS_STARTED_AT = timezone.now()
 
 class RoomFull(Exception):
     """The room already has ``max_participants`` connected peers."""
+
+
+class TooManyConnections(Exception):
+    """The user already has ``MAX_SOCKETS_PER_USER`` sockets connected to the room."""
+
+
+class BannedMeanwhile(Exception):
+    """The user was banned from the room after the access check, before the seat was taken."""
+
+
+# Roles that enter a full room anyway (the room may go over its size for them): a room filled
+# by others must never keep out its owner, its moderators or staff (staff join as moderators).
+ROLES_PAST_A_FULL_ROOM = frozenset({Participant.Role.OWNER, Participant.Role.MODERATOR})
 
 
 @dataclass(frozen=True)
@@ -62,14 +79,6 @@ def _heartbeat_seconds() -> float:
     return float(settings.PRESENCE_HEARTBEAT_SECONDS)
 
 
-def _stale_seconds() -> float:
-    return float(settings.PRESENCE_STALE_SECONDS)
-
-
-def _fresh_since() -> datetime:
-    return timezone.now() - timedelta(seconds=_stale_seconds())
-
-
 def new_peer_id() -> str:
     """A fresh, unguessable peer id (16 URL-safe characters)."""
     return secrets.token_urlsafe(12)
@@ -78,32 +87,17 @@ def new_peer_id() -> str:
 # --- selectors ----------------------------------------------------------------------------------
 
 
-def peer_json(participant: Participant) -> dict[str, Any]:
-    """A participant as the protocol's ``peers`` and ``peer-joined`` show it."""
-    return {
-        "peer_id": participant.peer_id,
-        "user": user_json(participant.user),
-        "role": participant.role,
-        "state": {**DEFAULT_STATE, **(participant.state or {})},
-    }
-
-
-def _connected_now(*, room: Room):
-    """Rows of peers connected to the room now, in any process: not ended and seen recently."""
-    return Participant.objects.filter(
-        room=room, left_at__isnull=True, last_seen__gte=_fresh_since()
-    )
-
-
 def room_connected_participants(*, room: Room) -> list[Participant]:
     """Peers connected to the room now, in any process: not ended and seen recently."""
-    return list(_connected_now(room=room).select_related("user").order_by("joined_at", "id"))
+    connected = Participant.objects.filter(room=room).connected()
+    return list(connected.select_related("user").order_by("joined_at", "id"))
 
 
 def participant_connected(*, room: Room, peer_id: str) -> Participant | None:
-    """The connected participant with this peer id in this room, or None."""
+    """The participant with this peer id in this room whose call has not ended, or None."""
     return (
-        Participant.objects.filter(room=room, peer_id=peer_id, left_at__isnull=True)
+        Participant.objects.filter(room=room, peer_id=peer_id)
+        .open()
         .select_related("user", "room")
         .first()
     )
@@ -122,7 +116,7 @@ def _end_predecessor_rows() -> None:
     if _predecessor_rows_ended or not isinstance(get_channel_layer(), InMemoryChannelLayer):
         return
     _predecessor_rows_ended = True
-    Participant.objects.filter(left_at__isnull=True, joined_at__lt=PROCESS_STARTED_AT).update(
+    Participant.objects.open().filter(joined_at__lt=PROCESS_STARTED_AT).update(
         left_at=timezone.now(), leave_reason=REASON_CONNECTION_LOST
     )
 
@@ -151,25 +145,36 @@ def participant_join(
     A resume is allowed when the same user's peer in this room dropped (or was last seen) at
     most ``RESUME_WINDOW_SECONDS`` ago and did not leave, get kicked or see the room end; then
     the peer id and state carry over and a still-open earlier row is ended (its socket, if any,
-    is returned to be closed). Raises ``RoomFull`` when ``max_participants`` peers are connected.
+    is returned to be closed).
+
+    Raises ``BannedMeanwhile`` when a ban was written since the caller's access check,
+    ``TooManyConnections`` when the user already has ``MAX_SOCKETS_PER_USER`` sockets here (a
+    resumed peer's own older socket does not count), and ``RoomFull`` when ``max_participants``
+    peers are connected, except for the owner and moderators (``ROLES_PAST_A_FULL_ROOM``).
     """
     _end_predecessor_rows()
     now = timezone.now()
     with transaction.atomic():
         # Locking the room row serialises admissions to one room across processes (PostgreSQL),
-        # so two last-seat joiners cannot both get in.
+        # so two last-seat joiners cannot both get in; room_ban_user takes the same lock, so a
+        # ban is either seen below or written after this row exists (and then kicks it).
         room = Room.objects.select_for_update().get(pk=room.pk)
+        if room.owner_id != user.pk and RoomBan.objects.filter(room=room, user=user).exists():
+            raise BannedMeanwhile
         previous = (
             _resumable_row(room=room, user=user, peer_id=resume_peer_id) if resume_peer_id else None
         )
-        connected = _connected_now(room=room)
+        connected = Participant.objects.filter(room=room).connected()
         if previous is not None:
             connected = connected.exclude(pk=previous.pk)
-        if connected.count() >= room.max_participants:
+        # Without a cap one user's sockets could take every seat (nine tabs, eight seats).
+        if connected.filter(user=user).count() >= settings.MAX_SOCKETS_PER_USER:
+            raise TooManyConnections
+        if role not in ROLES_PAST_A_FULL_ROOM and connected.count() >= room.max_participants:
             raise RoomFull
         replaced_channel = ""
         if previous is not None and previous.left_at is None:
-            Participant.objects.filter(pk=previous.pk, left_at__isnull=True).update(
+            Participant.objects.filter(pk=previous.pk).open().update(
                 left_at=now, leave_reason=REASON_RESUMED
             )
             replaced_channel = previous.channel_name
@@ -179,7 +184,7 @@ def participant_join(
             peer_id=previous.peer_id if previous else new_peer_id(),
             channel_name=channel_name,
             role=role,
-            state={**DEFAULT_STATE, **(previous.state if previous else {})},
+            state=peer_state_json(previous.state if previous else None),
             last_seen=now,
         )
     participant.user = user
@@ -188,23 +193,10 @@ def participant_join(
     )
 
 
-def participant_leave(*, participant_id: int, reason: str) -> bool:
-    """End a participant row; True only for the call that ended it (the others found it ended).
-
-    The conditional update makes leaving idempotent across processes: a kick, a sweep and the
-    socket's own disconnect may race, and exactly one of them announces ``peer-left``.
-    """
-    return bool(
-        Participant.objects.filter(pk=participant_id, left_at__isnull=True).update(
-            left_at=timezone.now(), leave_reason=reason
-        )
-    )
-
-
 def participant_state_update(*, participant_id: int, state: dict[str, bool]) -> dict[str, bool]:
     """Merge ``state`` into the participant's stored state and return the full state."""
     participant = Participant.objects.only("state").get(pk=participant_id)
-    merged = {**DEFAULT_STATE, **(participant.state or {}), **state}
+    merged = {**peer_state_json(participant.state), **state}
     Participant.objects.filter(pk=participant_id).update(state=merged)
     return merged
 
@@ -213,8 +205,8 @@ def participants_touch(*, participant_ids: list[int]) -> int:
     """Mark these connected participants as seen now (one query for the whole process)."""
     if not participant_ids:
         return 0
-    return Participant.objects.filter(pk__in=participant_ids, left_at__isnull=True).update(
-        last_seen=timezone.now()
+    return (
+        Participant.objects.filter(pk__in=participant_ids).open().update(last_seen=timezone.now())
     )
 
 
@@ -234,16 +226,46 @@ def participants_swept(*, participant_ids: list[int]) -> list[int]:
     )
 
 
+def peers_gone(
+    *, rosters: dict[int, set[str]], ended_before: datetime
+) -> dict[int, dict[str, str]]:
+    """Of these peer ids (by room id), those whose latest row ended before ``ended_before``:
+    room id → {peer id: reason}.
+
+    A peer that resumed has an open newer row and is not gone. The reason is the one
+    ``peer-left`` carries; ends that are never announced that way count as lost.
+    """
+    peer_ids = set().union(*rosters.values()) if rosters else set()
+    if not peer_ids:
+        return {}
+    latest: dict[tuple[int, str], str | None] = {}
+    rows = (
+        Participant.objects.filter(room_id__in=list(rosters), peer_id__in=list(peer_ids))
+        .order_by("joined_at", "id")
+        .values_list("room_id", "peer_id", "left_at", "leave_reason")
+    )
+    for room_id, peer_id, left_at, reason in rows:
+        latest[(room_id, peer_id)] = None if left_at is None or left_at >= ended_before else reason
+    gone: dict[int, dict[str, str]] = {}
+    for (room_id, peer_id), reason in latest.items():
+        if reason is None or peer_id not in rosters[room_id]:
+            continue
+        if reason in (REASON_ROOM_ENDED, REASON_RESUMED, ""):
+            reason = REASON_CONNECTION_LOST
+        gone.setdefault(room_id, {})[peer_id] = reason
+    return gone
+
+
 def participants_sweep() -> list[tuple[int, str]]:
     """End every participant unseen for ``PRESENCE_STALE_SECONDS``; return (room id, peer id)s.
 
     Only rows this call ended are returned, so each is announced once even when several
     processes sweep at the same moment.
     """
-    stale = Participant.objects.filter(left_at__isnull=True, last_seen__lt=_fresh_since())
+    stale = Participant.objects.open().exclude(participant_connected_q())
     ended = []
     for participant_id, room_id, peer_id in stale.values_list("id", "room_id", "peer_id"):
-        if participant_leave(participant_id=participant_id, reason=REASON_CONNECTION_LOST):
+        if services.participant_leave(participant_id=participant_id, reason=REASON_CONNECTION_LOST):
             ended.append((room_id, peer_id))
     return ended
 
@@ -255,19 +277,30 @@ class PresenceKeeper:
     """One per process (per event loop): heartbeats this process's rows and sweeps dead ones.
 
     It runs only while the process holds at least one socket, so an idle process costs nothing.
+    At every beat it also checks its sockets' rosters against the database (``peers_gone``) and
+    tells each socket directly, without the channel layer, of peers gone for more than a
+    heartbeat: a ``peer-left`` published while Redis was down, or before the receiving
+    processes had resubscribed after it came back, is lost (pub/sub keeps nothing), and without
+    this check the peer would stay in those clients' lists for the rest of the call.
     """
 
     def __init__(self) -> None:
         self.channels: dict[int, str] = {}
+        # The consumers of this process by participant id, for the roster check.
+        self.consumers: dict[int, Any] = {}
         self.task: asyncio.Task | None = None
 
-    def add(self, participant_id: int, channel_name: str) -> None:
+    def add(self, participant_id: int, channel_name: str, consumer: Any = None) -> None:
+        """Keep this row alive; ``consumer`` (``room``, ``roster``, ``peer_gone``) is checked."""
         self.channels[participant_id] = channel_name
+        if consumer is not None:
+            self.consumers[participant_id] = consumer
         if self.task is None or self.task.done():
             self.task = asyncio.get_running_loop().create_task(self._run())
 
     def discard(self, participant_id: int) -> None:
         self.channels.pop(participant_id, None)
+        self.consumers.pop(participant_id, None)
         if not self.channels and self.task is not None:
             self.task.cancel()
             self.task = None
@@ -289,21 +322,50 @@ class PresenceKeeper:
         A socket of this process whose row was ended behind its back (this process stalled
         past the stale limit and another swept it) is closed with ``CLOSE_LOST``, so its
         client resumes and the others see it come back, instead of it relaying as a ghost.
+        Layer failures are logged, not raised: the roster check at the end tells this
+        process's sockets of every peer gone, announced or not.
         """
         local_ids = list(self.channels)
         await database_sync_to_async(participants_touch)(participant_ids=local_ids)
         ended = await database_sync_to_async(participants_sweep)()
         layer = get_channel_layer()
         for room_id, peer_id in ended:
-            frame = {"type": "peer-left", "peer_id": peer_id, "reason": REASON_CONNECTION_LOST}
-            await layer.group_send(room_group(room_id), deliver_event(frame, leave=peer_id))
+            left = peer_left_event(peer_id=peer_id, reason=REASON_CONNECTION_LOST)
+            try:
+                await layer.group_send(room_group(room_id), left)
+            except LAYER_BUSY_ERRORS:
+                logger.warning("Could not announce swept peer %s", peer_id)
         for participant_id in await database_sync_to_async(participants_swept)(
             participant_ids=local_ids
         ):
             channel_name = self.channels.pop(participant_id, None)
-            if channel_name:
-                await layer.send(channel_name, deliver_event(close=CLOSE_LOST))
+            consumer = self.consumers.pop(participant_id, None)
+            if not channel_name:
+                continue
+            try:
+                await layer.send(channel_name, socket_lost_event())
+            except LAYER_BUSY_ERRORS:
+                if consumer is not None:
+                    await consumer.close_lost()
+        await self.check_rosters()
         return ended
+
+    async def check_rosters(self) -> None:
+        """Tell this process's sockets of roster peers whose rows have ended (see the class)."""
+        snapshot = [(consumer, dict(consumer.roster)) for consumer in self.consumers.values()]
+        if not snapshot:
+            return
+        rosters: dict[int, set[str]] = {}
+        for consumer, roster in snapshot:
+            rosters.setdefault(consumer.room.pk, set()).update(roster)
+        # Ends younger than a heartbeat are left to their own announcement, which is normally
+        # on its way; this check is the fallback for those that were lost.
+        ended_before = timezone.now() - timedelta(seconds=_heartbeat_seconds())
+        gone = await database_sync_to_async(peers_gone)(rosters=rosters, ended_before=ended_before)
+        for consumer, roster in snapshot:
+            for peer_id, reason in gone.get(consumer.room.pk, {}).items():
+                if peer_id in roster:
+                    await consumer.peer_gone(peer_id, roster[peer_id], reason)
 
 
 _keepers: dict[asyncio.AbstractEventLoop, PresenceKeeper] = {}

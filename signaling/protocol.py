@@ -3,7 +3,8 @@
 ``parse_frame`` turns the text of one WebSocket frame into a ``ClientMessage`` holding only the
 validated fields, rebuilt from scratch, so nothing a client adds (a spoofed ``from``, a stray
 ``peer_id``) can travel further. Anything wrong raises ``ProtocolError`` with the protocol's error
-code; the consumer answers it with an ``error`` frame and keeps the connection open.
+code (``signaling.wire`` lists them all); the consumer answers it with an ``error`` frame and
+keeps the connection open.
 """
 
 from __future__ import annotations
@@ -12,30 +13,22 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-PROTOCOL_VERSION = 1
+from rooms.models import CHAT_TEXT_MAX_LENGTH
+from signaling.wire import BAD_MESSAGE, TOO_LARGE, UNKNOWN_TYPE, error_frame
+
 MAX_FRAME_BYTES = 64 * 1024
 MAX_PEER_ID_LENGTH = 64
 MAX_SDP_LENGTH = MAX_FRAME_BYTES
 MAX_CANDIDATE_LENGTH = 1024
 MAX_SDP_MID_LENGTH = 256
 MAX_REASON_LENGTH = 200
-CHAT_TEXT_MAX_LENGTH = 2000
-
-# Error codes of the contract (``too_large`` and ``rate_limited`` come from its rules).
-BAD_MESSAGE = "bad_message"
-UNKNOWN_TYPE = "unknown_type"
-UNKNOWN_PEER = "unknown_peer"
-FORBIDDEN = "forbidden"
-TOO_LARGE = "too_large"
-RATE_LIMITED = "rate_limited"
-# Added: a relay could not be queued because the target's queue is full.
-BUSY = "busy"
 
 SDP_TYPES = frozenset({"offer", "answer", "pranswer", "rollback"})
 STATE_KEYS = ("audio", "video", "screen", "hand")
-MODERATION_TYPES = frozenset({"kick", "mute", "lock", "end"})
+# ``ban`` is added: a kick that also bans the user from the room (docs/protocol.md).
+MODERATION_TYPES = frozenset({"kick", "mute", "lock", "end", "ban"})
 CLIENT_TYPES = frozenset(
-    {"sdp", "ice", "chat", "state", "kick", "mute", "lock", "end", "ping", "leave"}
+    {"sdp", "ice", "chat", "state", "kick", "mute", "lock", "end", "ping", "leave", "ban"}
 )
 
 
@@ -50,10 +43,7 @@ class ProtocolError(Exception):
 
     def as_frame(self) -> dict[str, Any]:
         """The ``error`` frame that tells the client what it did wrong."""
-        frame: dict[str, Any] = {"type": "error", "code": self.code, "message": self.message}
-        if self.ref is not None:
-            frame["ref"] = self.ref
-        return frame
+        return error_frame(code=self.code, message=self.message, ref=self.ref)
 
 
 @dataclass(frozen=True)
@@ -213,6 +203,11 @@ def _validate_kick(data: dict) -> dict[str, Any]:
     return {"peer_id": _peer_id(data, "peer_id", "kick"), "reason": reason or ""}
 
 
+def _validate_ban(data: dict) -> dict[str, Any]:
+    reason = _optional_string(data, "reason", "ban", max_length=MAX_REASON_LENGTH)
+    return {"peer_id": _peer_id(data, "peer_id", "ban"), "reason": (reason or "").strip()}
+
+
 def _validate_mute(data: dict) -> dict[str, Any]:
     return {"peer_id": _peer_id(data, "peer_id", "mute")}
 
@@ -231,6 +226,7 @@ _VALIDATORS = {
     "chat": _validate_chat,
     "state": _validate_state,
     "kick": _validate_kick,
+    "ban": _validate_ban,
     "mute": _validate_mute,
     "lock": _validate_lock,
     "end": _no_fields,

@@ -11,12 +11,14 @@ import logging
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from rooms.access import NOT_AUTHENTICATED, ROOM_NOT_FOUND, room_access_for
-from rooms.models import Room
+from rooms.access import FORBIDDEN, NOT_AUTHENTICATED, ROOM_NOT_FOUND, room_access_for
+from rooms.selectors import room_get_by_slug
 from signaling.throttle import turn_credentials_rate_limit_hit
 from signaling.turn import ice_servers_for
 
 logger = logging.getLogger(__name__)
+
+NO_SUCH_ROOM_MESSAGE = "There is no such room, or you may not enter it."
 
 
 def _json(body: dict, status: int = 200) -> JsonResponse:
@@ -59,11 +61,16 @@ def turn_credentials(request: HttpRequest) -> JsonResponse:
             return _error("bad_request", "room must be a room's slug.", status=400)
         access = room_access_for(
             user=request.user,
-            room=Room.objects.filter(slug=slug).first(),
+            room=room_get_by_slug(slug=slug),
             invite_token=request.GET.get("invite") or None,
         )
+        if access.conceals_room or access.refusal == ROOM_NOT_FOUND:
+            # The contract answers 403 for a room the caller may not enter. A slug nobody uses,
+            # a closed room and a private room the caller is a stranger to get that 403 with
+            # one and the same body, so a guessed slug does not reveal that a room exists.
+            return _error(FORBIDDEN, NO_SUCH_ROOM_MESSAGE, status=403)
         if not access.allowed:
-            status = {ROOM_NOT_FOUND: 404, NOT_AUTHENTICATED: 401}.get(access.refusal, 403)
+            status = 401 if access.refusal == NOT_AUTHENTICATED else 403
             return _error(access.refusal, access.message, status=status)
 
     body = ice_servers_for(user=request.user)

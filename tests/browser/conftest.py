@@ -108,13 +108,15 @@ class Member:
         """The element showing ``peer_id``'s camera (or screen) on this member's page."""
         return self.page.locator(f'[data-peer-id="{peer_id}"][data-view="{view}"]')
 
-    def send_file(self, path: Path, to: str = "") -> None:
-        """Send the file at ``path`` to the peer ``to`` (everyone when empty) from the dock."""
+    def send_file(self, path: Path | dict, to: str = "") -> None:
+        """Send the file at ``path`` to the peer ``to`` (everyone when empty) from the dock.
+
+        ``path`` may also be a Playwright file payload (``name``, ``mimeType``, ``buffer``),
+        for names no file system would hold.
+        """
         self.page.locator('select[name="file-to"]').select_option(to)
+        # Choosing the file sends it: the dock has no separate Send button.
         self.page.locator('input[type=file][name="file"]').set_input_files(path)
-        send = self.action("send-file")
-        if send.count():
-            send.click()
 
     def wait_call_state(self, state: str, timeout: int = CONNECT_TIMEOUT_MS) -> None:
         self.page.wait_for_selector(f'body[data-call-state="{state}"]', timeout=timeout)

@@ -9,15 +9,30 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import CONNECT_TIMEOUT_MS
+from tests.browser.conftest import CONNECT_TIMEOUT_MS, make_live_servers
 from tests.support.browser import JOIN_READY_JS
+from tests.support.servers import LiveServers
 
 pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def module_servers(tmp_path_factory) -> Iterator[LiveServers]:
+    """The suite's server, with room for the history test's burst of 55 chat messages.
+
+    The per-socket chat rate (``CHAT_RATE_BURST`` 5, then 1 a second) would refuse most of a
+    burst sent as fast as the form submits; what is tested here is the history, not the rate
+    (tests/signaling/test_chat_rate.py tests that).
+    """
+    servers = make_live_servers(tmp_path_factory, extra_env={"CHAT_RATE_BURST": "100"})
+    yield servers
+    servers.stop()
+
 
 SOCKET_PATH = re.compile(r"/ws/rooms/")
 

@@ -67,9 +67,11 @@ def test_owner_asks_a_member_to_mute_then_kicks_them_from_the_participants_panel
     expect(ana.tile(bob.peer_id)).to_have_attribute("data-audio", "off")
 
     ana.action("kick", data_target_peer=bob.peer_id).click()
-    confirm = ana.page.locator('[data-action="confirm"]')
-    if confirm.count() and confirm.is_visible():
-        confirm.click()
+    # Removing someone always asks first.
+    dialog = ana.page.locator("#confirm-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Remove Bob from the meeting?")
+    dialog.locator('[data-action="confirm"]').click()
 
     _assert_removed_from_call(bob, "kicked", "kicked")
     expect(ana.tile(bob.peer_id)).to_have_count(0)
@@ -118,6 +120,9 @@ def test_ending_the_meeting_after_confirming_closes_it_for_everyone(call_room):
 
     _assert_removed_from_call(bob, "room-ended", "ended")
     _assert_removed_from_call(ana, "room-ended", "ended")
+    # Only the meeting ended: the room's link still opens the room for the next one.
+    bob.page.goto(call.url)
+    bob.wait_call_state("prejoin")
     call.assert_clean()
 
 
@@ -156,4 +161,49 @@ def test_a_member_made_moderator_in_the_settings_gets_the_controls_during_the_ca
     bob_in_list = ana.page.locator(f'#participants [data-participant="{bob.peer_id}"]')
     expect(bob_in_list).to_contain_text("Moderator")
     settings.close()
+    call.assert_clean()
+
+
+def test_owner_bans_a_member_from_the_participants_panel_after_confirming_with_a_reason(
+    call_room,
+):
+    call = call_room("ana", "bob")
+    ana, bob = call.members["ana"], call.members["bob"]
+    call.wait_all_connected()
+
+    # A member gets no ban button.
+    bob.action("toggle-participants").click()
+    expect(bob.page.locator(f'#participants [data-participant="{ana.peer_id}"]')).to_be_visible()
+    expect(bob.page.locator('[data-action="ban"]')).to_have_count(0)
+
+    ana.action("toggle-participants").click()
+    panel = ana.page.locator("#participants")
+    expect(panel.locator(f'[data-target-peer="{ana.peer_id}"]')).to_have_count(0)
+    ana.action("ban", data_target_peer=bob.peer_id).click()
+
+    # The project's own dialog asks, with a reason field; nothing happens before confirming.
+    dialog = ana.page.locator("#confirm-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("[data-confirm-text]")).to_contain_text("Ban Bob")
+    reason = dialog.locator('input[name="reason"]')
+    expect(reason).to_be_visible()
+    expect(bob.page.locator("body")).to_have_attribute("data-call-state", "in-call")
+    reason.fill("spamming links")
+    dialog.locator('[data-action="confirm"]').click()
+
+    _assert_removed_from_call(bob, "kicked", "kicked")
+    notice = bob.page.locator('#notice[data-notice="kicked"]')
+    expect(notice).to_contain_text("banned")
+    expect(notice).to_contain_text("spamming links")
+    expect(ana.tile(bob.peer_id)).to_have_count(0)
+    expect(panel.locator(f'[data-participant="{bob.peer_id}"]')).to_have_count(0)
+
+    # Coming back is refused with the reason; the room page answers 403 and says why.
+    again = bob.context.new_page()
+    response = again.goto(call.url)
+    assert response is not None and response.status == 403
+    expect(again.locator("main")).to_contain_text("You have been banned from this room.")
+    expect(again.locator("main")).to_contain_text("spamming links")
+    again.close()
+    assert ana.dialogs == [] and bob.dialogs == [], "confirmation must not be window.confirm"
     call.assert_clean()

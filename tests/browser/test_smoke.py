@@ -117,8 +117,9 @@ def test_login_and_refusal_pages_render(chromium, live_servers, artifacts_dir):
 
         page.fill("input[name=password]", "pw-stranger-123")
         page.get_by_role("button", name="Log in").click()
-        page.locator("[data-refusal=forbidden]").wait_for()
-        assert "Ask its owner for an invite link." in page.inner_text("main")
+        # A private room is a 404 to a stranger, exactly like a slug nobody uses.
+        page.locator("[data-refusal=room_not_found]").wait_for()
+        assert "This room does not exist or has been closed." in page.inner_text("main")
         page.screenshot(path=shots / "09-refused-private.png", full_page=True)
 
         code = f"from rooms.models import Room; print(Room.objects.get(slug={slug!r}).invite_token)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -10,14 +11,15 @@ from channels.layers import get_channel_layer
 from django.utils import timezone
 
 from rooms.models import Participant
-from signaling.events import room_group
+from signaling.events import delivery_for, room_group
 
 
 class LayerListener:
     """A channel on the real (in-memory) channel layer, as a connected consumer would hold.
 
-    ``join(room)`` adds it to the room's group; ``receive()`` returns the next event it got,
-    and ``nothing_pending()`` proves no event arrived.
+    ``join(room)`` adds it to the room's group; ``receive()`` returns what the next event it
+    got makes a socket do (``frame``, ``close``, ``roles``...: ``signaling.events.Delivery``
+    as a dict), and ``nothing_pending()`` proves no event arrived.
     """
 
     def __init__(self) -> None:
@@ -32,7 +34,7 @@ class LayerListener:
         async def receive():
             return await asyncio.wait_for(self.layer.receive(self.channel), timeout)
 
-        return async_to_sync(receive)()
+        return dataclasses.asdict(delivery_for(async_to_sync(receive)()))
 
     def nothing_pending(self) -> bool:
         try:

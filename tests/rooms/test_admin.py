@@ -1,9 +1,11 @@
 """Staff moderation in /admin/: room lists, actions, inlines, participants and chat."""
 
 import pytest
+from asgiref.sync import sync_to_async
 
 from rooms import services
 from rooms.models import ChatMessage, Participant, Room, RoomBan, RoomMembership
+from tests.signaling.conftest import connect  # noqa: F401 - the fixture, shared
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +96,26 @@ def test_room_list_shows_how_many_are_connected(staff_client, make_room, make_us
     assert response.context["cl"].result_list[0].connected_count == 2
 
 
+def test_room_list_and_inline_leave_out_a_participant_the_call_no_longer_shows(
+    staff_client, make_room, make_user, settings
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    room = make_room("Board")
+    now = timezone.now()
+    Participant.objects.create(room=room, user=make_user(), peer_id="live", last_seen=now)
+    # Its process died: not seen for longer than the stale limit, not yet swept. The welcome
+    # no longer lists it, so the admin must not count it either.
+    stale_since = timezone.now() - timedelta(seconds=settings.PRESENCE_STALE_SECONDS + 5)
+    Participant.objects.create(room=room, user=make_user(), peer_id="ghost", last_seen=stale_since)
+    listed = staff_client.get("/admin/rooms/room/")
+    assert listed.context["cl"].result_list[0].connected_count == 1
+    page = staff_client.get(f"/admin/rooms/room/{room.pk}/change/")
+    assert "live" in page.text and "ghost" not in page.text
+
+
 def test_room_admin_is_staff_only(client, make_user):
     client.force_login(make_user("ana"))
     assert client.get("/admin/rooms/room/").status_code == 302
@@ -131,6 +153,21 @@ def test_close_action_closes_rooms_and_ends_their_calls(
     assert participant.left_at is not None
 
 
+def test_end_calls_action_ends_the_calls_and_leaves_the_rooms_open(
+    staff_client, make_room, make_user, connect_participant
+):
+    room = make_room("Board")
+    participant, socket = connect_participant(room, make_user("bo"))
+    response = run_action(staff_client, "/admin/rooms/room/", "end_calls", [room])
+    assert "Ended the calls in 1 room(s)." in response.text
+    room.refresh_from_db()
+    assert not room.is_closed
+    event = socket.receive()
+    assert event["frame"]["type"] == "room-ended" and event["close"] == 4411
+    participant.refresh_from_db()
+    assert participant.leave_reason == "room-ended"
+
+
 def test_reopen_action_reopens_closed_rooms(staff_client, make_room):
     room = services.room_close(room=make_room("Board"))
     response = run_action(staff_client, "/admin/rooms/room/", "reopen_rooms", [room])
@@ -149,6 +186,68 @@ def test_rotate_invite_action_replaces_the_tokens(staff_client, make_room):
 
 
 # --- Room change page and inlines -------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_locking_in_the_room_change_form_tells_a_connected_socket(
+    connect,  # noqa: F811
+    staff_client,
+    make_room,
+):
+    room = await sync_to_async(make_room)("Board")
+    owner = await connect(room.slug, room.owner)
+    assert owner.welcome is not None, owner.first
+    data = room_form_data(room) | {"is_locked": "on"}
+    response = await sync_to_async(staff_client.post)(f"/admin/rooms/room/{room.pk}/change/", data)
+    assert response.status_code == 302
+    assert await owner.receive_type("room") == {"type": "room", "locked": True}
+    assert (await sync_to_async(Room.objects.get)(pk=room.pk)).is_locked
+
+
+def test_room_change_form_unlocks_through_the_service_and_saves_the_other_fields(
+    staff_client, make_room, listener
+):
+    room = make_room("Board", is_locked=True)
+    socket = listener().join(room)
+    data = room_form_data(room)
+    data.pop("is_locked")
+    data |= {"name": "Board (renamed)", "description": "Quarterly", "max_participants": 4}
+    response = staff_client.post(f"/admin/rooms/room/{room.pk}/change/", data)
+    assert response.status_code == 302
+    room.refresh_from_db()
+    assert (room.name, room.description) == ("Board (renamed)", "Quarterly")
+    assert room.max_participants == 4
+    assert not room.is_locked and room.slug == "board"
+    assert socket.receive()["frame"] == {"type": "room", "locked": False}
+
+
+def test_room_change_form_without_a_lock_change_announces_nothing(
+    staff_client, make_room, listener
+):
+    room = make_room("Board")
+    socket = listener().join(room)
+    data = room_form_data(room) | {"name": "Renamed"}
+    assert staff_client.post(f"/admin/rooms/room/{room.pk}/change/", data).status_code == 302
+    assert Room.objects.get(pk=room.pk).name == "Renamed"
+    assert socket.nothing_pending()
+
+
+def test_room_change_form_gives_the_room_a_new_owner_whose_call_role_follows(
+    staff_client, make_room, make_user, connect_participant
+):
+    ana, bo = make_user("ana"), make_user("bo")
+    room = make_room("Board", owner=ana)
+    old_owner, old_socket = connect_participant(room, ana, role=Participant.Role.OWNER)
+    data = room_form_data(room) | {"owner": bo.pk}
+    assert staff_client.post(f"/admin/rooms/room/{room.pk}/change/", data).status_code == 302
+    assert Room.objects.get(pk=room.pk).owner == bo
+    old_owner.refresh_from_db()
+    assert old_owner.role == Participant.Role.MEMBER
+    assert old_socket.receive()["frame"] == {
+        "type": "role",
+        "peer_id": old_owner.peer_id,
+        "role": "member",
+    }
 
 
 def test_room_change_page_shows_bans_members_and_connected_participants(

@@ -60,3 +60,24 @@ def test_edit_form_has_the_lock_and_validates_like_create():
     assert not form.is_valid() and list(form.errors) == ["name"]
     form = RoomEditForm({"name": "ok", "is_locked": "on"})
     assert form.is_valid() and form.cleaned_data["is_locked"] is True
+
+
+@pytest.mark.parametrize("form_class", [RoomCreateForm, RoomEditForm])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("Sync\u202eevil", "Room names cannot contain characters that change text direction."),
+        ("\u200b\u200d", "Room names need at least one visible character."),
+        ("Sync\x1b[31m", "Room names cannot contain control characters."),
+    ],
+)
+def test_room_forms_refuse_invisible_and_direction_tricks_in_names(form_class, name, message):
+    form = form_class({"name": name})
+    assert not form.is_valid()
+    assert form.errors["name"] == [message]
+
+
+def test_room_forms_normalise_names_with_nfkc():
+    form = RoomCreateForm({"name": "  Ｗｅｅｋｌｙ   Sync\u3000"})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["name"] == "Weekly Sync"

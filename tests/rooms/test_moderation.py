@@ -3,12 +3,16 @@ outside the consumer, reaching live sockets through the channel layer."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+from unittest import mock
+
 import pytest
 from asgiref.sync import sync_to_async
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from rooms import moderation, services
-from rooms.models import Participant, Room, RoomBan, RoomMembership
+from rooms.models import Participant, Room, RoomBan, RoomKick, RoomMembership
 from tests.signaling.conftest import connect  # noqa: F401 - the fixture, shared
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -63,7 +67,7 @@ async def test_kicking_a_participant_that_already_left_announces_nothing(connect
     assert (await _row(member.peer_id)).leave_reason == "connection-lost"
 
 
-async def test_room_end_from_the_admin_ends_the_call_and_closes_the_room(connect, setup):  # noqa: F811
+async def test_room_end_from_the_admin_ends_the_call_but_the_room_stays_open(connect, setup):  # noqa: F811
     room, ana, bob, admin = setup
     owner = await connect(room.slug, ana)
     member = await connect(room.slug, bob)
@@ -73,9 +77,23 @@ async def test_room_end_from_the_admin_ends_the_call_and_closes_the_room(connect
         assert (await peer.receive_type("room-ended"))["by"]["username"] == "root"
         assert await peer.closed_with() == 4411
     fresh = await sync_to_async(Room.objects.get)(pk=room.pk)
-    assert fresh.closed_at is not None
+    assert fresh.closed_at is None
     reasons = await sync_to_async(list)(Participant.objects.values_list("leave_reason", flat=True))
     assert reasons == ["room-ended", "room-ended"]
+    # The next meeting starts in the same room: nobody from the ended call is listed in it.
+    again = await connect(room.slug, bob)
+    assert again.welcome is not None and again.welcome["peers"] == []
+
+
+async def test_room_close_and_end_call_closes_the_room_and_ends_the_call(connect, setup):  # noqa: F811
+    room, ana, bob, admin = setup
+    member = await connect(room.slug, bob)
+    await sync_to_async(moderation.room_close_and_end_call)(room=room, by=ana)
+    assert (await member.receive_type("room-ended"))["by"]["username"] == "ana"
+    assert await member.closed_with() == 4411
+    assert (await sync_to_async(Room.objects.get)(pk=room.pk)).closed_at is not None
+    late = await connect(room.slug, bob)
+    assert late.first["code"] == "room_not_found"
 
 
 async def test_room_lock_saves_and_broadcasts(connect, setup):  # noqa: F811
@@ -239,3 +257,163 @@ def test_room_edit_with_an_invalid_value_neither_locks_nor_announces(make_room, 
         moderation.room_edit(room=room, name="", is_locked=True)
     assert socket.nothing_pending()
     assert not Room.objects.get(pk=room.pk).is_locked
+
+
+# --- End, kick cooldown and ban from inside the call ----------------------------------------------
+
+
+@pytest.fixture
+def call_people(make_user, make_room):
+    """ana owns the room, mo is a named moderator, bob and cy are plain members."""
+    ana, mo, bob, cy = (make_user(name) for name in ("ana", "mo", "bob", "cy"))
+    room = make_room("Board", owner=ana)
+    services.room_membership_set(room=room, user=mo, role=RoomMembership.Role.MODERATOR)
+    return room, {"ana": ana, "mo": mo, "bob": bob, "cy": cy}
+
+
+async def _join(connect, room, people, *names):  # noqa: F811
+    """Connect ``names`` in order; each earlier peer reads the later ones' ``peer-joined``."""
+    peers = []
+    for name in names:
+        peer = await connect(room.slug, people[name])
+        assert peer.welcome is not None, peer.first
+        for earlier in peers:
+            await earlier.receive_type("peer-joined")
+        peers.append(peer)
+    return peers
+
+
+async def test_a_moderator_ends_the_call_and_the_room_stays_open_for_the_next_meeting(
+    connect,  # noqa: F811
+    call_people,
+):
+    room, people = call_people
+    ana, mo, bob = await _join(connect, room, people, "ana", "mo", "bob")
+    await mo.send({"type": "end"})
+    for peer in (ana, mo, bob):
+        assert (await peer.receive_type("room-ended"))["by"]["username"] == "mo"
+        assert await peer.closed_with() == 4411
+    assert (await sync_to_async(Room.objects.get)(pk=room.pk)).closed_at is None
+    late = await connect(room.slug, people["cy"])
+    assert late.welcome is not None and late.welcome["peers"] == []
+    assert late.welcome["room"]["slug"] == room.slug
+
+
+async def test_a_kicked_user_is_refused_until_the_cooldown_passes(
+    connect,  # noqa: F811
+    call_people,
+    settings,
+):
+    settings.KICK_COOLDOWN_SECONDS = 300
+    room, people = call_people
+    ana, bob = await _join(connect, room, people, "ana", "bob")
+    await ana.send({"type": "kick", "peer_id": bob.peer_id, "reason": "too loud"})
+    assert (await bob.receive_type("kicked"))["reason"] == "too loud"
+    assert await bob.closed_with() == 4410
+
+    again = await connect(room.slug, people["bob"])
+    assert again.first["type"] == "error" and again.first["code"] == "forbidden"
+    assert "removed from this room" in again.first["message"]
+    assert "5 minutes" in again.first["message"]
+    assert await again.closed_with() == 4403
+
+    later = timezone.now() + timedelta(seconds=301)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        back = await connect(room.slug, people["bob"])
+    assert back.welcome is not None, back.first
+
+
+async def test_a_kicked_user_let_back_in_by_the_owner_may_rejoin_at_once(
+    connect,  # noqa: F811
+    call_people,
+):
+    room, people = call_people
+    ana, mo, bob = await _join(connect, room, people, "ana", "mo", "bob")
+    await mo.send({"type": "kick", "peer_id": bob.peer_id})
+    await bob.closed_with()
+    refused = await connect(room.slug, people["bob"])
+    assert refused.first["code"] == "forbidden"
+    lifted = await sync_to_async(services.room_kick_lift)(room=room, user=people["bob"])
+    assert lifted
+    back = await connect(room.slug, people["bob"])
+    assert back.welcome is not None, back.first
+
+
+async def test_kick_cooldown_zero_lets_the_kicked_back_at_once(connect, call_people, settings):  # noqa: F811
+    settings.KICK_COOLDOWN_SECONDS = 0
+    room, people = call_people
+    ana, bob = await _join(connect, room, people, "ana", "bob")
+    await ana.send({"type": "kick", "peer_id": bob.peer_id})
+    await bob.closed_with()
+    back = await connect(room.slug, people["bob"])
+    assert back.welcome is not None, back.first
+
+
+async def test_a_moderator_bans_from_the_call_and_the_banned_cannot_come_back(
+    connect,  # noqa: F811
+    call_people,
+):
+    room, people = call_people
+    ana, mo, bob = await _join(connect, room, people, "ana", "mo", "bob")
+    await mo.send({"type": "ban", "peer_id": bob.peer_id, "reason": "spamming links"})
+    kicked = await bob.receive_type("kicked")
+    assert kicked["by"]["username"] == "mo"
+    assert kicked["reason"] == "spamming links" and kicked["banned"] is True
+    assert await bob.closed_with() == 4410
+    for other in (ana, mo):
+        left = await other.receive_type("peer-left")
+        assert (left["peer_id"], left["reason"]) == (bob.peer_id, "kicked")
+    ban = await sync_to_async(RoomBan.objects.select_related("banned_by").get)(room=room)
+    assert (ban.user_id, ban.banned_by.username, ban.reason) == (
+        people["bob"].pk,
+        "mo",
+        "spamming links",
+    )
+
+    again = await connect(room.slug, people["bob"])
+    assert again.first["code"] == "forbidden"
+    assert "banned" in again.first["message"] and "spamming links" in again.first["message"]
+    assert await again.closed_with() == 4403
+
+
+async def test_a_member_sending_ban_is_forbidden_and_nobody_is_banned(connect, call_people):  # noqa: F811
+    room, people = call_people
+    ana, bob, cy = await _join(connect, room, people, "ana", "bob", "cy")
+    await bob.send({"type": "ban", "peer_id": cy.peer_id})
+    error = await bob.receive_type("error")
+    assert (error["code"], error["ref"]) == ("forbidden", "ban")
+    assert await cy.nothing() and await ana.nothing()
+    assert not await sync_to_async(RoomBan.objects.exists)()
+
+
+async def test_a_moderator_cannot_ban_the_owner_nor_themselves(connect, call_people):  # noqa: F811
+    room, people = call_people
+    ana, mo = await _join(connect, room, people, "ana", "mo")
+    await mo.send({"type": "ban", "peer_id": ana.peer_id})
+    assert (await mo.receive_type("error"))["code"] == "forbidden"
+    await mo.send({"type": "ban", "peer_id": mo.peer_id})
+    assert (await mo.receive_type("error"))["code"] == "bad_message"
+    await mo.send({"type": "ban", "peer_id": "ghost"})
+    assert (await mo.receive_type("error"))["code"] == "unknown_peer"
+    assert await ana.nothing()
+    assert not await sync_to_async(RoomBan.objects.exists)()
+
+
+# --- Kick cooldown as a service -----------------------------------------------------------------
+
+
+def test_participant_kick_records_a_cooldown_but_a_ban_does_not(
+    make_room, make_user, connect_participant, settings
+):
+    settings.KICK_COOLDOWN_SECONDS = 120
+    room = make_room("Board")
+    bo, cy = make_user("bo"), make_user("cy")
+    kicked, _socket = connect_participant(room, bo)
+    before = timezone.now()
+    moderation.participant_kick(participant=kicked, by=room.owner, reason="noise")
+    kick = RoomKick.objects.get()
+    assert (kick.user, kick.kicked_by, kick.reason) == (bo, room.owner, "noise")
+    assert before + timedelta(seconds=119) < kick.until <= timezone.now() + timedelta(seconds=120)
+    connect_participant(room, cy)
+    moderation.room_ban_user(room=room, user=cy, by=room.owner)
+    assert list(RoomKick.objects.values_list("user", flat=True)) == [bo.pk]

@@ -6,18 +6,18 @@ import pytest
 from django.utils import timezone
 
 from rooms import moderation, selectors, services
-from rooms.models import RoomVisit
+from rooms.models import Participant, RoomKick, RoomVisit
 
 pytestmark = pytest.mark.django_db
 
 
-def test_rooms_owned_by_lists_open_rooms_newest_first(make_user, make_room):
+def test_rooms_owned_by_lists_open_rooms_newest_first_then_closed_ones(make_user, make_room):
     ana = make_user("ana")
     older = make_room("Older", owner=ana)
+    closed = services.room_close(room=make_room("Closed", owner=ana))
     newer = make_room("Newer", owner=ana)
-    services.room_close(room=make_room("Closed", owner=ana))
     make_room("Someone else's")
-    assert list(selectors.rooms_owned_by(user=ana)) == [newer, older]
+    assert list(selectors.rooms_owned_by(user=ana)) == [newer, older, closed]
 
 
 def test_rooms_recently_visited_orders_by_last_visit_and_skips_own_and_closed(make_user, make_room):
@@ -30,9 +30,20 @@ def test_rooms_recently_visited_orders_by_last_visit_and_skips_own_and_closed(ma
             room=room, user=ana, last_visited_at=now - timedelta(minutes=minutes_ago)
         )
     services.room_close(room=closed)
-    rooms = selectors.rooms_recently_visited(user=ana)
+    rooms = list(selectors.rooms_recently_visited(user=ana))
     assert rooms == [second, first]
     assert rooms[0].last_visited_at == now - timedelta(minutes=1)
+
+
+def test_rooms_recently_visited_shows_the_users_own_visit_not_someone_elses(make_user, make_room):
+    ana, bo = make_user("ana"), make_user("bo")
+    room = make_room("Shared")
+    now = timezone.now()
+    RoomVisit.objects.create(room=room, user=ana, last_visited_at=now - timedelta(days=2))
+    RoomVisit.objects.create(room=room, user=bo, last_visited_at=now)
+    rooms = list(selectors.rooms_recently_visited(user=ana, limit=None))
+    assert rooms == [room]
+    assert rooms[0].last_visited_at == now - timedelta(days=2)
 
 
 def test_rooms_recently_visited_is_limited(make_user, make_room):
@@ -63,14 +74,28 @@ def test_room_invite_url_adds_the_token_only_for_private_rooms(make_room):
     )
 
 
-def test_room_person_finds_only_members_and_banned_users_never_the_owner(make_room, make_user):
+def test_room_person_finds_members_banned_and_past_participants_never_the_owner(
+    make_room, make_user
+):
     room = make_room("Board")
     member, banned, stranger = make_user("member"), make_user("banned"), make_user("stranger")
+    visitor = make_user("visitor")
     services.room_membership_set(room=room, user=member)
     services.room_membership_set(room=room, user=room.owner)
     moderation.room_ban_user(room=room, user=banned)
+    Participant.objects.create(
+        room=room, user=visitor, peer_id="p-visitor", channel_name="c", last_seen=timezone.now()
+    )
+    Participant.objects.create(
+        room=make_room("Elsewhere"),
+        user=stranger,
+        peer_id="p-stranger",
+        channel_name="c",
+        last_seen=timezone.now(),
+    )
     assert selectors.room_person(room=room, user_id=member.pk) == member
     assert selectors.room_person(room=room, user_id=banned.pk) == banned
+    assert selectors.room_person(room=room, user_id=visitor.pk) == visitor
     assert selectors.room_person(room=room, user_id=stranger.pk) is None
     assert selectors.room_person(room=room, user_id=room.owner_id) is None
     assert selectors.room_person(room=room, user_id=999_999) is None
@@ -83,3 +108,32 @@ def test_room_memberships_lists_moderators_first_then_by_username(make_room, mak
         services.room_membership_set(room=room, user=user)
     services.room_membership_set(room=room, user=mod, role="moderator")
     assert [m.user for m in selectors.room_memberships(room=room)] == [mod, amy, zed]
+
+
+def test_room_past_participants_are_those_in_calls_who_are_not_owner_member_or_banned(
+    make_room, make_user
+):
+    room = make_room("Board")
+    member, banned, early, late = (make_user(n) for n in ("member", "banned", "early", "late"))
+    services.room_membership_set(room=room, user=member)
+    moderation.room_ban_user(room=room, user=banned)
+    for user in (room.owner, member, banned, early, late, early):
+        Participant.objects.create(
+            room=room, user=user, peer_id=f"p{user.pk}", channel_name="c", last_seen=timezone.now()
+        )
+    past = selectors.room_past_participants(room=room)
+    assert past == [early, late]  # early joined again last
+    assert past[0].last_joined_at > past[1].last_joined_at
+
+
+def test_room_kicks_running_skips_expired_cooldowns(make_room, make_user):
+    room = make_room("Board")
+    now = timezone.now()
+    soon = RoomKick.objects.create(
+        room=room, user=make_user("soon"), until=now + timedelta(minutes=1)
+    )
+    later = RoomKick.objects.create(
+        room=room, user=make_user("later"), until=now + timedelta(minutes=4)
+    )
+    RoomKick.objects.create(room=room, user=make_user("gone"), until=now - timedelta(seconds=1))
+    assert list(selectors.room_kicks_running(room=room)) == [soon, later]

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from rooms import moderation, services
-from rooms.models import Participant, RoomBan, RoomMembership, RoomVisit
+from rooms.models import Participant, Room, RoomBan, RoomMembership, RoomVisit
 
 pytestmark = pytest.mark.django_db
 
@@ -32,6 +32,54 @@ def test_room_create_cuts_very_long_slugs_to_fit(make_user):
     first = services.room_create(owner=owner, name=name)
     second = services.room_create(owner=owner, name=name)
     assert len(first.slug) <= 100 and second.slug == first.slug + "-2"
+
+
+def test_room_slug_for_with_30_same_name_rooms_asks_the_database_once(
+    make_user, django_assert_max_num_queries
+):
+    owner = make_user()
+    for _ in range(30):
+        services.room_create(owner=owner, name="Weekly Sync")
+    with django_assert_max_num_queries(2):
+        slug = services.room_slug_for(name="Weekly Sync")
+    assert slug == "weekly-sync-31"
+
+
+def test_room_slug_for_takes_the_first_free_suffix_and_ignores_longer_names(make_user):
+    owner = make_user()
+    for name in ("Weekly Sync", "Weekly Sync", "Weekly Sync", "Weekly Sync Up", "Weekly Sync 10"):
+        services.room_create(owner=owner, name=name)
+    Room.objects.filter(slug="weekly-sync-2").delete()
+    # weekly-sync, -3, -up and -10 are taken: -2 is free again.
+    assert services.room_slug_for(name="Weekly sync") == "weekly-sync-2"
+    assert services.room_slug_for(name="Weekly Sync Up") == "weekly-sync-up-2"
+    assert services.room_slug_for(name="Board") == "board"
+
+
+def test_room_create_refuses_a_user_at_the_open_room_cap_with_a_clear_message(make_user, settings):
+    settings.MAX_ROOMS_PER_USER = 2
+    owner = make_user()
+    services.room_create(owner=owner, name="One")
+    services.room_create(owner=owner, name="Two")
+    with pytest.raises(ValidationError, match="You already have 2 open rooms"):
+        services.room_create(owner=owner, name="Three")
+    assert Room.objects.filter(owner=owner).count() == 2
+    # A closed room no longer counts, and someone else is not held back by this owner's rooms.
+    services.room_close(room=Room.objects.get(name="One"))
+    assert services.room_create(owner=owner, name="Three").slug == "three"
+    assert services.room_create(owner=make_user(), name="Four").slug == "four"
+
+
+def test_room_create_cap_does_not_apply_to_staff_or_when_zero(make_user, settings):
+    settings.MAX_ROOMS_PER_USER = 1
+    staff = make_user(is_staff=True)
+    for name in ("One", "Two", "Three"):
+        services.room_create(owner=staff, name=name)
+    settings.MAX_ROOMS_PER_USER = 0
+    owner = make_user()
+    for name in ("One", "Two", "Three"):
+        services.room_create(owner=owner, name=name)
+    assert Room.objects.filter(owner=owner).count() == 3
 
 
 def test_room_update_changes_editable_fields_and_trims_the_name(make_room):
@@ -109,6 +157,31 @@ def test_room_enter_records_nothing_on_refusal(make_room, make_user):
     verdict = services.room_enter(user=bo, room=room, invite_token="wrong")
     assert not verdict.allowed and verdict.refusal == "forbidden"
     assert not RoomVisit.objects.exists() and not RoomMembership.objects.exists()
+
+
+def test_room_enter_conceals_a_private_room_from_a_stranger_even_when_locked(make_room, make_user):
+    # The socket answers the contract's ``forbidden`` (4403); pages and TURN answer 404, and
+    # a locked private room must not answer ``room_locked`` to someone who may not know it.
+    bo = make_user("bo")
+    for room in (
+        make_room("Board", is_private=True),
+        make_room("Den", is_private=True, is_locked=True),
+    ):
+        verdict = services.room_enter(user=bo, room=room, invite_token="wrong")
+        assert not verdict.allowed and verdict.refusal == "forbidden"
+        assert verdict.conceals_room
+
+
+def test_room_enter_tells_banned_members_and_locked_out_members_why(make_room, make_user):
+    bo, cy = make_user("bo"), make_user("cy")
+    room = make_room("Board", is_private=True, is_locked=True)
+    services.room_membership_set(room=room, user=bo)
+    RoomBan.objects.create(room=room, user=cy)
+    locked_out = services.room_enter(user=bo, room=room)
+    banned = services.room_enter(user=cy, room=room, invite_token=room.invite_token)
+    assert (locked_out.refusal, locked_out.conceals_room) == ("room_locked", False)
+    assert (banned.refusal, banned.conceals_room) == ("forbidden", False)
+    assert banned.message == "You have been banned from this room."
 
 
 def test_chat_message_create_trims_and_rejects_empty_or_too_long(make_room):

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from rooms.models import ChatMessage, Participant, Room, RoomBan, RoomMembership
 from signaling import presence
-from signaling.events import room_group
+from signaling.events import delivery_for, room_group
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -174,9 +174,10 @@ async def test_full_room_does_not_count_peers_that_left(connect, room, people):
     assert (await connect(room.slug, people["cy"])).welcome is not None
 
 
-async def test_foreign_origin_is_refused_before_accept(connect, room, people):
+async def test_foreign_origin_is_refused_before_admission(connect, room, people):
     peer = await connect(room.slug, people["bob"], origin="http://evil.example")
-    assert peer.accepted is False
+    assert peer.first["code"] == "forbidden"
+    assert await peer.closed_with() == 4403
     assert not await sync_to_async(Participant.objects.exists)()
 
 
@@ -412,18 +413,19 @@ async def test_lock_is_saved_and_broadcast_and_keeps_new_members_out(call, conne
     assert (await bob.receive_type("room"))["locked"] is False
 
 
-async def test_end_closes_everyone_with_4411_and_closes_the_room(call, connect, room, people):
+async def test_end_closes_everyone_with_4411_and_the_room_stays_open(call, connect, room, people):
     ana, bob = await call("ana", "bob")
     await ana.send({"type": "end"})
     for peer in (ana, bob):
         ended = await peer.receive_type("room-ended")
         assert ended["by"]["username"] == "ana"
         assert await peer.closed_with() == 4411
-    late = await connect(room.slug, people["cy"])
-    assert late.first["code"] == "room_not_found"
     assert not await sync_to_async(
         Participant.objects.filter(room=room, left_at__isnull=True).exists
     )()
+    assert (await sync_to_async(Room.objects.get)(pk=room.pk)).closed_at is None
+    late = await connect(room.slug, people["cy"])
+    assert late.welcome is not None and late.welcome["peers"] == []
 
 
 # --- leaving ------------------------------------------------------------------------------------
@@ -704,7 +706,7 @@ async def test_relay_to_a_full_queue_answers_busy_and_keeps_the_socket(call, mon
     real_send = layer.send
 
     async def full_for_ana(channel, message):
-        if message.get("frame", {}).get("type") == "sdp":
+        if (delivery_for(message).frame or {}).get("type") == "sdp":
             raise ChannelFull(channel)
         await real_send(channel, message)
 

@@ -83,6 +83,12 @@ def test_kick_mute_lock_and_fieldless_types():
         assert parse_frame(json.dumps({"type": kind, "junk": 1})).fields == {}
 
 
+def test_ban_carries_the_target_and_a_trimmed_optional_reason():
+    assert parse_frame('{"type": "ban", "peer_id": "p"}').fields == {"peer_id": "p", "reason": ""}
+    message = parse_frame('{"type": "ban", "peer_id": "p", "reason": " spam ", "user": 9}')
+    assert (message.type, message.fields) == ("ban", {"peer_id": "p", "reason": "spam"})
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -127,6 +133,8 @@ def test_malformed_frames_are_bad_message(text):
         ({"type": "state", "audio": 0}, "state"),
         ({"type": "kick", "peer_id": 3}, "kick"),
         ({"type": "kick", "peer_id": "p", "reason": 3}, "kick"),
+        ({"type": "ban"}, "ban"),
+        ({"type": "ban", "peer_id": "p", "reason": "x" * 201}, "ban"),
         ({"type": "mute"}, "mute"),
         ({"type": "lock"}, "lock"),
         ({"type": "lock", "locked": "true"}, "lock"),

@@ -239,8 +239,26 @@ def test_locked_room_still_serves_its_owner(client_for, user, make_room):
     assert client_for(user).get(URL, {"room": room.slug}).status_code == 200
 
 
-def test_private_room_gets_403_for_a_stranger(ana, make_room):
+def test_private_room_gets_403_for_a_stranger_exactly_like_an_unknown_room(ana, make_room):
     room = make_room("Private Room", is_private=True)
+    response = ana.get(URL, {"room": room.slug})
+    assert response.status_code == 403
+    # The same body as for a slug nobody uses: a stranger cannot tell the room exists.
+    assert response.json() == ana.get(URL, {"room": "no-such-room"}).json()
+    assert response.json()["error"] == "forbidden"
+    assert room.name not in response.content.decode()
+
+
+def test_locked_private_room_gets_the_unknown_room_answer_for_a_stranger(ana, make_room):
+    room = make_room("Private Room", is_private=True, is_locked=True)
+    response = ana.get(URL, {"room": room.slug})
+    assert response.status_code == 403
+    assert response.json() == ana.get(URL, {"room": "no-such-room"}).json()
+
+
+def test_banned_user_of_a_private_room_is_told_of_the_ban(ana, user, make_room):
+    room = make_room("Private Room", is_private=True)
+    RoomBan.objects.create(room=room, user=user)
     response = ana.get(URL, {"room": room.slug})
     assert response.status_code == 403
     assert response.json()["error"] == "forbidden"
@@ -258,15 +276,20 @@ def test_private_room_serves_a_holder_of_the_current_invite(ana, make_room):
     assert ana.get(URL, {"room": room.slug, "invite": "stale-token"}).status_code == 403
 
 
-def test_unknown_room_gets_404_room_not_found(ana):
+def test_unknown_room_gets_403_as_the_contract_says(ana):
     response = ana.get(URL, {"room": "no-such-room"})
-    assert response.status_code == 404
-    assert response.json()["error"] == "room_not_found"
+    assert response.status_code == 403
+    assert response.json() == {
+        "error": "forbidden",
+        "message": "There is no such room, or you may not enter it.",
+    }
 
 
-def test_closed_room_gets_404_room_not_found(ana, make_room):
+def test_closed_room_gets_the_unknown_room_answer(ana, make_room):
     room = room_close(room=make_room("Closed Room"))
-    assert ana.get(URL, {"room": room.slug}).json()["error"] == "room_not_found"
+    response = ana.get(URL, {"room": room.slug})
+    assert response.status_code == 403
+    assert response.json() == ana.get(URL, {"room": "no-such-room"}).json()
 
 
 def test_empty_room_parameter_gets_400(ana):
@@ -324,7 +347,7 @@ def test_no_secret_in_any_answer_header_or_log_line(client_for, user, make_room,
             client.get(URL),  # over the limit: 429
         ]
         passwords = [r.json()["password"] for r in responses if r.status_code == 200]
-    assert [r.status_code for r in responses] == [200, 403, 404, 405, 401, 200, 429]
+    assert [r.status_code for r in responses] == [200, 403, 403, 405, 401, 200, 429]
     logged = "\n".join(
         record.getMessage() + repr(record.args) + str(record.__dict__) for record in caplog.records
     )

@@ -1,0 +1,227 @@
+"""The wire format, in one place: every close code, every error code, every server→client frame.
+
+docs/protocol.md is the contract these implement. Client frames are parsed in
+``signaling.protocol``; everything the server sends is built here, from facts (rows, users,
+reasons), so no service and no layer event knows what a frame looks like.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from accounts.selectors import user_json
+from rooms.access import FORBIDDEN, NOT_AUTHENTICATED, ROOM_LOCKED, ROOM_NOT_FOUND
+from rooms.models import PEER_STATE_DEFAULT
+from rooms.moderation import REFUSED_OWNER, REFUSED_SELF
+
+if TYPE_CHECKING:
+    from rooms.models import ChatMessage, Participant, Room
+
+PROTOCOL_VERSION = 1
+
+# --- close codes --------------------------------------------------------------------------------
+
+CLOSE_LEFT = 1000
+# A handler failed in a way the server did not foresee (the database went away, a bug): the
+# participant is ended as lost and the socket closed with the standard "internal error", so the
+# client resumes instead of lingering as a peer whose frames go nowhere.
+CLOSE_SERVER_ERROR = 1011
+CLOSE_NOT_AUTHENTICATED = 4401
+CLOSE_FORBIDDEN = 4403
+CLOSE_ROOM_NOT_FOUND = 4404
+# Added: the server ended this socket's presence (not seen for too long); resume.
+CLOSE_LOST = 4408
+CLOSE_ROOM_FULL = 4409
+CLOSE_KICKED = 4410
+CLOSE_ROOM_ENDED = 4411
+# A resumed peer's older socket, if the server still had it, is closed with this code; the
+# client must not try to resume from it (the peer lives on in the newer socket).
+CLOSE_REPLACED = 4412
+# Added: the user already holds MAX_SOCKETS_PER_USER sockets in this room.
+CLOSE_TOO_MANY_CONNECTIONS = 4413
+# The code the consumer's ``disconnect`` sees when signaling.backpressure dropped a client that
+# stopped reading. The client itself sees an aborted connection (1006 in browsers): it was not
+# reading, so no close frame could reach it.
+CLOSE_SEND_BACKLOG = 4414
+CLOSE_ROOM_LOCKED = 4423
+CLOSE_RATE_LIMITED = 4429
+# The worker is stopping on purpose (a rolling restart): the client resumes at once, through the
+# proxy, on another worker. autobahn lets an application close only with 1000 or 3000-4999, so
+# the standard 1012 ("service restart") cannot be sent; 4503 mirrors HTTP's 503.
+CLOSE_SERVICE_RESTART = 4503
+
+# --- error codes --------------------------------------------------------------------------------
+
+# Error codes of the contract (``too_large`` and ``rate_limited`` come from its rules). The
+# admission refusals NOT_AUTHENTICATED, FORBIDDEN, ROOM_NOT_FOUND and ROOM_LOCKED are the access
+# rule's own (``rooms.access``), shared with the room page and the TURN endpoint.
+BAD_MESSAGE = "bad_message"
+UNKNOWN_TYPE = "unknown_type"
+UNKNOWN_PEER = "unknown_peer"
+TOO_LARGE = "too_large"
+RATE_LIMITED = "rate_limited"
+ROOM_FULL = "room_full"
+# Added: the user already holds MAX_SOCKETS_PER_USER sockets in this room.
+TOO_MANY_CONNECTIONS = "too_many_connections"
+# Added: a relay could not be queued because the target's queue is full.
+BUSY = "busy"
+# Added: a chat or state change was taken but the channel layer could not broadcast it (Redis
+# unreachable); nobody received it, and the client may send it again.
+NOT_DELIVERED = "not_delivered"
+
+# The close code that follows each refusal of a socket's admission.
+REFUSAL_CLOSE_CODES = {
+    NOT_AUTHENTICATED: CLOSE_NOT_AUTHENTICATED,
+    FORBIDDEN: CLOSE_FORBIDDEN,
+    ROOM_NOT_FOUND: CLOSE_ROOM_NOT_FOUND,
+    ROOM_LOCKED: CLOSE_ROOM_LOCKED,
+    ROOM_FULL: CLOSE_ROOM_FULL,
+    TOO_MANY_CONNECTIONS: CLOSE_TOO_MANY_CONNECTIONS,
+}
+
+# The error code for each reason ``rooms.moderation`` refuses an in-room moderation.
+MODERATION_REFUSAL_CODES = {REFUSED_SELF: BAD_MESSAGE, REFUSED_OWNER: FORBIDDEN}
+
+
+def refusal_close_code(refusal: str | None) -> int:
+    """The close code after an admission ``refusal`` (a normal close when there is none)."""
+    return REFUSAL_CLOSE_CODES[refusal] if refusal else CLOSE_LEFT
+
+
+# --- pieces of frames ---------------------------------------------------------------------------
+
+
+def timestamp_json(moment) -> str:
+    """An aware datetime as the protocol writes it: ISO 8601 in UTC with a ``Z``."""
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def peer_state_json(state: dict[str, bool] | None) -> dict[str, bool]:
+    """A peer's full state: the stored keys over the defaults."""
+    return {**PEER_STATE_DEFAULT, **(state or {})}
+
+
+def peer_json(participant: Participant) -> dict[str, Any]:
+    """A participant as the protocol's ``peers`` and ``peer-joined`` show it."""
+    return {
+        "peer_id": participant.peer_id,
+        "user": user_json(participant.user),
+        "role": participant.role,
+        "state": peer_state_json(participant.state),
+    }
+
+
+def chat_json(message: ChatMessage) -> dict[str, Any]:
+    """A stored chat message as the protocol's ``chat`` frame and ``welcome.chat`` show it."""
+    return {
+        "id": message.pk,
+        "peer_id": message.peer_id,
+        "user": user_json(message.user),
+        "text": message.text,
+        "sent_at": timestamp_json(message.created_at),
+    }
+
+
+def room_json(room: Room) -> dict[str, Any]:
+    """The room as ``welcome.room`` shows it."""
+    return {
+        "slug": room.slug,
+        "name": room.name,
+        "locked": room.is_locked,
+        "max_participants": room.max_participants,
+    }
+
+
+# --- server → client frames ---------------------------------------------------------------------
+
+
+def welcome_frame(
+    *,
+    me: Participant,
+    resumed: bool,
+    resume_token: str,
+    room: Room,
+    peers: list[dict[str, Any]],
+    chat: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The first frame of an admitted socket: who it is, the room, who is there, recent chat."""
+    return {
+        "type": "welcome",
+        "protocol": PROTOCOL_VERSION,
+        "resumed": resumed,
+        "self": {**peer_json(me), "resume_token": resume_token},
+        "room": room_json(room),
+        "peers": peers,
+        "chat": chat,
+    }
+
+
+def peer_joined_frame(*, peer: dict[str, Any], resumed: bool) -> dict[str, Any]:
+    """A peer came in (``resumed``: came back within the resume window)."""
+    frame: dict[str, Any] = {"type": "peer-joined", "peer": peer}
+    if resumed:
+        frame["resumed"] = True
+    return frame
+
+
+def peer_left_frame(*, peer_id: str, reason: str) -> dict[str, Any]:
+    """A peer went: ``left``, ``kicked`` or ``connection-lost``."""
+    return {"type": "peer-left", "peer_id": peer_id, "reason": reason}
+
+
+def relay_frame(*, kind: str, sender: str, fields: dict[str, Any]) -> dict[str, Any]:
+    """An ``sdp`` or ``ice`` frame passed on, stamped with the sender's peer id."""
+    return {"type": kind, "from": sender, **fields}
+
+
+def chat_frame(*, message: dict[str, Any]) -> dict[str, Any]:
+    """A chat message (as ``chat_json`` shows it) to everyone in the room."""
+    return {"type": "chat", **message}
+
+
+def state_frame(*, peer_id: str, state: dict[str, bool]) -> dict[str, Any]:
+    """A peer's full state after a change."""
+    return {"type": "state", "peer_id": peer_id, "state": state}
+
+
+def role_frame(*, peer_id: str, role: str) -> dict[str, Any]:
+    """A peer's new role."""
+    return {"type": "role", "peer_id": peer_id, "role": role}
+
+
+def room_frame(*, locked: bool) -> dict[str, Any]:
+    """The room's lock changed."""
+    return {"type": "room", "locked": locked}
+
+
+def kicked_frame(*, by: dict[str, Any] | None, reason: str, banned: bool) -> dict[str, Any]:
+    """To the removed peer, before ``CLOSE_KICKED``; ``banned`` when the removal is a ban."""
+    frame: dict[str, Any] = {"type": "kicked", "by": by}
+    if reason:
+        frame["reason"] = reason
+    if banned:
+        frame["banned"] = True
+    return frame
+
+
+def mute_request_frame(*, by: dict[str, Any] | None) -> dict[str, Any]:
+    """A moderator asks this peer to turn its microphone off."""
+    return {"type": "mute-request", "by": by}
+
+
+def room_ended_frame(*, by: dict[str, Any] | None) -> dict[str, Any]:
+    """The call was ended for everyone, before ``CLOSE_ROOM_ENDED``."""
+    return {"type": "room-ended", "by": by}
+
+
+def error_frame(*, code: str, message: str, ref: str | None = None) -> dict[str, Any]:
+    """What a client did wrong, or why it was refused (``ref``: the message type concerned)."""
+    frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
+    if ref is not None:
+        frame["ref"] = ref
+    return frame
+
+
+def pong_frame() -> dict[str, Any]:
+    """The answer to ``ping``."""
+    return {"type": "pong"}
