@@ -192,6 +192,9 @@ MAX_ROOMS_PER_USER = env.int("MAX_ROOMS_PER_USER", default=50)
 # Chat older than this many days is deleted (once a day, by the first message sent, or by
 # `manage.py purge_chat`), so the server does not keep conversations forever; 0 keeps them.
 CHAT_RETENTION_DAYS = env.int("CHAT_RETENTION_DAYS", default=90)
+# Call history (who was in which room, and when) is kept this many days after each call ends;
+# 0 keeps it forever. Purged with chat, daily (rooms.services.history_purge_if_due).
+PARTICIPANT_RETENTION_DAYS = env.int("PARTICIPANT_RETENTION_DAYS", default=30)
 
 # --- Accounts ----------------------------------------------------------------------------------
 

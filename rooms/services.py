@@ -37,9 +37,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 SLUG_MAX_LENGTH = 100
-CHAT_PURGE_CACHE_KEY = "rooms:chat-purge:last"
-CHAT_PURGE_INTERVAL_SECONDS = 24 * 60 * 60
-CHAT_PURGE_BATCH_SIZE = 1000
+PURGE_CACHE_KEY = "rooms:chat-purge:last"
+PURGE_INTERVAL_SECONDS = 24 * 60 * 60
+PURGE_BATCH_SIZE = 1000
 ROOM_EDITABLE_FIELDS = frozenset({"name", "description", "is_private", "max_participants"})
 
 
@@ -217,18 +217,18 @@ def room_enter(*, user, room: Room | None, invite_token: str | None = None) -> R
 def chat_message_create(*, room: Room, user, text: str, peer_id: str = "") -> ChatMessage:
     """Store a chat message; ``text`` is trimmed and must be 1 to ``CHAT_TEXT_MAX_LENGTH`` long.
 
-    Once a day, the first message sent also purges chat older than ``CHAT_RETENTION_DAYS``
-    (``chat_messages_purge_if_due``).
+    Once a day, the first message sent also purges chat and call history past their retention
+    (``history_purge_if_due``).
     """
     text = text.strip()
     if not text or len(text) > CHAT_TEXT_MAX_LENGTH:
         raise ValueError(f"Chat messages must be 1 to {CHAT_TEXT_MAX_LENGTH} characters long.")
     message = ChatMessage.objects.create(room=room, user=user, text=text, peer_id=peer_id)
     try:
-        chat_messages_purge_if_due()
+        history_purge_if_due()
     except Exception:
         # Housekeeping must never cost the sender their message; the next day tries again.
-        logger.exception("Automatic chat purge failed")
+        logger.exception("Automatic purge of old chat and call history failed")
     return message
 
 
@@ -237,35 +237,59 @@ def chat_messages_purge(*, older_than_days: int | None = None, dry_run: bool = F
 
     The default is ``CHAT_RETENTION_DAYS``; ``0`` (or less) keeps chat forever and deletes
     nothing. Hidden messages go the same way. With ``dry_run`` nothing is deleted and the
-    count says what would be. Deletion runs in batches of ``CHAT_PURGE_BATCH_SIZE`` so that a
-    large first purge never holds one long lock on the table.
+    count says what would be.
     """
     days = settings.CHAT_RETENTION_DAYS if older_than_days is None else older_than_days
     if days <= 0:
         return 0
     expired = ChatMessage.objects.filter(created_at__lt=timezone.now() - timedelta(days=days))
+    return _delete_in_batches(expired, dry_run=dry_run)
+
+
+def participants_purge(*, older_than_days: int | None = None, dry_run: bool = False) -> int:
+    """Delete the history of calls that ended more than ``older_than_days`` ago; the count.
+
+    A participant row says who was in which room and when: personal data kept only as long as
+    ``PARTICIPANT_RETENTION_DAYS`` (0 keeps it forever). Rows of calls still going on are never
+    touched, whatever their age. The owner's "Others who were in the room" list (for banning)
+    draws on this history, so it reaches back as far as the retention.
+    """
+    days = settings.PARTICIPANT_RETENTION_DAYS if older_than_days is None else older_than_days
+    if days <= 0:
+        return 0
+    expired = Participant.objects.filter(
+        left_at__isnull=False, left_at__lt=timezone.now() - timedelta(days=days)
+    )
+    return _delete_in_batches(expired, dry_run=dry_run)
+
+
+def _delete_in_batches(queryset, *, dry_run: bool) -> int:
+    # Batches of PURGE_BATCH_SIZE, so a large first purge never holds one long lock on a table.
     if dry_run:
-        return expired.count()
+        return queryset.count()
+    model = queryset.model
     deleted = 0
-    while batch := list(expired.values_list("pk", flat=True)[:CHAT_PURGE_BATCH_SIZE]):
-        _total, by_model = ChatMessage.objects.filter(pk__in=batch).delete()
-        deleted += by_model.get(ChatMessage._meta.label, 0)
+    while batch := list(queryset.values_list("pk", flat=True)[:PURGE_BATCH_SIZE]):
+        _total, by_model = model.objects.filter(pk__in=batch).delete()
+        deleted += by_model.get(model._meta.label, 0)
     return deleted
 
 
-def chat_messages_purge_if_due() -> int:
-    """Purge old chat (``chat_messages_purge``) if no purge ran in the last day; the count.
+def history_purge_if_due() -> int:
+    """Purge old chat and call history if no purge ran in the last day; the count deleted.
 
     The marker lives in the cache, which every process shares when ``REDIS_URL`` is set, so
-    the purge runs about once a day for the whole site with no cron job or timer to set up.
+    the purge runs about once a day for the whole site with no cron job or timer to set up
+    (``meet-purge.timer`` in deploy/systemd runs ``purge_history`` as well, for sites where
+    nobody chats for days).
     """
-    if settings.CHAT_RETENTION_DAYS <= 0:
+    if settings.CHAT_RETENTION_DAYS <= 0 and settings.PARTICIPANT_RETENTION_DAYS <= 0:
         return 0
     # ``add`` writes only if the key is absent, atomically: of many processes sending at once,
     # exactly one wins the day's purge. The key expiring is what makes the next one due.
-    if not cache.add(CHAT_PURGE_CACHE_KEY, timezone.now().isoformat(), CHAT_PURGE_INTERVAL_SECONDS):
+    if not cache.add(PURGE_CACHE_KEY, timezone.now().isoformat(), PURGE_INTERVAL_SECONDS):
         return 0
-    return chat_messages_purge()
+    return chat_messages_purge() + participants_purge()
 
 
 def chat_message_hide(*, message: ChatMessage) -> ChatMessage:

@@ -19,9 +19,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture(autouse=True)
 def no_purge_yet():
     """Every test starts as if no purge had run yet in this process."""
-    cache.delete(services.CHAT_PURGE_CACHE_KEY)
+    cache.delete(services.PURGE_CACHE_KEY)
     yield
-    cache.delete(services.CHAT_PURGE_CACHE_KEY)
+    cache.delete(services.PURGE_CACHE_KEY)
 
 
 @pytest.fixture
@@ -94,7 +94,7 @@ def test_command_refuses_a_days_option_that_is_not_positive(chat, days):
 
 def test_purge_deletes_in_batches_and_counts_every_message(chat, settings, monkeypatch):
     settings.CHAT_RETENTION_DAYS = 30
-    monkeypatch.setattr(services, "CHAT_PURGE_BATCH_SIZE", 2)
+    monkeypatch.setattr(services, "PURGE_BATCH_SIZE", 2)
     for index in range(5):
         chat(60, f"old {index}")
     chat(1, "recent")
@@ -113,7 +113,7 @@ def test_sending_a_message_purges_old_chat_at_most_once_a_day(chat, make_room, s
     services.chat_message_create(room=room, user=room.owner, text="second today")
     assert "old again" in texts()
     # A day later (the marker expired) the next message purges again.
-    cache.delete(services.CHAT_PURGE_CACHE_KEY)
+    cache.delete(services.PURGE_CACHE_KEY)
     services.chat_message_create(room=room, user=room.owner, text="tomorrow")
     assert texts() == ["first today", "second today", "tomorrow"]
 
@@ -138,4 +138,4 @@ def test_a_failing_purge_does_not_lose_the_message_being_sent(
     monkeypatch.setattr(services, "chat_messages_purge", broken)
     message = services.chat_message_create(room=room, user=room.owner, text="still here")
     assert ChatMessage.objects.filter(pk=message.pk).exists()
-    assert "Automatic chat purge failed" in caplog.text
+    assert "Automatic purge of old chat and call history failed" in caplog.text

@@ -1,6 +1,6 @@
 """``manage.py purge_chat [--dry-run] [--days N]``: delete chat older than the retention.
 
-The server also purges once a day on its own (``rooms.services.chat_messages_purge_if_due``);
+The server also purges once a day on its own (``rooms.services.history_purge_if_due``);
 this command is for a first purge of a large history, a one-off shorter window, or a check
 of what the automatic purge would delete.
 """
