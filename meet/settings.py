@@ -6,6 +6,7 @@ layer and no TURN server. Production switches by environment alone; see the READ
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import environ
@@ -278,7 +279,7 @@ HTTPS = env.bool("DJANGO_HTTPS", default=not DEBUG)
 SECURE_SSL_REDIRECT = HTTPS
 # The health check answers on plain HTTP too: a load balancer or a supervisor probes a worker on
 # its own loopback port, where nothing but the proxy terminates TLS.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000 if HTTPS else 0)
@@ -339,21 +340,44 @@ if JANUS_URLS and not (JANUS_API_SECRET and JANUS_ADMIN_KEY):
 if SFU_THRESHOLD < 2:
     raise ImproperlyConfigured("SFU_THRESHOLD must be 2 or more.")
 
+# --- Metrics -----------------------------------------------------------------------------------
+
+# /metrics answers Prometheus only when this is set, and only to "Authorization: Bearer <token>";
+# otherwise it is an ordinary 404. Like the health check it is exempt from the HTTPS redirect:
+# Prometheus scrapes each worker on its own loopback port, never through the proxy.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+
 # --- Logging -----------------------------------------------------------------------------------
+
+# "plain" lines for a terminal, or "json": one JSON object per line for a log collector.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json (not {LOG_FORMAT!r}).")
+if LOG_FORMAT == "json":
+    # Python writes its warnings to stderr as plain text; through logging they are JSON too,
+    # so that every line of the output parses.
+    logging.captureWarnings(True)
 
 # Invite and resume tokens travel in query strings: every line leaves with its URLs' query
 # values redacted, and the access log (logger meet.access, at INFO) is meet's own, not daphne's,
-# which writes URLs whole (see meet/logs.py).
+# which writes URLs whole (see meet/logs.py). RedactSecrets also blanks extra fields named like
+# secrets, SDP or ICE candidates, in case a log call ever passes one.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"redact_query_values": {"()": "meet.logs.RedactQueryValues"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "meet.logs.JsonLinesFormatter"},
+    },
+    "filters": {
+        "redact_query_values": {"()": "meet.logs.RedactQueryValues"},
+        "redact_secrets": {"()": "meet.logs.RedactSecrets"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["redact_query_values"],
+            "formatter": LOG_FORMAT,
+            "filters": ["redact_query_values", "redact_secrets"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 
 from meet import health
 from rooms import views as room_views
+from signaling import views as signaling_views
 
 
 class FaviconRedirect(RedirectView):
@@ -22,6 +23,8 @@ urlpatterns = [
     path("rooms/", include("rooms.urls")),
     path("api/", include("signaling.urls")),
     path("healthz", health.healthz, name="healthz"),
+    # Prometheus, with METRICS_TOKEN only; nginx's template hides it from the internet.
+    path("metrics", signaling_views.metrics, name="metrics"),
     path("admin/", admin.site.urls),
     # Browsers ask for /favicon.ico on pages without an icon link (Django's admin pages).
     path("favicon.ico", FaviconRedirect.as_view(), name="favicon"),

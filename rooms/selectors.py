@@ -169,3 +169,11 @@ def chat_messages_latest(*, room: Room, limit: int = CHAT_HISTORY_LIMIT) -> list
         .order_by("-created_at", "-id")[:limit]
     )
     return list(reversed(list(latest)))
+
+
+def rooms_live_count() -> int:
+    """Rooms with at least one connected participant now, in any process (a call in progress).
+
+    One indexed query (``left_at``, ``last_seen``), cheap enough to run at every metrics scrape.
+    """
+    return Participant.objects.connected().values("room_id").distinct().count()

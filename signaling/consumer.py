@@ -18,6 +18,7 @@ lookup and one ``channel_layer.send`` to that channel, whatever the room's size.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -29,7 +30,7 @@ from django.conf import settings
 from rooms import moderation, services
 from rooms.models import REASON_CONNECTION_LOST, REASON_LEFT
 from rooms.selectors import room_get_by_slug
-from signaling import events, presence, protocol, wire
+from signaling import events, metrics, presence, protocol, wire
 from signaling.admission import socket_admit
 from signaling.events import LAYER_BUSY_ERRORS, room_group
 from signaling.ratelimit import ALLOW, DISCONNECT, FloodGuard, TokenBucket
@@ -62,6 +63,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 presence.presence_keeper().discard(self.participant.pk)
 
     async def connect(self) -> None:
+        started = time.monotonic()
         self.roster: dict[str, str] = {}
         # Peers whose peer-left the keeper's roster check already told the client (the layer's
         # own announcement was late or lost): if it arrives after all, it is not repeated.
@@ -83,12 +85,14 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             resume_token=(query.get("resume") or [None])[0],
         )
         await self.accept()
+        metrics.admission_counted(refusal=admission.refusal)
         if admission.refusal:
             if self.group_name:
                 await self.channel_layer.group_discard(self.group_name, self.channel_name)
                 self.group_name = ""
             await self._send_error(admission.refusal, admission.message)
             await self._close(admission.close_code)
+            metrics.ADMISSION_SECONDS.observe(time.monotonic() - started)
             return
 
         join = admission.join
@@ -99,6 +103,10 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.roster = dict(admission.roster)
         presence.presence_keeper().add(self.participant.pk, self.channel_name, consumer=self)
         await self.send_json(admission.welcome)
+        metrics.ADMISSION_SECONDS.observe(time.monotonic() - started)
+        if not admission.roster and not join.resumed:
+            # Nobody else was in the room: this peer starts a call (every call is a mesh today).
+            metrics.CALLS_STARTED_MESH.inc()
 
         joined = events.peer_joined_event(
             peer=wire.peer_json(join.participant), resumed=join.resumed, channel=self.channel_name
@@ -106,6 +114,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         try:
             await self.channel_layer.group_send(self.group_name, joined)
         except Exception:
+            metrics.LAYER_ERRORS.inc()
             # Nobody can learn of this peer, so it cannot be in the call: end it now and let
             # the client resume, rather than keep a peer the others never see.
             logger.exception("Could not announce peer %s; closing its socket", self.peer_id)
@@ -115,6 +124,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             try:
                 await self.channel_layer.send(join.replaced_channel, events.socket_replaced_event())
             except LAYER_BUSY_ERRORS:
+                metrics.LAYER_ERRORS.inc()
                 # The old row is already ended; its socket goes when its client notices.
                 logger.warning("Could not close the replaced socket of peer %s", self.peer_id)
 
@@ -126,6 +136,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             try:
                 await self.channel_layer.group_discard(self.group_name, self.channel_name)
             except Exception:
+                metrics.LAYER_ERRORS.inc()
                 # The layer's own record of the group is already updated; only Redis's
                 # subscription may linger, and messages for an empty group are dropped.
                 logger.warning("Could not leave group %s", self.group_name, exc_info=True)
@@ -158,11 +169,13 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 )
             await handler(self, message.fields)
         except protocol.ProtocolError as error:
+            metrics.error_sent(code=error.code)
             await self.send_json(error.as_frame())
         except moderation.ModerationRefused as refused:
             code = wire.MODERATION_REFUSAL_CODES[refused.reason]
             await self._send_error(code, refused.message, ref=message.type)
         except LAYER_BUSY_ERRORS:
+            metrics.LAYER_ERRORS.inc()
             # The channel layer (Redis) is unreachable: what was stored stands, nobody heard it.
             # The socket stays open; the layer reconnects on its own when Redis is back.
             logger.warning("Could not broadcast %s from peer %s", kind, self.peer_id)
@@ -184,11 +197,13 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         try:
             await self.channel_layer.send(channel, event)
         except LAYER_BUSY_ERRORS as full:
+            metrics.LAYER_ERRORS.inc()
             # The target's queue (its whole process's, with Redis) is full: tell the sender
             # rather than fail its socket; it may retry, and ICE restarts recover lost frames.
             raise protocol.ProtocolError(
                 wire.BUSY, "The server is too busy to deliver this now.", ref=kind
             ) from full
+        metrics.RELAYS.inc()
 
     async def handle_sdp(self, fields: dict[str, Any]) -> None:
         await self.handle_relay("sdp", fields)
@@ -210,6 +225,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         try:
             await self.channel_layer.group_send(self.group_name, event)
         except LAYER_BUSY_ERRORS as failure:
+            metrics.LAYER_ERRORS.inc()
             # Hidden, not kept: nobody received it and its sender is told it was not delivered,
             # so showing it in later joiners' history would contradict what the sender saw.
             # Hidden rather than deleted, like a moderated message, so the record stays.
@@ -384,6 +400,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         try:
             await self.channel_layer.group_send(self.group_name, event)
         except Exception:
+            metrics.LAYER_ERRORS.inc()
             # Each process's keeper finds the ended row at its next beat and tells its sockets.
             logger.warning("Could not announce that peer %s left", self.peer_id)
 
@@ -406,6 +423,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         await self._close(wire.CLOSE_SERVER_ERROR)
 
     async def _send_error(self, code: str, message: str, ref: str | None = None) -> None:
+        metrics.error_sent(code=code)
         await self.send_json(wire.error_frame(code=code, message=message, ref=ref))
 
     async def _close(self, code: int) -> None:

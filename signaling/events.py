@@ -29,7 +29,7 @@ from channels.layers import get_channel_layer
 
 from accounts.selectors import user_json
 from rooms.models import REASON_KICKED
-from signaling import wire
+from signaling import metrics, wire
 
 if TYPE_CHECKING:
     from rooms.models import Participant, Room
@@ -230,6 +230,7 @@ def send_to_channel(channel_name: str, event: dict[str, Any]) -> bool:
     try:
         async_to_sync(get_channel_layer().send)(channel_name, event)
     except LAYER_BUSY_ERRORS:
+        metrics.LAYER_ERRORS.inc()
         logger.warning("Could not send %s to %s", event["type"], channel_name)
         return False
     return True

@@ -29,6 +29,7 @@ import itertools
 import json
 import logging
 import secrets
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,8 @@ from typing import Any
 import websockets
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as websocket_connect
+
+from signaling import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +49,20 @@ REQUEST_TIMEOUT = 10.0
 CONNECT_TIMEOUT = 5.0
 
 EventListener = Callable[[dict[str, Any]], Awaitable[None] | None]
+
+# Every connection of this process, for the metrics' session count; a dropped connection leaves
+# by itself when it is garbage-collected.
+_connections: weakref.WeakSet[JanusConnection] = weakref.WeakSet()
+
+
+def open_session_count() -> int:
+    """Janus sessions this process holds open now, over every node (0 without Janus)."""
+    return sum(
+        len(connection.sessions) for connection in list(_connections) if connection.connected
+    )
+
+
+metrics.JANUS_SESSIONS.set_function(open_session_count)
 
 
 class JanusError(Exception):
@@ -187,6 +204,7 @@ class JanusConnection:
         self._transaction_ids = itertools.count(1)
         self._transaction_prefix = secrets.token_hex(4)
         self.closed = False
+        _connections.add(self)
 
     # --- lifecycle ------------------------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.http.request import validate_host
 from django.utils.http import is_same_domain
 
+from signaling import metrics
 from signaling.wire import CLOSE_FORBIDDEN, FORBIDDEN, error_frame
 
 ORIGIN_REFUSED_MESSAGE = "This page's origin is not allowed to open a socket to this site."
@@ -158,6 +159,9 @@ async def _refuse_foreign_origin(receive, send) -> None:
     if message["type"] != "websocket.connect":
         return
     frame = error_frame(code=FORBIDDEN, message=ORIGIN_REFUSED_MESSAGE)
+    # A refused admission like any other, for the metrics, though it never reached one.
+    metrics.admission_counted(refusal=FORBIDDEN)
+    metrics.error_sent(code=FORBIDDEN)
     await send({"type": "websocket.accept"})
     await send({"type": "websocket.send", "text": json.dumps(frame)})
     await send({"type": "websocket.close", "code": CLOSE_FORBIDDEN})

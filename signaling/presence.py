@@ -34,6 +34,7 @@ from rooms.models import (
     RoomBan,
     participant_connected_q,
 )
+from signaling import metrics
 from signaling.events import (
     LAYER_BUSY_ERRORS,
     peer_left_event,
@@ -334,6 +335,7 @@ class PresenceKeeper:
             try:
                 await layer.group_send(room_group(room_id), left)
             except LAYER_BUSY_ERRORS:
+                metrics.LAYER_ERRORS.inc()
                 logger.warning("Could not announce swept peer %s", peer_id)
         for participant_id in await database_sync_to_async(participants_swept)(
             participant_ids=local_ids
@@ -345,6 +347,7 @@ class PresenceKeeper:
             try:
                 await layer.send(channel_name, socket_lost_event())
             except LAYER_BUSY_ERRORS:
+                metrics.LAYER_ERRORS.inc()
                 if consumer is not None:
                     await consumer.close_lost()
         await self.check_rosters()
@@ -369,6 +372,17 @@ class PresenceKeeper:
 
 
 _keepers: dict[asyncio.AbstractEventLoop, PresenceKeeper] = {}
+
+
+def local_peer_count() -> int:
+    """Sockets this process holds as admitted peers (the rows its keepers keep alive)."""
+    # A keeper of a closed loop (a finished test run) holds no live socket, whatever it lists.
+    return sum(
+        len(keeper.channels) for loop, keeper in list(_keepers.items()) if not loop.is_closed()
+    )
+
+
+metrics.CONNECTED_PEERS.set_function(local_peer_count)
 
 
 def presence_keeper() -> PresenceKeeper:

@@ -1,18 +1,24 @@
-"""HTTP views of the signaling app: ``GET /api/turn/`` hands out ICE servers and TURN credentials.
+"""HTTP views of the signaling app: ``GET /api/turn/`` hands out ICE servers and TURN credentials,
+and ``GET /metrics`` gives Prometheus the call's metrics (only with ``METRICS_TOKEN``).
 
-The view only translates between HTTP and the rules in ``signaling.turn``,
+The TURN view only translates between HTTP and the rules in ``signaling.turn``,
 ``signaling.throttle`` and ``rooms.access``; every answer, error or not, is JSON.
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 
-from django.http import HttpRequest, JsonResponse
+import prometheus_client
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from rooms.access import FORBIDDEN, NOT_AUTHENTICATED, ROOM_NOT_FOUND, room_access_for
 from rooms.selectors import room_get_by_slug
+from signaling import metrics as call_metrics
 from signaling.throttle import turn_credentials_rate_limit_hit
 from signaling.turn import ice_servers_for
 
@@ -29,6 +35,7 @@ def _json(body: dict, status: int = 200) -> JsonResponse:
 
 
 def _error(code: str, message: str, status: int) -> JsonResponse:
+    call_metrics.TURN_CREDENTIALS_REFUSED.labels(reason=code).inc()
     return _json({"error": code, "message": message}, status=status)
 
 
@@ -75,8 +82,33 @@ def turn_credentials(request: HttpRequest) -> JsonResponse:
 
     body = ice_servers_for(user=request.user)
     if body["username"] is not None:
+        call_metrics.TURN_CREDENTIALS_ISSUED.inc()
         # The log names who got a credential and until when, never the password or the secret.
         logger.info(
             "TURN credential issued to user %s until %s", request.user.pk, body["expires_at"]
         )
     return _json(body)
+
+
+def _bearer_token_matches(request: HttpRequest, expected: str) -> bool:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    # Compared in constant time, so the answer's timing does not reveal the token bit by bit.
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        token.strip().encode(), expected.encode()
+    )
+
+
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    """``GET /metrics``: this worker's metrics in Prometheus's text format.
+
+    Only when ``METRICS_TOKEN`` is set, and only to ``Authorization: Bearer <METRICS_TOKEN>``;
+    anything else gets the site's ordinary 404, so the endpoint does not reveal it exists.
+    """
+    expected = settings.METRICS_TOKEN
+    if not expected or not _bearer_token_matches(request, expected):
+        raise Http404
+    return HttpResponse(
+        prometheus_client.generate_latest(prometheus_client.REGISTRY),
+        content_type=prometheus_client.CONTENT_TYPE_LATEST,
+    )

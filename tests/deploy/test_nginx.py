@@ -20,6 +20,8 @@ from tests.support.servers import PROJECT_DIR, LiveServers
 
 pytestmark = pytest.mark.slow
 
+METRICS_TOKEN = "nginx-metrics-token-6c1e0a9f"
+
 
 def _collectstatic(target: Path, env: dict[str, str]) -> None:
     """The hashed static files as production has them (manifest storage, as ./run makes)."""
@@ -38,7 +40,11 @@ def site(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("nginx-site")
     servers = LiveServers(
         workdir / "servers",
-        extra_env={"DJANGO_BEHIND_PROXY": "true", "LOG_LEVEL": "INFO"},
+        extra_env={
+            "DJANGO_BEHIND_PROXY": "true",
+            "LOG_LEVEL": "INFO",
+            "METRICS_TOKEN": METRICS_TOKEN,
+        },
     ).start()
     try:
         static_root = workdir / "static"
@@ -138,6 +144,21 @@ def test_a_client_cannot_choose_the_address_the_worker_sees(site):
     assert lines, log[-2000:]
     assert "6.6.6.6" not in lines[-1]
     assert "127.0.0.1" in lines[-1]
+
+
+def test_metrics_are_not_served_through_nginx_even_with_the_token(site):
+    servers, proxy, _static = site
+    bearer = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+    # The worker itself answers Prometheus on its loopback port...
+    request = urllib.request.Request(servers.url("/metrics"), headers=bearer)
+    with urllib.request.urlopen(request, timeout=10) as direct:
+        assert direct.status == 200
+    # ...but through the proxy /metrics does not exist, with or without the token.
+    assert _https(proxy, "GET", "/metrics", headers=bearer).status == 404
+    assert _https(proxy, "GET", "/metrics").status == 404
+    # Spellings that reach the same path once decoded and merged are caught as well.
+    for spelling in ("/metrics?x=1", "//metrics", "/%6detrics"):
+        assert _https(proxy, "GET", spelling, headers=bearer).status == 404, spelling
 
 
 def test_websocket_upgrade_reaches_meet_with_the_site_origin(site):

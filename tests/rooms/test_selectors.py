@@ -137,3 +137,24 @@ def test_room_kicks_running_skips_expired_cooldowns(make_room, make_user):
     )
     RoomKick.objects.create(room=room, user=make_user("gone"), until=now - timedelta(seconds=1))
     assert list(selectors.room_kicks_running(room=room)) == [soon, later]
+
+
+def test_rooms_live_count_counts_rooms_with_a_connected_participant_once(make_room, make_user):
+    busy, quiet, stale = make_room("Busy"), make_room("Quiet"), make_room("Stale")
+    now = timezone.now()
+    for index in range(2):
+        Participant.objects.create(
+            room=busy, user=make_user(), peer_id=f"busy{index}", channel_name="c", last_seen=now
+        )
+    # An ended row and a row its worker stopped refreshing are not a call in progress.
+    Participant.objects.create(
+        room=quiet, user=make_user(), peer_id="gone", channel_name="c", last_seen=now, left_at=now
+    )
+    Participant.objects.create(
+        room=stale,
+        user=make_user(),
+        peer_id="stale",
+        channel_name="c",
+        last_seen=now - timedelta(hours=1),
+    )
+    assert selectors.rooms_live_count() == 1

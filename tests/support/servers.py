@@ -114,6 +114,11 @@ class LiveServers:
                 sys.executable,
                 "-m",
                 "daphne",
+                # As ./run and the systemd unit: daphne's own access log would write each URL
+                # whole (invite and resume tokens included) and not as JSON; meet.access writes
+                # one instead (meet/logs.py).
+                "-v",
+                "0",
                 "-b",
                 "127.0.0.1",
                 "-p",
