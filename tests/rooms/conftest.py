@@ -74,3 +74,15 @@ def connect_participant(listener):
         return participant, socket
 
     return connect
+
+
+@pytest.fixture
+def no_purge_yet():
+    """The test starts as if no daily purge had run yet in this process, and leaves it so."""
+    from django.core.cache import cache
+
+    from rooms import services
+
+    cache.delete(services.PURGE_CACHE_KEY)
+    yield
+    cache.delete(services.PURGE_CACHE_KEY)

@@ -13,15 +13,7 @@ from django.utils import timezone
 from rooms import services
 from rooms.models import ChatMessage
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def no_purge_yet():
-    """Every test starts as if no purge had run yet in this process."""
-    cache.delete(services.PURGE_CACHE_KEY)
-    yield
-    cache.delete(services.PURGE_CACHE_KEY)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_purge_yet")]
 
 
 @pytest.fixture

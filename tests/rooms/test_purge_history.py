@@ -6,21 +6,13 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
 
 from rooms import services
 from rooms.models import ChatMessage, Participant
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def no_purge_yet():
-    cache.delete(services.PURGE_CACHE_KEY)
-    yield
-    cache.delete(services.PURGE_CACHE_KEY)
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("no_purge_yet")]
 
 
 @pytest.fixture

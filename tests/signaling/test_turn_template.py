@@ -8,7 +8,6 @@ starts must refuse loopback, private and metadata peers for real.
 from __future__ import annotations
 
 import asyncio
-import datetime
 import ipaddress
 import re
 import socket
@@ -22,6 +21,7 @@ from aioice.turn import UDP_TRANSPORT, TurnClientMixin, TurnClientUdpProtocol, c
 
 from signaling.turn import turn_credential_for
 from tests.support import tools
+from tests.support.certificates import write_self_signed_certificate
 from tests.support.coturn import Coturn, free_listening_port, free_udp_range
 
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy" / "coturn" / "turnserver.conf"
@@ -177,39 +177,6 @@ def test_template_denies_ipv4_mapped_ipv6_as_the_issue_demands():
 # --- Debian's coturn runs it -------------------------------------------------------------------
 
 
-def make_certificate(folder: Path) -> tuple[Path, Path]:
-    """A self-signed ECDSA certificate for ``localhost`` and its key, valid for a day."""
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost")]), critical=False)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = folder / "fullchain.pem", folder / "privkey.pem"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_path, key_path
-
-
 def ipv6_loopback_available() -> bool:
     try:
         with socket.socket(socket.AF_INET6, socket.SOCK_DGRAM) as sock:
@@ -222,7 +189,7 @@ def ipv6_loopback_available() -> bool:
 def production_copy(folder: Path) -> Coturn:
     """A Coturn (not yet started) running a copy of the template, changed only where a test
     machine needs it: ports, loopback addresses, certificate, key and file paths."""
-    cert_path, key_path = make_certificate(folder)
+    cert_path, key_path = write_self_signed_certificate(folder)
     port, tls_port = free_listening_port(), free_listening_port()
     min_port, max_port = free_udp_range()
     replacements = {

@@ -38,7 +38,7 @@ from aioice.stun import TransactionFailed
 from aioice.turn import create_turn_endpoint
 
 from tests.support import tools
-from tests.support.processes import port_is_free, stop_process_group
+from tests.support.processes import ManagedServer, port_is_free
 
 HOST = "127.0.0.1"
 REALM = "meet.test"
@@ -76,7 +76,7 @@ def free_udp_range(count: int = RELAY_PORT_COUNT) -> tuple[int, int]:
     raise RuntimeError(f"no run of {count} free UDP ports found on {HOST}")
 
 
-class Coturn:
+class Coturn(ManagedServer):
     """One ``turnserver`` process with a configuration written into ``workdir``."""
 
     def __init__(
@@ -177,42 +177,16 @@ class Coturn:
 
     # -- lifecycle ------------------------------------------------------------------------------
 
-    def start(self) -> Coturn:
-        binary = tools.turnserver_path()
+    output_name = "turnserver.stdout"
+
+    def prepare(self) -> None:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(self.config_text())
-        output = open(self.workdir / "turnserver.stdout", "ab")  # noqa: SIM115 - child owns it
-        self.process = subprocess.Popen(
-            [binary, "-c", str(self.config_path)],
-            cwd=self.workdir,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        output.close()
-        try:
-            self._wait_until_answering()
-        except BaseException:
-            self.stop()
-            raise
-        return self
 
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        stop_process_group(process)
+    def command(self) -> list[str]:
+        return [tools.turnserver_path(), "-c", str(self.config_path)]
 
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def __enter__(self) -> Coturn:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def _wait_until_answering(self) -> None:
+    def wait_until_answering(self) -> None:
         """Wait until a STUN Binding request on the listening port gets an answer."""
         deadline = time.monotonic() + STARTUP_TIMEOUT
         transaction_id = os.urandom(12)
@@ -235,11 +209,9 @@ class Coturn:
                     return
         raise RuntimeError(f"turnserver did not answer on {self.address}:\n{self.output_text()}")
 
-    def output_text(self) -> str:
+    def output_text(self, *logs: Path) -> str:
         """Everything coturn printed: its standard output, then its log file."""
-        stdout = self.workdir / "turnserver.stdout"
-        text = stdout.read_text(errors="replace") if stdout.exists() else ""
-        return text + self.log_text()
+        return super().output_text(self.log_path, *logs)
 
 
 # --- a fast TURN client for tests (aioice) ---------------------------------------------------

@@ -33,7 +33,7 @@ import uuid
 from pathlib import Path
 
 from tests.support import tools
-from tests.support.processes import stop_process_group
+from tests.support.processes import ManagedServer
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 TEMPLATE_DIR = PROJECT_DIR / "deploy" / "janus"
@@ -115,7 +115,7 @@ class NetworkNamespace:
         self.delete()
 
 
-class Janus:
+class Janus(ManagedServer):
     """One Janus process with the project's templates; see the module docstring."""
 
     def __init__(
@@ -186,9 +186,13 @@ class Janus:
                 raise AssertionError(f"{name}: a placeholder was left unfilled")
             (self.workdir / name).write_text(text)
 
-    def start(self) -> Janus:
+    output_name = "janus.stdout"
+
+    def prepare(self) -> None:
         require_janus()
         self.write_config()
+
+    def command(self) -> list[str]:
         argv = [
             janus_path(),
             "-F",
@@ -200,45 +204,7 @@ class Janus:
             "-N",
             "-o",
         ]
-        if self.namespace is not None:
-            argv = self.namespace.command(argv)
-        output = open(self.workdir / "janus.stdout", "ab")  # noqa: SIM115 - child owns it
-        self.process = subprocess.Popen(
-            argv,
-            cwd=self.workdir,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        output.close()
-        try:
-            self._wait_until_answering()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        stop_process_group(process)
-
-    def kill(self) -> None:
-        """Kill Janus at once (SIGKILL), as a crash would."""
-        import signal
-
-        process, self.process = self.process, None
-        stop_process_group(process, sig=signal.SIGKILL)
-
-    @property
-    def running(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def __enter__(self) -> Janus:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+        return self.namespace.command(argv) if self.namespace is not None else argv
 
     def info(self) -> dict:
         """Janus's ``info`` answer, asked over the WebSocket API (no secret needed for it)."""
@@ -249,12 +215,12 @@ class Janus:
             socket.send(json.dumps({"janus": "info", "transaction": "probe"}))
             return json.loads(socket.recv(timeout=2))
 
-    def _wait_until_answering(self) -> None:
+    def wait_until_answering(self) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         last_error: Exception | None = None
         while time.monotonic() < deadline:
             if self.process is None or self.process.poll() is not None:
-                raise RuntimeError(f"janus exited before answering:\n{self.output_text()}")
+                raise RuntimeError(f"janus exited before answering:\n{self.log_text()}")
             if self.namespace is not None:
                 # The API is on the namespace's loopback: probe from inside it.
                 probe = subprocess.run(
@@ -273,13 +239,7 @@ class Janus:
                 except Exception as error:  # noqa: BLE001 - not up yet, whatever the reason
                     last_error = error
             time.sleep(0.2)
-        raise RuntimeError(
-            f"janus did not answer on {self.url} ({last_error}):\n{self.output_text()}"
-        )
+        raise RuntimeError(f"janus did not answer on {self.url} ({last_error}):\n{self.log_text()}")
 
-    def output_text(self) -> str:
-        parts = []
-        for path in (self.workdir / "janus.stdout", self.log_path):
-            if path.exists():
-                parts.append(path.read_text(errors="replace")[-20000:])
-        return "\n".join(parts)
+    def log_text(self) -> str:
+        return self.output_text(self.log_path)

@@ -17,7 +17,6 @@ test's folder, and nginx runs in the foreground in its own process group.
 
 from __future__ import annotations
 
-import datetime
 import re
 import shutil
 import subprocess
@@ -27,7 +26,8 @@ import urllib.request
 from pathlib import Path
 
 from tests.support import tools
-from tests.support.processes import stop_process_group
+from tests.support.certificates import write_self_signed_certificate
+from tests.support.processes import ManagedServer
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 TEMPLATE = PROJECT_DIR / "deploy" / "nginx" / "meet.conf"
@@ -46,50 +46,7 @@ def require_nginx() -> str:
     return path
 
 
-def write_self_signed_certificate(folder: Path) -> tuple[Path, Path]:
-    """A certificate for ``localhost`` and 127.0.0.1, valid for a day, and its key."""
-    import ipaddress
-
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.x509.oid import NameOID
-
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path = folder / "localhost.crt"
-    key_path = folder / "localhost.key"
-    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    key_path.chmod(0o600)
-    return cert_path, key_path
-
-
-class Nginx:
+class Nginx(ManagedServer):
     """One nginx process serving ``deploy/nginx/meet.conf``; see the module docstring."""
 
     def __init__(self, workdir: Path, *, upstream_ports: list[int], static_root: Path) -> None:
@@ -196,37 +153,16 @@ http {{
             check=False,
         )
 
-    def start(self) -> Nginx:
-        binary = require_nginx()
-        main = self.write_config()
-        output = open(self.workdir / "nginx.stdout", "ab")  # noqa: SIM115 - child owns it
-        self.process = subprocess.Popen(
-            [binary, "-c", str(main), "-p", str(self.workdir), "-g", "daemon off;"],
-            cwd=self.workdir,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        output.close()
-        try:
-            self._wait_until_answering()
-        except BaseException:
-            self.stop()
-            raise
-        return self
+    output_name = "nginx.stdout"
 
-    def stop(self) -> None:
-        process, self.process = self.process, None
-        stop_process_group(process)
+    def prepare(self) -> None:
+        self.main_config_path = self.write_config()
 
-    def __enter__(self) -> Nginx:
-        return self.start()
+    def command(self) -> list[str]:
+        main = str(self.main_config_path)
+        return [require_nginx(), "-c", main, "-p", str(self.workdir), "-g", "daemon off;"]
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    def _wait_until_answering(self) -> None:
+    def wait_until_answering(self) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT
         while time.monotonic() < deadline:
             if self.process is None or self.process.poll() is not None:
@@ -244,11 +180,7 @@ http {{
         raise RuntimeError(f"nginx did not answer on {self.http_url}:\n{self.log_text()}")
 
     def log_text(self) -> str:
-        parts = []
-        for path in (self.workdir / "nginx.stdout", self.error_log):
-            if path.exists():
-                parts.append(path.read_text(errors="replace")[-10000:])
-        return "\n".join(parts)
+        return self.output_text(self.error_log)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):

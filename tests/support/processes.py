@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import subprocess
+from pathlib import Path
 
 LOOPBACK = "127.0.0.1"
 STOP_TIMEOUT = 10.0
@@ -45,3 +46,70 @@ def port_is_free(port: int, *, udp: bool = False, host: str = LOOPBACK) -> bool:
         except OSError:
             return False
     return True
+
+
+class ManagedServer:
+    """A server the suite runs in a process group of its own, with its output in ``workdir``.
+
+    Subclasses say how to prepare (write a configuration), the command to run and how to know
+    it is ready (``wait_until_answering``); this class starts, stops and kills it, and a start
+    that never becomes ready stops what it started. Used as a context manager, it is stopped on
+    the way out.
+    """
+
+    workdir: Path
+    output_name = "server.stdout"
+    process: subprocess.Popen | None = None
+
+    def prepare(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+
+    def command(self) -> list[str]:
+        raise NotImplementedError
+
+    def wait_until_answering(self) -> None:
+        raise NotImplementedError
+
+    def start(self):
+        self.prepare()
+        with open(self.workdir / self.output_name, "ab") as output:
+            self.process = subprocess.Popen(
+                self.command(),
+                cwd=self.workdir,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        try:
+            self.wait_until_answering()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        process, self.process = self.process, None
+        stop_process_group(process, sig)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would end it."""
+        self.stop(signal.SIGKILL)
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def output_text(self, *logs: Path) -> str:
+        """What it printed, then the tail of each log file given."""
+        parts = []
+        for path in (self.workdir / self.output_name, *logs):
+            if path.exists():
+                parts.append(path.read_text(errors="replace")[-20000:])
+        return "\n".join(parts)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
