@@ -27,6 +27,13 @@ REFUSAL_MESSAGES = {
 }
 
 
+# Roles that enter a full room anyway (the room may go over its size for them): a room filled
+# by others must never keep out its owner, its moderators or staff (staff join as moderators).
+# Admission (signaling.presence) and the pre-join page's seat count (rooms.selectors) both
+# read it here.
+ROLES_PAST_A_FULL_ROOM = frozenset({Participant.Role.OWNER, Participant.Role.MODERATOR})
+
+
 @dataclass(frozen=True)
 class RoomAccess:
     """The verdict for one user and one room.

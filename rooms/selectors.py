@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import user_json
+from rooms.access import ROLES_PAST_A_FULL_ROOM
 from rooms.models import (
     CHAT_TEXT_MAX_LENGTH,
     ChatMessage,
@@ -158,6 +159,31 @@ def room_page_config(*, room: Room, user: User, role: str, site_url: str) -> dic
         # Server values the client obeys, so it never carries copies of its own.
         "chat_max_length": CHAT_TEXT_MAX_LENGTH,
         "resume_window_seconds": float(settings.RESUME_WINDOW_SECONDS),
+        "status_url": reverse("rooms:status", kwargs={"slug": room.slug}),
+        "status_poll_seconds": ROOM_STATUS_POLL_SECONDS,
+    }
+
+
+# The pre-join page asks this often whether a seat is free: about one small query per waiting
+# visitor every few seconds, and a freed seat shows within that time.
+ROOM_STATUS_POLL_SECONDS = 4
+
+
+def room_status(*, room: Room, role: str | None) -> dict[str, Any]:
+    """How full the room is now, for a visitor with ``role`` waiting on the pre-join page.
+
+    ``full`` counts connected peers in every process against ``max_participants``;
+    ``seat_for_you`` is whether that visitor would be let in now (owners and moderators enter a
+    full room, as they enter a locked one). ``role`` is None for someone the lock keeps out.
+    """
+    connected = Participant.objects.filter(room=room).connected().count()
+    full = connected >= room.max_participants
+    return {
+        "connected": connected,
+        "max_participants": room.max_participants,
+        "full": full,
+        "locked": room.is_locked,
+        "seat_for_you": role is not None and (not full or role in ROLES_PAST_A_FULL_ROOM),
     }
 
 

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
@@ -146,6 +147,28 @@ def room_detail(request, slug: str):
     )
     response["Permissions-Policy"] = ROOM_PERMISSIONS_POLICY
     return response
+
+
+@never_cache
+@require_safe
+def room_status(request, slug: str):
+    """How full the room is, as JSON, for its pre-join page; only to those the access rule admits.
+
+    Anyone else gets the same 404 as for a room that does not exist, so the answer tells a
+    stranger nothing; opening it records no visit.
+    """
+    room = selectors.room_get_by_slug(slug=slug)
+    if not request.user.is_authenticated:
+        return JsonResponse({"error": "not_authenticated"}, status=401)
+    verdict = access.room_access_for(
+        user=request.user, room=room, invite_token=request.GET.get("invite")
+    )
+    if verdict.allowed:
+        return JsonResponse(selectors.room_status(room=room, role=verdict.role))
+    # A lock is no secret from someone the room page would tell "this room is locked".
+    if verdict.refusal == access.ROOM_LOCKED and not verdict.conceals_room:
+        return JsonResponse(selectors.room_status(room=room, role=None))
+    return JsonResponse({"error": "room_not_found"}, status=404)
 
 
 def _owned_room_or_refusal(request, slug: str):

@@ -25,6 +25,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from rooms import services
+from rooms.access import ROLES_PAST_A_FULL_ROOM
 from rooms.models import (
     REASON_CONNECTION_LOST,
     REASON_RESUMED,
@@ -60,11 +61,6 @@ class TooManyConnections(Exception):
 
 class BannedMeanwhile(Exception):
     """The user was banned from the room after the access check, before the seat was taken."""
-
-
-# Roles that enter a full room anyway (the room may go over its size for them): a room filled
-# by others must never keep out its owner, its moderators or staff (staff join as moderators).
-ROLES_PAST_A_FULL_ROOM = frozenset({Participant.Role.OWNER, Participant.Role.MODERATOR})
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,10 @@ const MIC_CONSTRAINTS = { echoCancellation: true, noiseSuppression: true, autoGa
 function describeMediaError(error, what) {
   const name = error instanceof Error || error instanceof DOMException ? error.name : "";
   if (name === "NotAllowedError" || name === "SecurityError") {
-    return `Access to your ${what} is blocked.`;
+    return (
+      `Access to your ${what} is blocked. To allow it, click the camera or lock icon in the ` +
+      `address bar, set the ${what} to Allow, then try again.`
+    );
   }
   if (name === "NotFoundError" || name === "OverconstrainedError") {
     return `No ${what} was found.`;
@@ -72,6 +75,22 @@ export class LocalMedia extends EventTarget {
     if (!this.supported) {
       this.audioEnabled = this.videoEnabled = false;
       return "This browser cannot use a camera or microphone here. You can still join to watch and listen.";
+    }
+    // The devices this browser chose last time (preferences.js) are asked for exactly: as
+    // "ideal" they lose to a default camera that fits the size constraints better. When one
+    // of them is gone (unplugged since), the defaults below are asked for instead.
+    if (this.cameraId || this.microphoneId) {
+      const exact = (/** @type {string} */ id) => (id ? { deviceId: { exact: id } } : {});
+      try {
+        const stream = await navigator.mediaDevices.getUserMedia({
+          audio: { ...MIC_CONSTRAINTS, ...exact(this.microphoneId) },
+          video: { ...CAMERA_CONSTRAINTS, ...exact(this.cameraId) },
+        });
+        this.adopt(stream);
+        return "";
+      } catch {
+        // Fall through to the browser's default devices.
+      }
     }
     try {
       const stream = await navigator.mediaDevices.getUserMedia({
@@ -180,12 +199,15 @@ export class LocalMedia extends EventTarget {
    */
   async setAudioEnabled(enabled) {
     if (enabled && !this.micTrack) {
+      /** @type {string[]} */
+      const problems = [];
       const stream = await this.tryGet(
         { audio: { ...MIC_CONSTRAINTS, deviceId: this.microphoneId || undefined } },
         "microphone",
-        [],
+        problems,
       );
-      if (!stream) return "Your microphone could not be started.";
+      // The same words as before joining: why it failed and, if blocked, how to allow it.
+      if (!stream) return problems[0] || "Your microphone could not be started.";
       this.audioEnabled = true;
       this.adopt(stream);
       return "";
@@ -206,12 +228,14 @@ export class LocalMedia extends EventTarget {
       this.setCameraTrack(null);
       return "";
     }
+    /** @type {string[]} */
+    const problems = [];
     const stream = await this.tryGet(
       { video: { ...CAMERA_CONSTRAINTS, deviceId: this.cameraId || undefined } },
       "camera",
-      [],
+      problems,
     );
-    if (!stream) return "Your camera could not be started.";
+    if (!stream) return problems[0] || "Your camera could not be started.";
     this.videoEnabled = true;
     this.adopt(stream);
     return "";
@@ -224,7 +248,15 @@ export class LocalMedia extends EventTarget {
   async useCamera(deviceId) {
     this.cameraId = deviceId;
     if (!this.videoEnabled) return "";
-    return this.setVideoEnabled(true);
+    // "exact": the user picked this camera, so another one must not answer in its place.
+    const stream = await this.tryGet(
+      { video: { ...CAMERA_CONSTRAINTS, deviceId: { exact: deviceId } } },
+      "camera",
+      [],
+    );
+    if (!stream) return "That camera could not be started.";
+    this.adopt(stream);
+    return "";
   }
 
   /**

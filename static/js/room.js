@@ -6,7 +6,9 @@ import { Call } from "./call.js";
 import { FileTransfers } from "./files.js";
 import { IceProvider } from "./ice.js";
 import { LevelMeter, LocalMedia } from "./media.js";
+import { loadPreference } from "./preferences.js";
 import { displayName, moderatesRoom, PROTOCOL_VERSION, protocolFit } from "./protocol.js";
+import { RoomStatusWatcher, seatNotice } from "./room-status.js";
 import {
   endingForClose,
   endingForKicked,
@@ -17,6 +19,7 @@ import {
 } from "./session.js";
 import { Signaling } from "./signaling.js";
 import { ChatPanel } from "./ui/chat.js";
+import { CallSettings } from "./ui/call-settings.js";
 import { $, el, setToggle } from "./ui/dom.js";
 import { FilesPanel } from "./ui/files-panel.js";
 import { showNotice, toast } from "./ui/notices.js";
@@ -36,7 +39,8 @@ import { Stage } from "./ui/stage.js";
  *            user: {id: number, username: string, display_name: string}, ws_path: string,
  *            turn_url: string, invite_url: string, home_url: string, edit_url: string | null,
  *            admin_url: string | null, chat_max_length: number,
- *            resume_window_seconds: number}} RoomConfig
+ *            resume_window_seconds: number, status_url: string,
+ *            status_poll_seconds: number}} RoomConfig
  * @typedef {"prejoin" | "joining" | "in-call" | "left" | "kicked" | "ended" | "refused"} CallState
  */
 
@@ -116,10 +120,10 @@ function syncControls() {
   local.audio = Boolean(media.micTrack) && media.audioEnabled;
   local.video = Boolean(media.cameraTrack) && media.videoEnabled;
   local.screen = Boolean(media.screenStream);
-  setToggle(controls.audio, local.audio, local.audio ? "Turn microphone off (M)" : "Turn microphone on (M)");
-  setToggle(controls.video, local.video, local.video ? "Turn camera off (V)" : "Turn camera on (V)");
-  setToggle(controls.screen, local.screen, local.screen ? "Stop presenting" : "Present your screen");
-  setToggle(controls.hand, local.hand, local.hand ? "Lower your hand (H)" : "Raise your hand (H)");
+  setToggle(controls.audio, local.audio, "Microphone", "Microphone (M)");
+  setToggle(controls.video, local.video, "Camera", "Camera (V)");
+  setToggle(controls.screen, local.screen, "Present your screen");
+  setToggle(controls.hand, local.hand, "Raise hand", "Raise hand (H)");
   controls.leave.setAttribute("aria-pressed", "false");
   stage?.updateSelf(media.previewStream, local, local.video);
   stage?.setSelfPresenting(local.screen);
@@ -287,9 +291,47 @@ function wireControls() {
     if (target.closest('[data-action="stop-presenting"]') && media.screenStream) toggleScreen();
   });
   installShortcuts(() => callState() === "in-call");
+  document.addEventListener("keydown", closePanelOnEscape);
+}
+
+/**
+ * Escape closes the open side panel from anywhere, the message box included; an open dialog
+ * takes Escape first (the browser closes it).
+ * @param {KeyboardEvent} event
+ */
+function closePanelOnEscape(event) {
+  if (event.key !== "Escape" || !openPanel || event.isComposing) return;
+  if (document.querySelector("dialog[open]")) return;
+  const button = openPanel === "chat" ? controls.chat : controls.people;
+  event.preventDefault();
+  setPanel(null);
+  button.focus();
+}
+
+/**
+ * The call covers the site's header and the pre-join page; what it covers becomes inert, so no
+ * Tab (or screen-reader cursor) reaches a hidden "Log out", and the first Tab is in the call.
+ */
+function coverPageWithCall() {
+  for (const node of document.querySelectorAll(".skip-link, .site-header, .messages, #prejoin")) {
+    /** @type {HTMLElement} */ (node).inert = true;
+  }
 }
 
 // --- Joining -------------------------------------------------------------------------------
+
+// While the visitor looks at the preview, the page says whether the room has a seat for them.
+const seats = new RoomStatusWatcher(config.status_url, config.status_poll_seconds * 1000);
+seats.addEventListener("change", (event) => {
+  const status = /** @type {CustomEvent<import("./room-status.js").RoomStatus>} */ (event).detail;
+  if (callState() === "prejoin") prejoin.showSeats(seatNotice(status));
+});
+
+// The devices and self view this browser chose last time (preferences.js).
+media.cameraId = loadPreference("camera");
+media.microphoneId = loadPreference("microphone");
+media.speakerId = loadPreference("speaker");
+$("#prejoin video").classList.toggle("mirrored", loadPreference("mirror"));
 
 const prejoin = new Prejoin({
   media,
@@ -297,6 +339,24 @@ const prejoin = new Prejoin({
   onJoin: () => join(),
   onSpeaker: (deviceId) => stage?.setSpeaker(deviceId),
 });
+
+const settings = new CallSettings({
+  media,
+  onSpeaker: (deviceId) => stage?.setSpeaker(deviceId),
+  onLayout: (choice) => stage?.setLayoutChoice(choice),
+  onSelfView: (shown) => showSelfView(shown),
+  onMirror: (mirrored) => stage?.setMirror(mirrored),
+  onProblem: (text) => toast(text, { tone: "error" }),
+});
+$('#controls [data-action="settings"]').addEventListener("click", () => settings.open());
+$('#controls [data-action="change-layout"]').addEventListener("click", () => settings.openLayout());
+
+/** @param {boolean} shown */
+function showSelfView(shown) {
+  stage?.setSelfView(shown);
+  settings.showSelfView(shown);
+  if (!shown) toast("Your video is hidden from you; the others still see it. Settings brings it back.");
+}
 
 media.addEventListener("trackchange", (event) => {
   const change = /** @type {CustomEvent} */ (event).detail;
@@ -325,10 +385,16 @@ ice.addEventListener("error", (event) => {
 async function join() {
   if (callState() !== "prejoin") return;
   setCallState("joining");
+  seats.stop();
   prejoin.close();
   $("#call").hidden = false;
-  stage = new Stage({ selfName });
+  coverPageWithCall();
+  stage = new Stage({ selfName, selfUserId: config.user.id });
   if (media.speakerId) stage.setSpeaker(media.speakerId);
+  stage.setLayoutChoice(loadPreference("layout"));
+  stage.setMirror(loadPreference("mirror"));
+  stage.setSelfView(loadPreference("selfView"));
+  stage.stage.addEventListener("selfview", () => showSelfView(false));
   const iceConfig = await iceReady;
   call = new Call({
     signaling,
@@ -502,10 +568,29 @@ function onWelcome(message) {
   chat.addHistory(message.chat || []);
   if (resumed) call.resume(message.peers || []);
   else for (const peer of message.peers || []) call.addPeer(peer, { offer: true });
+  if (!resumed && (message.peers || []).some((peer) => peer.user?.id === config.user.id)) {
+    joinedTwice();
+  }
   setCallState("in-call");
   syncControls();
   // The server may have lost our state (a restart); the full state is sent after every welcome.
   sendState({ ...local });
+}
+
+/**
+ * The same account is already in the call from another tab or device. This one joins with its
+ * microphone off and says so: two open microphones of one person in one room echo, and taking
+ * over instead would end a call the person may still be using (a laptop for the screen, a phone
+ * for the camera). The others see one person in the list (ui/participants.js).
+ */
+function joinedTwice() {
+  if (local.audio) media.setAudioEnabled(false);
+  syncControls();
+  toast(
+    "You are also in this meeting in another tab or device, so this one joined with the " +
+      "microphone off. Close the other one, or turn the microphone on here if you need it.",
+    { tone: "warning", sticky: true },
+  );
 }
 
 /**
@@ -677,6 +762,7 @@ window.addEventListener("pagehide", () => {
 body.dataset.signaling = "closed";
 wireControls();
 setCallState("prejoin");
+seats.start();
 prejoin.start().catch((error) => {
   console.warn("prejoin: could not start", error);
   prejoin.showNotice("Your camera and microphone could not be started. You can still join.");

@@ -220,6 +220,8 @@ def test_room_page_hands_the_script_exactly_the_agreed_configuration(client, ana
         "admin_url": None,
         "chat_max_length": 2000,
         "resume_window_seconds": 60.0,
+        "status_url": f"/rooms/{room.slug}/status/",
+        "status_poll_seconds": 4,
     }
     assert response.context["room"] == room
 
@@ -741,3 +743,52 @@ def test_reopening_counts_against_the_open_room_limit(client, ana, make_room, se
     assert "Close one you no longer need, then reopen “Old”." in response.text
     closed.refresh_from_db()
     assert closed.is_closed
+
+
+# --- Room status (the pre-join page's seat count) --------------------------------------------
+
+
+def _seat(room, user, peer_id: str):
+    from django.utils import timezone
+
+    from rooms.models import Participant
+
+    return Participant.objects.create(
+        room=room, user=user, peer_id=peer_id, last_seen=timezone.now()
+    )
+
+
+def test_room_status_tells_a_member_the_room_is_full_and_an_owner_that_a_seat_is_theirs(
+    client, make_room, make_user, ana
+):
+    room = make_room(owner=ana, max_participants=2)
+    bob, cy, dan = make_user("bob"), make_user("cy"), make_user("dan")
+    _seat(room, bob, "p-bob")
+    _seat(room, cy, "p-cy")
+
+    client.force_login(dan)
+    member_view = client.get(f"/rooms/{room.slug}/status/")
+    assert member_view.status_code == 200
+    assert member_view.json() == {
+        "connected": 2,
+        "max_participants": 2,
+        "full": True,
+        "locked": False,
+        "seat_for_you": False,
+    }
+    assert member_view["Cache-Control"].startswith("max-age=0")
+    assert not RoomVisit.objects.filter(room=room, user=dan).exists(), "polling is not a visit"
+
+    client.force_login(ana)
+    assert client.get(f"/rooms/{room.slug}/status/").json()["seat_for_you"] is True
+
+
+def test_room_status_answers_strangers_to_a_private_room_as_for_no_room(
+    client, make_room, make_user, ana
+):
+    room = make_room(owner=ana, is_private=True)
+    client.force_login(make_user("eve"))
+    assert client.get(f"/rooms/{room.slug}/status/").status_code == 404
+    assert client.get("/rooms/no-such-room/status/").status_code == 404
+    client.logout()
+    assert client.get(f"/rooms/{room.slug}/status/").status_code == 401

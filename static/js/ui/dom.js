@@ -96,16 +96,34 @@ export function setFlag(node, name, value, words = ["on", "off"]) {
 }
 
 /**
- * Keep a two-state button in step: its pressed state, and a label (also its tooltip) that says
- * what a click does now.
+ * Keep a two-state button in step. Its name stays the same ("Microphone") and `aria-pressed`
+ * says whether it is on: a name that also changed ("Turn microphone off") would be read together
+ * with "pressed" as a contradiction (the WAI-ARIA toggle button pattern).
  * @param {HTMLButtonElement} button
  * @param {boolean} pressed
- * @param {string} label
+ * @param {string} label the fixed name
+ * @param {string} [hint] the tooltip, say with the keyboard shortcut; the name by default
  */
-export function setToggle(button, pressed, label) {
+export function setToggle(button, pressed, label, hint = label) {
   button.setAttribute("aria-pressed", String(pressed));
-  button.setAttribute("aria-label", label);
-  button.title = label;
+  if (button.getAttribute("aria-label") !== label) button.setAttribute("aria-label", label);
+  if (button.title !== hint) button.title = hint;
+}
+
+// Dark enough that white initials read at 6.4:1 or better on every one of them (WCAG AA is 4.5).
+const AVATAR_COLOURS = [
+  "#9c2f45", "#8a4b0f", "#2e6b34", "#1d6470", "#3450a8",
+  "#6b3fa8", "#8c2f86", "#5d6212", "#a1361d", "#2a5c8c",
+];
+
+/**
+ * A person's avatar colour: derived from the user id, so it is the same on every page and visit.
+ * @param {number | string | null | undefined} userId
+ * @returns {string}
+ */
+export function avatarColour(userId) {
+  const number = Math.abs(Math.trunc(Number(userId))) || 0;
+  return AVATAR_COLOURS[number % AVATAR_COLOURS.length];
 }
 
 /**

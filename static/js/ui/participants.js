@@ -15,9 +15,11 @@ const ROLE_LABELS = { owner: "Host", moderator: "Moderator", member: "", guest: 
  * A row and its parts, so that an update touches only the parts that changed: `peer-updated`
  * fires on every connection-state change and track, and most of those change nothing here.
  * `iconKey` names the state icons shown (hand, screen, microphone).
+ * `places` says in how many tabs or devices the person is, on the one row shown for them.
  * @typedef {{row: HTMLElement, avatar: HTMLElement, name: HTMLElement, detail: HTMLElement,
- *            icons: HTMLElement, actions: HTMLElement | null, mute: HTMLButtonElement | null,
- *            self: boolean, role: string, audio: boolean, iconKey: string}} Row
+ *            places: HTMLElement, icons: HTMLElement, actions: HTMLElement | null,
+ *            mute: HTMLButtonElement | null, self: boolean, role: string, audio: boolean,
+ *            iconKey: string, userId: number | null}} Row
  */
 
 /**
@@ -84,6 +86,7 @@ export class ParticipantsPanel {
     const created = !row;
     if (!row) {
       row = this.buildRow(peerId, self);
+      row.userId = typeof user?.id === "number" ? user.id : null;
       this.rows.set(peerId, row);
       if (self) this.list.prepend(row.row);
       else this.list.append(row.row);
@@ -116,10 +119,11 @@ export class ParticipantsPanel {
     const avatar = el("span", { class: "participant-avatar", "aria-hidden": "true" });
     const name = el("span", { class: "participant-name" });
     const detail = el("span", { class: "participant-role" });
+    const places = el("span", { class: "participant-role", hidden: true });
     const icons = el("span", { class: "participant-state" });
     const row = el("li", { class: "participant", "data-participant": peerId }, [
       avatar,
-      el("div", { class: "participant-who" }, [name, detail]),
+      el("div", { class: "participant-who" }, [name, detail, places]),
       icons,
     ]);
     return {
@@ -127,7 +131,9 @@ export class ParticipantsPanel {
       avatar,
       name,
       detail,
+      places,
       icons,
+      userId: null,
       actions: null,
       mute: null,
       self,
@@ -199,8 +205,30 @@ export class ParticipantsPanel {
     for (const id of [...this.rows.keys()]) this.remove(id);
   }
 
+  /**
+   * One person, one row. The same account in two tabs or devices has a socket (and a peer id)
+   * in each; the list shows the person once, on their first row (our own, when it is us), with
+   * "in 2 tabs or devices", and the count is of people, not of connections.
+   */
   updateCount() {
-    this.count.textContent = String(this.rows.size);
+    /** @type {Map<string, Row[]>} */
+    const people = new Map();
+    for (const [peerId, row] of this.rows) {
+      const key = row.userId === null ? `peer:${peerId}` : `user:${row.userId}`;
+      const rows = people.get(key) || [];
+      if (row.self) rows.unshift(row);
+      else rows.push(row);
+      people.set(key, rows);
+    }
+    for (const rows of people.values()) {
+      rows.forEach((row, index) => {
+        row.row.hidden = index > 0;
+        const text = index === 0 && rows.length > 1 ? `in ${rows.length} tabs or devices` : "";
+        if (row.places.textContent !== text) row.places.textContent = text;
+        row.places.hidden = !text;
+      });
+    }
+    this.count.textContent = String(people.size);
   }
 }
 

@@ -1,6 +1,7 @@
 // The pre-join preview: camera preview, microphone level, device pickers, mic and camera
 // toggles, and Join. When devices fail it says so plainly and still lets the user join.
 
+import { savePreference } from "../preferences.js";
 import { $, el, playQuietly, setToggle } from "./dom.js";
 
 /** @typedef {import("../media.js").LocalMedia} LocalMedia */
@@ -36,14 +37,18 @@ export class Prejoin {
     });
     this.audioButton.addEventListener("click", () => this.toggleAudio());
     this.videoButton.addEventListener("click", () => this.toggleVideo());
-    this.cameraSelect.addEventListener("change", () =>
-      this.report(this.media.useCamera(this.cameraSelect.value)),
-    );
-    this.micSelect.addEventListener("change", () =>
-      this.report(this.media.useMicrophone(this.micSelect.value)),
-    );
+    // A device chosen here is remembered by this browser for the next call (preferences.js).
+    this.cameraSelect.addEventListener("change", () => {
+      savePreference("camera", this.cameraSelect.value);
+      this.report(this.media.useCamera(this.cameraSelect.value));
+    });
+    this.micSelect.addEventListener("change", () => {
+      savePreference("microphone", this.micSelect.value);
+      this.report(this.media.useMicrophone(this.micSelect.value));
+    });
     this.speakerSelect.addEventListener("change", () => {
       this.media.speakerId = this.speakerSelect.value;
+      savePreference("speaker", this.speakerSelect.value);
       onSpeaker(this.speakerSelect.value);
     });
     // The level meter's AudioContext may only start after a gesture on some browsers.
@@ -61,6 +66,18 @@ export class Prejoin {
     this.sync();
     if (this.running) this.joinButton.focus();
     this.animate();
+  }
+
+  /**
+   * The room's seats (room-status.js): a sentence, and Join only while it can work.
+   * @param {{text: string, full: boolean, joinable: boolean}} seats
+   */
+  showSeats(seats) {
+    const line = /** @type {HTMLElement} */ ($("[data-room-status]"));
+    if (line.textContent !== seats.text) line.textContent = seats.text;
+    line.hidden = !seats.text;
+    line.dataset.full = String(seats.full);
+    this.joinButton.disabled = !seats.joinable;
   }
 
   /** @param {string} text */
@@ -98,8 +115,8 @@ export class Prejoin {
     if (!this.running) return;
     const audioOn = Boolean(this.media.micTrack) && this.media.audioEnabled;
     const videoOn = Boolean(this.media.cameraTrack) && this.media.videoEnabled;
-    setToggle(this.audioButton, audioOn, audioOn ? "Turn microphone off" : "Turn microphone on");
-    setToggle(this.videoButton, videoOn, videoOn ? "Turn camera off" : "Turn camera on");
+    setToggle(this.audioButton, audioOn, "Microphone");
+    setToggle(this.videoButton, videoOn, "Camera");
     this.frame.dataset.video = videoOn ? "on" : "off";
     // A video element holding a stream without video never gets a frame, and until its first
     // frame it delays the page's load event; so it holds the stream only while there is video.

@@ -1,12 +1,17 @@
-// The stage: a grid of camera tiles (1–8 and more), and a spotlight while someone presents.
+// The stage: a grid of camera tiles (1–8 and more), and a spotlight while someone presents,
+// while a view is pinned, or in the speaker and sidebar layouts (ui/layout.js decides which
+// views are featured). Each tile offers pin and full screen; the connection quality shows as a
+// dot with its numbers on hover or focus.
 // Only remote media carries data-peer-id; the self-view is the one [data-self] tile.
 
 import { displayName } from "../protocol.js";
 import { linkGrade } from "../stats.js";
-import { $, el, initials, playQuietly, setFlag } from "./dom.js";
+import { $, avatarColour, el, initials, playQuietly, setFlag } from "./dom.js";
+import { planStage } from "./layout.js";
 
 /** @typedef {import("../call.js").RemotePeer} RemotePeer */
 /** @typedef {import("../protocol.js").PeerState} PeerState */
+/** @typedef {import("../preferences.js").LayoutChoice} LayoutChoice */
 
 // A remote is "speaking" above this RMS audio level (0–1, where 1 is 0 dBov), and stays so for
 // a short hangover so the highlight does not flicker between words.
@@ -23,13 +28,14 @@ const CONNECTION_LABELS = {
 };
 
 export class Stage {
-  /** @param {{selfName: string}} options */
-  constructor({ selfName }) {
+  /** @param {{selfName: string, selfUserId?: number | null}} options */
+  constructor({ selfName, selfUserId = null }) {
     this.stage = /** @type {HTMLElement} */ ($("#stage"));
     this.tiles = /** @type {HTMLElement} */ ($("#tiles"));
     this.spotlight = /** @type {HTMLElement} */ ($("#spotlight"));
     this.indicator = /** @type {HTMLElement} */ ($("[data-share-indicator]"));
     this.selfName = selfName;
+    this.selfUserId = selfUserId;
     /** @type {Map<string, HTMLElement>} */
     this.cameraTiles = new Map();
     /** @type {Map<string, HTMLElement>} */
@@ -40,9 +46,19 @@ export class Stage {
     this.speakerId = "";
     /** @type {Map<string, number>} when each peer was last heard above the speaking level */
     this.lastLoud = new Map();
+    /** @type {LayoutChoice} */
+    this.choice = "auto";
+    /** The pinned view's key (`self`, `camera:<id>`, `screen:<id>`), or "" */
+    this.pinned = "";
+    /** The remote camera key of whoever was loudest last; speaker and sidebar feature it. */
+    this.activeSpeaker = "";
+    /** What the last layout() placed where, so an unchanged plan moves nothing. */
+    this.placement = "";
     this.selfTile = this.buildSelfTile();
     this.tiles.append(this.selfTile);
     this.presentingCard = this.buildPresentingCard();
+    this.stage.addEventListener("click", (event) => this.onTileAction(event));
+    document.addEventListener("fullscreenchange", () => this.syncFullscreen());
     this.layout();
   }
 
@@ -54,10 +70,13 @@ export class Stage {
       video,
       el("div", { class: "tile-avatar", "aria-hidden": "true", text: initials(this.selfName) }),
       el("div", { class: "tile-badges" }),
+      tileActions("your video", true),
       el("div", { class: "tile-footer" }, [
         el("span", { class: "tile-name", text: `${this.selfName} (you)` }),
       ]),
     ]);
+    tile.dataset.viewKey = "self";
+    nameTile(tile, `${this.selfName} (you), camera`, this.selfUserId);
     return tile;
   }
 
@@ -127,6 +146,11 @@ export class Stage {
       : CONNECTION_LABELS[/** @type {keyof CONNECTION_LABELS} */ (state)] || "";
     status.textContent = label;
     status.hidden = !label;
+    if (tile.dataset.labelName !== name) {
+      tile.dataset.labelName = name;
+      labelActions(tile, name);
+      nameTile(tile, `${name}, camera`, peer.user?.id);
+    }
     this.attach(/** @type {HTMLVideoElement} */ (tile.querySelector("video")), peer.cameraStream);
     this.syncScreen(peer, name);
     this.layout();
@@ -138,18 +162,32 @@ export class Stage {
    */
   buildPeerTile(peer) {
     const video = el("video", { autoplay: true, playsinline: true });
+    // The quality dot is a button: hover or focus shows its numbers, a tap keeps them shown
+    // (touch screens have no hover).
+    const quality = el(
+      "button",
+      { type: "button", class: "tile-quality", "aria-expanded": "false", hidden: true },
+      [el("span", { class: "tile-quality-details" })],
+    );
+    quality.addEventListener("click", () => {
+      quality.setAttribute("aria-expanded", String(quality.getAttribute("aria-expanded") !== "true"));
+    });
     return el(
       "div",
-      { class: "tile", "data-peer-id": peer.id, "data-view": "camera", "data-speaking": "false" },
+      {
+        class: "tile",
+        "data-peer-id": peer.id,
+        "data-view": "camera",
+        "data-speaking": "false",
+        "data-view-key": `camera:${peer.id}`,
+      },
       [
         video,
         el("div", { class: "tile-avatar", "aria-hidden": "true" }),
         el("div", { class: "tile-status", role: "status" }),
         el("div", { class: "tile-badges" }),
-        el("div", { class: "tile-footer" }, [
-          el("span", { class: "tile-name" }),
-          el("span", { class: "tile-quality", hidden: true }),
-        ]),
+        tileActions(displayName(peer.user), false),
+        el("div", { class: "tile-footer" }, [el("span", { class: "tile-name" }), quality]),
       ],
     );
   }
@@ -184,15 +222,27 @@ export class Stage {
     let view = this.screenViews.get(peer.id);
     if (peer.state.screen && !peer.lost) {
       if (!view) {
-        view = el("div", { class: "screen-view", "data-peer-id": peer.id, "data-view": "screen" }, [
-          el("video", { autoplay: true, playsinline: true }),
-          el("div", { class: "tile-footer" }, [el("span", { class: "tile-name" })]),
-        ]);
+        view = el(
+          "div",
+          {
+            class: "screen-view",
+            "data-peer-id": peer.id,
+            "data-view": "screen",
+            "data-view-key": `screen:${peer.id}`,
+          },
+          [
+            el("video", { autoplay: true, playsinline: true }),
+            tileActions(`${name}'s screen`, false),
+            el("div", { class: "tile-footer" }, [el("span", { class: "tile-name" })]),
+          ],
+        );
         this.screenViews.set(peer.id, view);
         this.spotlight.append(view);
       }
       const label = /** @type {HTMLElement} */ (view.querySelector(".tile-name"));
       label.textContent = `${name}'s screen`;
+      view.setAttribute("role", "group");
+      view.setAttribute("aria-label", `${name}, screen`);
       this.attach(/** @type {HTMLVideoElement} */ (view.querySelector("video")), peer.screenStream);
       this.presenters.set(peer.id, name);
     } else {
@@ -238,13 +288,15 @@ export class Stage {
     if (!tile || !peer.stats.path) return;
     if (tile.dataset.path !== peer.stats.path) tile.dataset.path = peer.stats.path;
     const quality = /** @type {HTMLElement} */ (tile.querySelector(".tile-quality"));
+    const details = /** @type {HTMLElement} */ (quality.querySelector(".tile-quality-details"));
     const { rttMs, lossPercent, path } = peer.stats;
-    quality.dataset.grade = linkGrade(peer.stats);
+    const grade = linkGrade(peer.stats);
+    quality.dataset.grade = grade;
     const parts = [path === "relay" ? "Relayed" : "Direct"];
     if (rttMs !== null) parts.push(`${rttMs} ms`);
     if (lossPercent !== null) parts.push(`${lossPercent}% loss`);
-    quality.textContent = parts.join(" · ");
-    quality.title = `Connection: ${parts.join(", ")}`;
+    details.textContent = parts.join(" · ");
+    quality.setAttribute("aria-label", `Connection ${grade}: ${parts.join(", ")}`);
     quality.hidden = false;
   }
 
@@ -274,13 +326,92 @@ export class Stage {
     for (const tile of this.cameraTiles.values()) {
       tile.classList.toggle("is-active-speaker", tile === loudest);
     }
+    // The featured speaker changes only when someone else becomes the loudest, not in pauses.
+    const loudestKey = loudest?.dataset.viewKey || "";
+    if (loudestKey && loudestKey !== this.activeSpeaker) {
+      this.activeSpeaker = loudestKey;
+      if (this.choice === "speaker" || this.choice === "sidebar") this.layout();
+    }
+  }
+
+  /** @param {LayoutChoice} choice */
+  setLayoutChoice(choice) {
+    this.choice = choice;
+    this.layout();
+  }
+
+  /**
+   * Pin a view (big, the others in a strip), or unpin with "".
+   * @param {string} key
+   */
+  pin(key) {
+    this.pinned = key;
+    this.layout();
+  }
+
+  /**
+   * Hide or show our own tile; the others still see our camera.
+   * @param {boolean} shown
+   */
+  setSelfView(shown) {
+    this.selfTile.hidden = !shown;
+    if (!shown && this.pinned === "self") this.pinned = "";
+    this.layout();
+  }
+
+  /**
+   * Mirror the self view (as a mirror would show us) or not. Only this element is flipped, by
+   * CSS: the track sent to the others is the camera's own, never mirrored.
+   * @param {boolean} mirrored
+   */
+  setMirror(mirrored) {
+    /** @type {HTMLElement} */ (this.selfTile.querySelector("video")).classList.toggle("mirrored", mirrored);
+  }
+
+  /**
+   * Pin, full screen and hide-self buttons on tiles and screen views.
+   * @param {Event} event
+   */
+  onTileAction(event) {
+    const button = /** @type {HTMLElement} */ (event.target).closest("[data-action]");
+    const view = /** @type {HTMLElement | null} */ (button?.closest("[data-view-key]") ?? null);
+    if (!button || !view) return;
+    const action = button.getAttribute("data-action");
+    const key = view.dataset.viewKey || "";
+    if (action === "pin") {
+      this.pin(this.pinned === key ? "" : key);
+    } else if (action === "fullscreen") {
+      if (document.fullscreenElement === view) document.exitFullscreen().catch(() => {});
+      else view.requestFullscreen().catch((/** @type {unknown} */ error) => console.warn("stage: full screen", error));
+    } else if (action === "hide-self") {
+      this.stage.dispatchEvent(new CustomEvent("selfview", { detail: false }));
+    }
+  }
+
+  syncFullscreen() {
+    for (const button of this.stage.querySelectorAll('[data-action="fullscreen"]')) {
+      const view = button.closest("[data-view-key]");
+      button.setAttribute("aria-pressed", String(document.fullscreenElement === view));
+    }
+  }
+
+  /**
+   * @param {string} key
+   * @returns {HTMLElement | undefined}
+   */
+  viewFor(key) {
+    if (key === "self") return this.selfTile;
+    if (key === "presenting") return this.selfPresenting ? this.presentingCard : undefined;
+    const [kind, peerId] = [key.slice(0, key.indexOf(":")), key.slice(key.indexOf(":") + 1)];
+    if (kind === "camera") return this.cameraTiles.get(peerId);
+    if (kind === "screen") return this.screenViews.get(peerId);
+    return undefined;
   }
 
   /** @param {boolean} presenting */
   setSelfPresenting(presenting) {
     this.selfPresenting = presenting;
-    if (presenting) this.spotlight.prepend(this.presentingCard);
-    else this.presentingCard.remove();
+    if (!presenting) this.presentingCard.remove();
     this.layout();
   }
 
@@ -305,12 +436,38 @@ export class Stage {
   }
 
   layout() {
-    const count = this.tiles.children.length;
-    this.tiles.dataset.count = String(count);
+    if (this.pinned && !this.viewFor(this.pinned)) this.pinned = "";
+    const cameras = [...this.cameraTiles.keys()].map((id) => `camera:${id}`);
+    const screens = [...this.screenViews.keys()].map((id) => `screen:${id}`);
+    const plan = planStage({
+      choice: this.choice,
+      pinned: this.pinned,
+      screens,
+      selfPresenting: this.selfPresenting,
+      activeSpeaker: this.activeSpeaker,
+      cameras,
+    });
+    const all = ["self", ...cameras, ...(this.selfPresenting ? ["presenting"] : []), ...screens];
+    const strip = all.filter((key) => !plan.featured.includes(key));
+    const placement = `${plan.layout}|${plan.featured.join(",")}|${strip.join(",")}`;
+    if (placement !== this.placement) {
+      this.placement = placement;
+      place(this.spotlight, plan.featured.map((key) => this.viewFor(key)));
+      place(this.tiles, strip.map((key) => this.viewFor(key)));
+    }
+    for (const key of all) {
+      const view = this.viewFor(key);
+      if (!view) continue;
+      setFlag(view, "pinned", key === this.pinned, ["true", "false"]);
+      const pin = view.querySelector('[data-action="pin"]');
+      if (pin) pin.setAttribute("aria-pressed", String(key === this.pinned));
+    }
+    const visible = [...this.tiles.children].filter((node) => !(/** @type {HTMLElement} */ (node).hidden));
+    this.tiles.dataset.count = String(visible.length);
     const presenting = this.selfPresenting || this.presenters.size > 0;
-    const layout = presenting ? "spotlight" : "grid";
-    if (this.stage.dataset.layout !== layout) this.stage.dataset.layout = layout;
-    this.spotlight.hidden = !presenting;
+    if (this.stage.dataset.layout !== plan.layout) this.stage.dataset.layout = plan.layout;
+    this.stage.dataset.pinned = this.pinned ? "true" : "false";
+    this.spotlight.hidden = plan.featured.length === 0;
     const names = [...this.presenters.values()];
     if (this.selfPresenting) names.unshift("You");
     if (names.length === 0) {
@@ -325,11 +482,28 @@ export class Stage {
   }
 
   clear() {
+    if (document.fullscreenElement && this.stage.contains(document.fullscreenElement)) {
+      document.exitFullscreen().catch(() => {});
+    }
     for (const id of [...this.cameraTiles.keys()]) this.removePeer(id);
     const video = this.selfTile.querySelector("video");
     if (video) video.srcObject = null;
     this.setSelfPresenting(false);
   }
+}
+
+/**
+ * Name a camera tile for screen readers (a group: "Ana, camera") and give its avatar the
+ * person's own colour.
+ * @param {HTMLElement} tile
+ * @param {string} label
+ * @param {number | null | undefined} userId
+ */
+function nameTile(tile, label, userId) {
+  tile.setAttribute("role", "group");
+  tile.setAttribute("aria-label", label);
+  const avatar = /** @type {HTMLElement | null} */ (tile.querySelector(".tile-avatar"));
+  avatar?.style.setProperty("--avatar-colour", avatarColour(userId));
 }
 
 /**
@@ -344,6 +518,68 @@ function dropView(views, peerId) {
   if (video) video.srcObject = null;
   view.remove();
   views.delete(peerId);
+}
+
+/**
+ * Put `views` into `container` in this order, moving only what is out of place. A moved
+ * <video> keeps its stream; it is told to play again in case the move paused it.
+ * @param {HTMLElement} container
+ * @param {(HTMLElement | undefined)[]} views
+ */
+function place(container, views) {
+  let index = 0;
+  for (const view of views) {
+    if (!view) continue;
+    const here = container.children[index] ?? null;
+    if (here !== view) {
+      container.insertBefore(view, here);
+      const video = view.querySelector("video");
+      if (video?.srcObject) playQuietly(video);
+    }
+    index += 1;
+  }
+}
+
+/**
+ * The pin and full-screen buttons of a view (and, on our own tile, "hide").
+ * @param {string} name what the view shows, for the buttons' labels
+ * @param {boolean} self
+ * @returns {HTMLElement}
+ */
+function tileActions(name, self) {
+  /** @type {(action: string, icon: string, toggle: boolean) => HTMLElement} */
+  const button = (action, icon, toggle) => {
+    const node = el("button", { type: "button", class: "tile-action", "data-action": action });
+    if (toggle) node.setAttribute("aria-pressed", "false");
+    node.append(iconNode(icon));
+    return node;
+  };
+  const actions = el("div", { class: "tile-actions" }, [
+    button("pin", "pin", true),
+    button("fullscreen", "fullscreen", true),
+    self ? button("hide-self", "eye-off", false) : null,
+  ]);
+  labelActions(actions, name);
+  return actions;
+}
+
+/**
+ * @param {HTMLElement} root a view or its actions
+ * @param {string} name
+ */
+function labelActions(root, name) {
+  /** @type {Record<string, string>} */
+  const labels = {
+    pin: `Pin ${name}`,
+    fullscreen: `Show ${name} full screen`,
+    "hide-self": "Hide your own video (the others still see it)",
+  };
+  for (const [action, label] of Object.entries(labels)) {
+    const node = root.querySelector(`[data-action="${action}"]`);
+    if (!node) continue;
+    node.setAttribute("aria-label", label);
+    node.setAttribute("title", label);
+  }
 }
 
 /**

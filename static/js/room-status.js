@@ -1,0 +1,87 @@
+// The room's seats as the pre-join page sees them: GET <status_url> every few seconds while the
+// visitor decides, so "the meeting is full" shows before Join, and goes when a seat frees.
+// The words are a pure function, tested without a browser.
+
+/**
+ * @typedef {{connected: number, max_participants: number, full: boolean, locked: boolean,
+ *            seat_for_you: boolean}} RoomStatus
+ */
+
+/**
+ * What the pre-join page says about the room's seats, and whether Join can work now.
+ * @param {RoomStatus} status
+ * @returns {{text: string, full: boolean, joinable: boolean}}
+ */
+export function seatNotice(status) {
+  const count = `${status.connected} of ${status.max_participants}`;
+  if (status.locked && !status.seat_for_you) {
+    return {
+      text: "This room is locked: only its owner and staff can join right now.",
+      full: status.full,
+      joinable: false,
+    };
+  }
+  if (status.full && !status.seat_for_you) {
+    return {
+      text: `This meeting is full (${count} people). Join works as soon as someone leaves.`,
+      full: true,
+      joinable: false,
+    };
+  }
+  if (status.full) {
+    return {
+      text: `This meeting is full (${count} people), but you can join as its moderator.`,
+      full: true,
+      joinable: true,
+    };
+  }
+  const text =
+    status.connected === 0
+      ? `Nobody is in the meeting yet (room for ${status.max_participants}).`
+      : `${count} people are in the meeting.`;
+  return { text, full: false, joinable: true };
+}
+
+/**
+ * Polls the room's status; "change" (detail: RoomStatus) after every answer. A failed request
+ * is tried again at the next tick: the notice is a courtesy, and Join still asks the server.
+ */
+export class RoomStatusWatcher extends EventTarget {
+  /**
+   * @param {string} url
+   * @param {number} intervalMs
+   */
+  constructor(url, intervalMs) {
+    super();
+    this.url = url;
+    this.intervalMs = intervalMs;
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.timer = null;
+    this.running = false;
+  }
+
+  start() {
+    if (this.running) return;
+    this.running = true;
+    this.poll();
+  }
+
+  stop() {
+    this.running = false;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  async poll() {
+    try {
+      const response = await fetch(this.url, { credentials: "same-origin", cache: "no-store" });
+      if (response.ok && this.running) {
+        const status = /** @type {RoomStatus} */ (await response.json());
+        this.dispatchEvent(new CustomEvent("change", { detail: status }));
+      }
+    } catch (error) {
+      console.info("room status: not available now", error);
+    }
+    if (this.running) this.timer = setTimeout(() => this.poll(), this.intervalMs);
+  }
+}
