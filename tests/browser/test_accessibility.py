@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import NAVIGATION_TIMEOUT_MS, UI_TIMEOUT_MS, Call, Member
+from tests.support import tools
 from tests.support.browser import add_session_cookie
 
 pytestmark = pytest.mark.browser
@@ -330,6 +331,7 @@ def _axe_browser(call: Call, username: str | None, viewport: dict | None = None)
 def _axe(page, where: str) -> list[str]:
     """axe-core's violations on ``page`` as it is now, one readable entry each."""
     if not page.evaluate("typeof window.axe === 'object'"):
+        tools.require("axe-core", AXE_PATH.exists(), "npm ci; ./run test runs it when npm is there")
         page.add_script_tag(path=str(AXE_PATH))
     return [
         f"{where}: {v['id']} ({v['impact']}) {v['help']}\n      " + "\n      ".join(v["nodes"])
