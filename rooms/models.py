@@ -17,6 +17,9 @@ MAX_PARTICIPANTS_MIN = 2
 MAX_PARTICIPANTS_MAX = 16
 ROOM_NAME_MAX_LENGTH = 80
 CHAT_TEXT_MAX_LENGTH = 2000
+# The emoji a call's ``reaction`` may carry (issue #15, like Meet's); the socket refuses others
+# and the page offers these, from its configuration.
+REACTION_EMOJI = ("👍", "❤️", "😂", "😮", "👏", "🎉")
 
 
 def generate_invite_token() -> str:

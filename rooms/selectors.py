@@ -14,6 +14,7 @@ from accounts.selectors import user_json
 from rooms.access import ROLES_PAST_A_FULL_ROOM
 from rooms.models import (
     CHAT_TEXT_MAX_LENGTH,
+    REACTION_EMOJI,
     ChatMessage,
     Participant,
     Room,
@@ -158,6 +159,7 @@ def room_page_config(*, room: Room, user: User, role: str, site_url: str) -> dic
         "admin_url": reverse("admin:rooms_room_change", args=[room.pk]) if user.is_staff else None,
         # Server values the client obeys, so it never carries copies of its own.
         "chat_max_length": CHAT_TEXT_MAX_LENGTH,
+        "reaction_emoji": list(REACTION_EMOJI),
         "resume_window_seconds": float(settings.RESUME_WINDOW_SECONDS),
         "status_url": reverse("rooms:status", kwargs={"slug": room.slug}),
         "status_poll_seconds": ROOM_STATUS_POLL_SECONDS,

@@ -37,6 +37,11 @@ from signaling.ratelimit import ALLOW, DISCONNECT, FloodGuard, TokenBucket
 
 logger = logging.getLogger(__name__)
 
+# Reactions: a burst of five, then one a second (issue #15); fixed, unlike chat's settings,
+# since nothing is stored and no operator has asked to tune them.
+REACTION_RATE_BURST = 5
+REACTION_RATE_PER_SECOND = 1.0
+
 
 class RoomConsumer(AsyncJsonWebsocketConsumer):
     """One participant's signaling socket in one room."""
@@ -71,6 +76,8 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.flood_guard = FloodGuard()
         # Chat has its own, slower bucket: every chat is a database row and a room broadcast.
         self.chat_rate = TokenBucket(settings.CHAT_RATE_BURST, settings.CHAT_RATE_PER_SECOND)
+        # Reactions too: each is a room broadcast, and a stream of them would bury the tiles.
+        self.reaction_rate = TokenBucket(REACTION_RATE_BURST, REACTION_RATE_PER_SECOND)
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         slug = self.scope["url_route"]["kwargs"]["slug"]
         room = await database_sync_to_async(room_get_by_slug)(slug=slug)
@@ -236,6 +243,16 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 ref="chat",
             ) from failure
 
+    async def handle_reaction(self, fields: dict[str, Any]) -> None:
+        if not self.reaction_rate.take():
+            raise protocol.ProtocolError(
+                wire.RATE_LIMITED,
+                "Slow down: you are sending reactions too quickly.",
+                ref="reaction",
+            )
+        event = events.peer_reaction_event(peer_id=self.peer_id, emoji=fields["emoji"])
+        await self.channel_layer.group_send(self.group_name, event)
+
     async def handle_state(self, fields: dict[str, Any]) -> None:
         state = await database_sync_to_async(presence.participant_state_update)(
             participant_id=self.participant.pk, state=fields["state"]
@@ -289,6 +306,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         "ice": handle_ice,
         "chat": handle_chat,
         "state": handle_state,
+        "reaction": handle_reaction,
         "kick": handle_kick,
         "ban": handle_ban,
         "mute": handle_mute,
@@ -316,6 +334,9 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         await self._deliver(events.delivery_for(event))
 
     async def chat_message(self, event: dict[str, Any]) -> None:
+        await self._deliver(events.delivery_for(event))
+
+    async def peer_reaction(self, event: dict[str, Any]) -> None:
         await self._deliver(events.delivery_for(event))
 
     async def participant_kicked(self, event: dict[str, Any]) -> None:

@@ -79,6 +79,11 @@ def chat_message_event(*, message: dict[str, Any]) -> dict[str, Any]:
     return {"type": "chat.message", "message": message}
 
 
+def peer_reaction_event(*, peer_id: str, emoji: str) -> dict[str, Any]:
+    """A peer reacted with an emoji; to the room, the sender included."""
+    return {"type": "peer.reaction", "peer_id": peer_id, "emoji": emoji}
+
+
 def participant_kicked_event(
     *, by: dict[str, Any] | None, reason: str, banned: bool
 ) -> dict[str, Any]:
@@ -160,6 +165,10 @@ def _chat_message(event: dict[str, Any]) -> Delivery:
     return Delivery(frame=wire.chat_frame(message=event["message"]))
 
 
+def _peer_reaction(event: dict[str, Any]) -> Delivery:
+    return Delivery(frame=wire.reaction_frame(peer_id=event["peer_id"], emoji=event["emoji"]))
+
+
 def _participant_kicked(event: dict[str, Any]) -> Delivery:
     frame = wire.kicked_frame(by=event["by"], reason=event["reason"], banned=event["banned"])
     return Delivery(frame=frame, close=wire.CLOSE_KICKED)
@@ -196,6 +205,7 @@ DELIVERIES: dict[str, Callable[[dict[str, Any]], Delivery]] = {
     "peer.state": _peer_state,
     "peer.signal": _peer_signal,
     "chat.message": _chat_message,
+    "peer.reaction": _peer_reaction,
     "participant.kicked": _participant_kicked,
     "participant.mute_requested": _participant_mute_requested,
     "participant.role_changed": _participant_role_changed,

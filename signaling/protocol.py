@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from rooms.models import CHAT_TEXT_MAX_LENGTH
+from rooms.models import CHAT_TEXT_MAX_LENGTH, REACTION_EMOJI
 from signaling.wire import BAD_MESSAGE, TOO_LARGE, UNKNOWN_TYPE, error_frame
 
 MAX_FRAME_BYTES = 64 * 1024
@@ -27,8 +27,23 @@ SDP_TYPES = frozenset({"offer", "answer", "pranswer", "rollback"})
 STATE_KEYS = ("audio", "video", "screen", "hand")
 # ``ban`` is added: a kick that also bans the user from the room (docs/protocol.md).
 MODERATION_TYPES = frozenset({"kick", "mute", "lock", "end", "ban"})
+# Added: a ``reaction`` carries one of ``REACTION_EMOJI`` (rooms.models, which the page's
+# configuration also offers), so nothing else floats on a tile.
 CLIENT_TYPES = frozenset(
-    {"sdp", "ice", "chat", "state", "kick", "mute", "lock", "end", "ping", "leave", "ban"}
+    {
+        "sdp",
+        "ice",
+        "chat",
+        "state",
+        "kick",
+        "mute",
+        "lock",
+        "end",
+        "ping",
+        "leave",
+        "ban",
+        "reaction",
+    }
 )
 
 
@@ -191,6 +206,13 @@ def _validate_chat(data: dict) -> dict[str, Any]:
     return {"text": text}
 
 
+def _validate_reaction(data: dict) -> dict[str, Any]:
+    emoji = data.get("emoji")
+    if emoji not in REACTION_EMOJI:
+        raise _bad("reaction", f"'emoji' must be one of {' '.join(REACTION_EMOJI)}.")
+    return {"emoji": emoji}
+
+
 def _validate_state(data: dict) -> dict[str, Any]:
     state = {key: _boolean(data, key, "state") for key in STATE_KEYS if key in data}
     if not state:
@@ -225,6 +247,7 @@ _VALIDATORS = {
     "ice": _validate_ice,
     "chat": _validate_chat,
     "state": _validate_state,
+    "reaction": _validate_reaction,
     "kick": _validate_kick,
     "ban": _validate_ban,
     "mute": _validate_mute,

@@ -179,6 +179,11 @@ def chat_frame(*, message: dict[str, Any]) -> dict[str, Any]:
     return {"type": "chat", **message}
 
 
+def reaction_frame(*, peer_id: str, emoji: str) -> dict[str, Any]:
+    """A peer reacted with ``emoji`` (one of ``protocol.REACTION_EMOJI``); not stored."""
+    return {"type": "reaction", "peer_id": peer_id, "emoji": emoji}
+
+
 def state_frame(*, peer_id: str, state: dict[str, bool]) -> dict[str, Any]:
     """A peer's full state after a change."""
     return {"type": "state", "peer_id": peer_id, "state": state}

@@ -58,8 +58,58 @@ export class LocalMedia extends EventTarget {
     this.speakerId = "";
     this.hasMicrophone = false;
     this.hasCamera = false;
+    // The browser's own voice processing, switchable in the settings (preferences.js).
+    this.noiseSuppression = true;
+    this.echoCancellation = true;
     /** The self-view and level meter read this stream; its tracks follow the changes. */
     this.previewStream = new MediaStream();
+  }
+
+  /** @returns {MediaTrackConstraints} the microphone's processing, as the settings chose it */
+  micConstraints() {
+    return {
+      ...MIC_CONSTRAINTS,
+      noiseSuppression: this.noiseSuppression,
+      echoCancellation: this.echoCancellation,
+    };
+  }
+
+  /**
+   * Switch the browser's noise suppression and echo cancellation on the running microphone.
+   * `applyConstraints` is tried first (no new track); a browser that keeps the old processing
+   * (Chromium fixes it when the capture starts) gets the microphone opened again, and the new
+   * track replaces the old one on every connection like a device change.
+   * @param {{noiseSuppression: boolean, echoCancellation: boolean}} processing
+   * @returns {Promise<string>} a problem to show, or ""
+   */
+  async setAudioProcessing({ noiseSuppression, echoCancellation }) {
+    this.noiseSuppression = noiseSuppression;
+    this.echoCancellation = echoCancellation;
+    const track = this.micTrack;
+    if (!track) return "";
+    const fits = () => {
+      const settings = track.getSettings();
+      return (
+        settings.noiseSuppression === noiseSuppression && settings.echoCancellation === echoCancellation
+      );
+    };
+    try {
+      await track.applyConstraints({ ...track.getConstraints(), ...this.micConstraints() });
+    } catch {
+      // Refused: reopening below decides.
+    }
+    if (fits()) return "";
+    // Chromium hands a new request for an open device the running source, processing and all,
+    // so the old track is stopped first: the others hear a moment of silence.
+    track.stop();
+    const deviceId = this.microphoneId ? { exact: this.microphoneId } : undefined;
+    const stream = await this.tryGet({ audio: { ...this.micConstraints(), deviceId } }, "microphone", []);
+    if (!stream) {
+      this.setMicTrack(null);
+      return "The microphone could not be restarted with that setting.";
+    }
+    this.adopt(stream);
+    return "";
   }
 
   /** @returns {boolean} */
@@ -83,7 +133,7 @@ export class LocalMedia extends EventTarget {
       const exact = (/** @type {string} */ id) => (id ? { deviceId: { exact: id } } : {});
       try {
         const stream = await navigator.mediaDevices.getUserMedia({
-          audio: { ...MIC_CONSTRAINTS, ...exact(this.microphoneId) },
+          audio: { ...this.micConstraints(), ...exact(this.microphoneId) },
           video: { ...CAMERA_CONSTRAINTS, ...exact(this.cameraId) },
         });
         this.adopt(stream);
@@ -94,7 +144,7 @@ export class LocalMedia extends EventTarget {
     }
     try {
       const stream = await navigator.mediaDevices.getUserMedia({
-        audio: MIC_CONSTRAINTS,
+        audio: this.micConstraints(),
         video: CAMERA_CONSTRAINTS,
       });
       this.adopt(stream);
@@ -103,7 +153,7 @@ export class LocalMedia extends EventTarget {
       // One device may still work alone (a laptop with a broken camera, a blocked microphone).
       /** @type {string[]} */
       const problems = [];
-      const audio = await this.tryGet({ audio: MIC_CONSTRAINTS }, "microphone", problems);
+      const audio = await this.tryGet({ audio: this.micConstraints() }, "microphone", problems);
       const video = await this.tryGet({ video: CAMERA_CONSTRAINTS }, "camera", problems);
       if (audio) this.adopt(audio);
       if (video) this.adopt(video);
@@ -202,7 +252,7 @@ export class LocalMedia extends EventTarget {
       /** @type {string[]} */
       const problems = [];
       const stream = await this.tryGet(
-        { audio: { ...MIC_CONSTRAINTS, deviceId: this.microphoneId || undefined } },
+        { audio: { ...this.micConstraints(), deviceId: this.microphoneId || undefined } },
         "microphone",
         problems,
       );
@@ -266,7 +316,7 @@ export class LocalMedia extends EventTarget {
   async useMicrophone(deviceId) {
     this.microphoneId = deviceId;
     const stream = await this.tryGet(
-      { audio: { ...MIC_CONSTRAINTS, deviceId: { exact: deviceId } } },
+      { audio: { ...this.micConstraints(), deviceId: { exact: deviceId } } },
       "microphone",
       [],
     );

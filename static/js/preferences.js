@@ -1,5 +1,6 @@
 // What this browser remembers between calls: the chosen camera, microphone and speaker, the
-// stage layout, and how the self view is shown. Kept in localStorage, per browser as in Meet;
+// stage layout, how the self view is shown, whether alerts make sounds, and the microphone's
+// noise suppression and echo cancellation. Kept in localStorage, per browser as in Meet;
 // nothing of it reaches the server. A browser that refuses storage (a private window with
 // storage blocked) simply forgets.
 
@@ -8,14 +9,25 @@ const PREFIX = "meet.";
 /**
  * @typedef {"auto" | "grid" | "speaker" | "sidebar"} LayoutChoice
  * @typedef {{camera: string, microphone: string, speaker: string, layout: LayoutChoice,
- *            selfView: boolean, mirror: boolean}} Preferences
+ *            selfView: boolean, mirror: boolean, alertSounds: boolean,
+ *            noiseSuppression: boolean, echoCancellation: boolean}} Preferences
  */
 
 /** @type {LayoutChoice[]} */
 export const LAYOUT_CHOICES = ["auto", "grid", "speaker", "sidebar"];
 
 /** @type {Preferences} */
-const DEFAULTS = { camera: "", microphone: "", speaker: "", layout: "auto", selfView: true, mirror: true };
+const DEFAULTS = {
+  camera: "",
+  microphone: "",
+  speaker: "",
+  layout: "auto",
+  selfView: true,
+  mirror: true,
+  alertSounds: true,
+  noiseSuppression: true,
+  echoCancellation: true,
+};
 
 /**
  * Read a stored value back into the shape of its default; anything unreadable is the default.

@@ -63,9 +63,10 @@ export function moderatesRoom(role) {
  *            banned?: boolean}} ModerationMessage
  * @typedef {{type: "error", code: string, message: string, ref?: string}} ErrorMessage
  * @typedef {{type: "pong"}} PongMessage
+ * @typedef {{type: "reaction", peer_id: string, emoji: string}} ReactionInMessage
  * @typedef {WelcomeMessage | PeerJoinedMessage | PeerLeftMessage | SdpInMessage | IceInMessage |
  *           ChatInMessage | StateInMessage | RoomMessage | RoleMessage | ModerationMessage |
- *           ErrorMessage | PongMessage} ServerMessage
+ *           ErrorMessage | PongMessage | ReactionInMessage} ServerMessage
  */
 
 /**
@@ -79,8 +80,9 @@ export function moderatesRoom(role) {
  *            TargetedModerationMessage
  * @typedef {{type: "lock", locked: boolean}} LockMessage
  * @typedef {{type: "end" | "ping" | "leave"}} BareMessage
+ * @typedef {{type: "reaction", emoji: string}} ReactionOutMessage
  * @typedef {SdpOutMessage | IceOutMessage | ChatOutMessage | StateOutMessage |
- *           TargetedModerationMessage | LockMessage | BareMessage} ClientMessage
+ *           TargetedModerationMessage | LockMessage | BareMessage | ReactionOutMessage} ClientMessage
  */
 
 /**

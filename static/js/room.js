@@ -18,13 +18,17 @@ import {
   welcomeKind,
 } from "./session.js";
 import { Signaling } from "./signaling.js";
+import { Alerts, MutedSpeechHint } from "./ui/alerts.js";
+import { wireAudioSettings } from "./ui/audio-settings.js";
 import { ChatPanel } from "./ui/chat.js";
 import { CallSettings } from "./ui/call-settings.js";
 import { $, el, setToggle } from "./ui/dom.js";
 import { FilesPanel } from "./ui/files-panel.js";
+import { InviteCard } from "./ui/invite-card.js";
 import { showNotice, toast } from "./ui/notices.js";
 import { ParticipantsPanel } from "./ui/participants.js";
 import { Prejoin } from "./ui/prejoin.js";
+import { floatReaction, ReactionsMenu } from "./ui/reactions.js";
 import { installShortcuts, SHORTCUTS } from "./ui/shortcuts.js";
 import { Stage } from "./ui/stage.js";
 
@@ -38,7 +42,7 @@ import { Stage } from "./ui/stage.js";
  *            is_private: boolean, max_participants: number, role: string,
  *            user: {id: number, username: string, display_name: string}, ws_path: string,
  *            turn_url: string, invite_url: string, home_url: string, edit_url: string | null,
- *            admin_url: string | null, chat_max_length: number,
+ *            admin_url: string | null, chat_max_length: number, reaction_emoji: string[],
  *            resume_window_seconds: number, status_url: string,
  *            status_poll_seconds: number}} RoomConfig
  * @typedef {"prejoin" | "joining" | "in-call" | "left" | "kicked" | "ended" | "refused"} CallState
@@ -152,6 +156,7 @@ function setPanel(name) {
   controls.people.setAttribute("aria-pressed", String(name === "participants"));
   body.dataset.panel = name || "";
   if (name === "chat") chat.opened();
+  showAlertCounts();
 }
 
 const chat = new ChatPanel({
@@ -245,10 +250,12 @@ async function toggleScreen() {
   sendState({ screen: local.screen });
 }
 
+/** @returns {Promise<boolean>} whether the clipboard took the link */
 async function copyInvite() {
   try {
     await navigator.clipboard.writeText(config.invite_url);
     toast("Invite link copied. Anyone with it can ask to join.");
+    return true;
   } catch {
     // Without clipboard permission, show the link so it can be copied by hand.
     const field = /** @type {HTMLInputElement} */ ($("#invite-fallback"));
@@ -256,8 +263,17 @@ async function copyInvite() {
     field.hidden = false;
     field.select();
     toast("Copy the invite link from the box above the controls.");
+    return false;
   }
 }
+
+// The owner who starts the call alone is offered the link to share, as in Meet.
+const inviteCard = new InviteCard({ stage: $("#stage"), inviteUrl: config.invite_url, onCopy: copyInvite });
+new ReactionsMenu({
+  button: $('#controls [data-action="reactions"]'),
+  emoji: config.reaction_emoji || [],
+  onPick: (emoji) => signaling.send({ type: "reaction", emoji }),
+});
 
 function wireControls() {
   controls.audio.addEventListener("click", () => toggleAudio());
@@ -349,6 +365,19 @@ const settings = new CallSettings({
   onProblem: (text) => toast(text, { tone: "error" }),
 });
 $('#controls [data-action="settings"]').addEventListener("click", () => settings.open());
+wireAudioSettings({ media, onProblem: (text) => toast(text, { tone: "error" }) });
+const alerts = new Alerts();
+const mutedHint = new MutedSpeechHint({
+  media,
+  show: () => toast("You are muted — press M or the microphone to speak", { tone: "warning" }),
+});
+
+/** The tab title: unread chat messages and whether someone's hand is up. */
+function showAlertCounts() {
+  const peers = call ? [...call.peers.values()] : [];
+  const hands = peers.filter((peer) => peer.state.hand && !peer.lost).length;
+  alerts.showCounts({ unread: chat.unread, hands });
+}
 $('#controls [data-action="change-layout"]').addEventListener("click", () => settings.openLayout());
 
 /** @param {boolean} shown */
@@ -413,6 +442,7 @@ async function join() {
   wireCall(call);
   ice.addEventListener("change", (event) => call?.setIceConfig(/** @type {CustomEvent} */ (event).detail));
   syncControls();
+  mutedHint.start();
   signaling.connect();
 }
 
@@ -436,6 +466,7 @@ function wireCall(activeCall) {
     stage?.removePeer(peer.id);
     participants.remove(peer.id);
     refreshRecipients();
+    showAlertCounts();
   });
   activeCall.addEventListener("stats", (event) => {
     stage?.updateStats(/** @type {CustomEvent<RemotePeer>} */ (event).detail);
@@ -491,10 +522,12 @@ function onMessage(message) {
       const known = call.peers.get(message.peer.peer_id);
       const wasLost = Boolean(known?.lost);
       call.onPeerJoined(message.peer);
+      inviteCard.dismiss();
       const name = displayName(message.peer.user);
       const resumed = Boolean(message.peer.resumed);
       const text = peerJoinedToast({ name, known: Boolean(known), wasLost, resumed });
       if (text) toast(text);
+      if (!known && !resumed) alerts.peerJoined(call.peers.size + 1);
       return;
     }
     case "peer-left": {
@@ -508,16 +541,23 @@ function onMessage(message) {
     case "sdp":
     case "ice":
       return call.onSignal(message);
-    case "chat":
-      return chat.add(message);
+    case "reaction":
+      return showReaction(message);
+    case "chat": {
+      const fromOther = chat.isNew(message) && message.peer_id !== selfPeerId;
+      chat.add(message);
+      if (fromOther && openPanel !== "chat") alerts.chatMessage(displayName(message.user), message.text);
+      return showAlertCounts();
+    }
     case "state": {
       const before = call.peers.get(message.peer_id)?.state;
       call.onPeerState(message.peer_id, message.state);
       const peer = call.peers.get(message.peer_id);
       if (peer && before && !before.hand && peer.state.hand) {
         toast(`${displayName(peer.user)} raised a hand.`);
+        alerts.handRaised();
       }
-      return;
+      return showAlertCounts();
     }
     case "room":
       if (typeof message.locked === "boolean") {
@@ -572,6 +612,8 @@ function onWelcome(message) {
     joinedTwice();
   }
   setCallState("in-call");
+  if ((message.peers || []).length) inviteCard.dismiss();
+  else if (selfRole === "owner") inviteCard.show();
   syncControls();
   // The server may have lost our state (a restart); the full state is sent after every welcome.
   sendState({ ...local });
@@ -672,6 +714,18 @@ async function onMuteRequest(name) {
   toast(`${name} muted your microphone. Unmute when you want to speak.`, { tone: "warning" });
 }
 
+/**
+ * Float a reaction on its sender's tile: the self view for our own, else the peer's camera tile.
+ * @param {import("./protocol.js").ReactionInMessage} message
+ */
+function showReaction(message) {
+  if (!stage) return;
+  const own = message.peer_id === selfPeerId;
+  const tile = own ? stage.selfTile : stage.cameraTiles.get(message.peer_id);
+  if (!tile) return;
+  floatReaction(tile, message.emoji, own ? "You" : displayName(call?.peers.get(message.peer_id)?.user));
+}
+
 /** @param {import("./protocol.js").ErrorMessage} message */
 function onError(message) {
   if (message.ref === "sdp" || message.ref === "ice") {
@@ -694,7 +748,10 @@ function teardown() {
   files?.cancelAll();
   call?.end();
   stage?.clear();
+  inviteCard.dismiss();
   participants.clear();
+  mutedHint.stop();
+  alerts.showCounts({ unread: 0, hands: 0 });
   media.stopAll();
   ice.stop();
   $("#call").hidden = true;

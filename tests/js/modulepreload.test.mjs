@@ -21,7 +21,9 @@ test("every module in static/js is preloaded by the room page", () => {
   const preloaded = [...template.matchAll(/rel="modulepreload" href="\{% static 'js\/([^']+)' %\}"/g)].map(
     (match) => match[1],
   );
-  const modules = filesUnder(new URL("static/js/", ROOT), ".js");
+  // Entry points of other pages (the room settings page's Copy button) are not the room's.
+  const otherPages = ["room-edit.js"];
+  const modules = filesUnder(new URL("static/js/", ROOT), ".js").filter((name) => !otherPages.includes(name));
   assert.deepEqual(modules.filter((name) => !preloaded.includes(name)), []);
   assert.deepEqual(preloaded.filter((name) => !modules.includes(name)), [], "preloads of missing modules");
 });

@@ -22,3 +22,10 @@ test("a value no version of the page wrote falls back to the default", () => {
   assert.equal(parsePreference("layout", "mosaic"), "auto");
   assert.equal(parsePreference("selfView", "yes"), true);
 });
+
+test("alert sounds, noise suppression and echo cancellation are on unless turned off", () => {
+  for (const name of /** @type {const} */ (["alertSounds", "noiseSuppression", "echoCancellation"])) {
+    assert.equal(parsePreference(name, null), true);
+    assert.equal(parsePreference(name, "false"), false);
+  }
+});

@@ -219,6 +219,7 @@ def test_room_page_hands_the_script_exactly_the_agreed_configuration(client, ana
         "edit_url": "/rooms/weekly-sync/edit/",
         "admin_url": None,
         "chat_max_length": 2000,
+        "reaction_emoji": ["👍", "❤️", "😂", "😮", "👏", "🎉"],
         "resume_window_seconds": 60.0,
         "status_url": f"/rooms/{room.slug}/status/",
         "status_poll_seconds": 4,

@@ -241,3 +241,15 @@ def test_any_text_is_either_a_valid_message_or_a_protocol_error(text):
         assert error.code in {"bad_message", "unknown_type", "too_large"}
         return
     _only_json(message.fields)
+
+
+@pytest.mark.parametrize("emoji", protocol.REACTION_EMOJI)
+def test_reaction_keeps_an_allowed_emoji_and_nothing_else(emoji):
+    message = parse_frame(json.dumps({"type": "reaction", "emoji": emoji, "peer_id": "spoofed"}))
+    assert (message.type, message.fields) == ("reaction", {"emoji": emoji})
+
+
+@pytest.mark.parametrize("emoji", [None, 1, "", "💩", "👍👍", "<b>hi</b>", ["👍"]])
+def test_reaction_outside_the_allow_list_is_bad_message(emoji):
+    error = refused(json.dumps({"type": "reaction", "emoji": emoji}))
+    assert (error.code, error.ref) == ("bad_message", "reaction")
