@@ -5,7 +5,7 @@
 // so nothing is renegotiated.
 
 import { loadPreference, savePreference } from "../preferences.js";
-import { $, el } from "./dom.js";
+import { $, fillDeviceSelect } from "./dom.js";
 
 /** @typedef {import("../media.js").LocalMedia} LocalMedia */
 /** @typedef {import("../preferences.js").LayoutChoice} LayoutChoice */
@@ -99,31 +99,10 @@ export class CallSettings {
 
   async fillDevices() {
     const lists = await this.media.devices();
-    fillSelect(this.cameraSelect, lists.cameras, this.media.cameraId, "Camera");
-    fillSelect(this.micSelect, lists.microphones, this.media.microphoneId, "Microphone");
+    fillDeviceSelect(this.cameraSelect, lists.cameras, this.media.cameraId, "Camera");
+    fillDeviceSelect(this.micSelect, lists.microphones, this.media.microphoneId, "Microphone");
     if (this.media.canPickSpeaker) {
-      fillSelect(this.speakerSelect, lists.speakers, this.media.speakerId, "Speaker");
+      fillDeviceSelect(this.speakerSelect, lists.speakers, this.media.speakerId, "Speaker");
     }
   }
-}
-
-/**
- * @param {HTMLSelectElement} select
- * @param {MediaDeviceInfo[]} devices
- * @param {string} current
- * @param {string} noun
- */
-function fillSelect(select, devices, current, noun) {
-  if (devices.length === 0) {
-    select.replaceChildren(el("option", { value: "", text: `No ${noun.toLowerCase()} found` }));
-    select.disabled = true;
-    return;
-  }
-  select.disabled = false;
-  select.replaceChildren(
-    ...devices.map((device, index) =>
-      el("option", { value: device.deviceId, text: device.label || `${noun} ${index + 1}` }),
-    ),
-  );
-  if (current && devices.some((device) => device.deviceId === current)) select.value = current;
 }

@@ -150,3 +150,26 @@ export function playQuietly(media) {
     });
   }
 }
+
+/**
+ * Fill a device picker (pre-join and in-call settings alike): one option per device, named by
+ * its label (or "Camera 2" before permission reveals labels), `current` selected if present.
+ * @param {HTMLSelectElement} select
+ * @param {MediaDeviceInfo[]} devices
+ * @param {string} current
+ * @param {string} noun
+ */
+export function fillDeviceSelect(select, devices, current, noun) {
+  if (devices.length === 0) {
+    select.replaceChildren(el("option", { value: "", text: `No ${noun.toLowerCase()} found` }));
+    select.disabled = true;
+    return;
+  }
+  select.disabled = false;
+  select.replaceChildren(
+    ...devices.map((device, index) =>
+      el("option", { value: device.deviceId, text: device.label || `${noun} ${index + 1}` }),
+    ),
+  );
+  if (current && devices.some((device) => device.deviceId === current)) select.value = current;
+}

@@ -2,7 +2,7 @@
 // toggles, and Join. When devices fail it says so plainly and still lets the user join.
 
 import { savePreference } from "../preferences.js";
-import { $, el, playQuietly, setToggle } from "./dom.js";
+import { $, fillDeviceSelect, playQuietly, setToggle } from "./dom.js";
 
 /** @typedef {import("../media.js").LocalMedia} LocalMedia */
 /** @typedef {import("../media.js").LevelMeter} LevelMeter */
@@ -104,10 +104,10 @@ export class Prejoin {
 
   async fillDevices() {
     const lists = await this.media.devices();
-    fillSelect(this.cameraSelect, lists.cameras, this.media.cameraId, "Camera");
-    fillSelect(this.micSelect, lists.microphones, this.media.microphoneId, "Microphone");
+    fillDeviceSelect(this.cameraSelect, lists.cameras, this.media.cameraId, "Camera");
+    fillDeviceSelect(this.micSelect, lists.microphones, this.media.microphoneId, "Microphone");
     if (this.media.canPickSpeaker) {
-      fillSelect(this.speakerSelect, lists.speakers, this.media.speakerId, "Speaker");
+      fillDeviceSelect(this.speakerSelect, lists.speakers, this.media.speakerId, "Speaker");
     }
   }
 
@@ -141,25 +141,4 @@ export class Prejoin {
     this.video.srcObject = null;
     this.root.remove();
   }
-}
-
-/**
- * @param {HTMLSelectElement} select
- * @param {MediaDeviceInfo[]} devices
- * @param {string} current
- * @param {string} noun
- */
-function fillSelect(select, devices, current, noun) {
-  if (devices.length === 0) {
-    select.replaceChildren(el("option", { value: "", text: `No ${noun.toLowerCase()} found` }));
-    select.disabled = true;
-    return;
-  }
-  select.disabled = false;
-  select.replaceChildren(
-    ...devices.map((device, index) =>
-      el("option", { value: device.deviceId, text: device.label || `${noun} ${index + 1}` }),
-    ),
-  );
-  if (current && devices.some((device) => device.deviceId === current)) select.value = current;
 }
