@@ -89,5 +89,17 @@ async def connect():
             await peer.communicator.disconnect(timeout=2)
 
 
+@pytest.fixture
+def people(make_user):
+    """Ana and Bob; modules that need a larger cast define their own."""
+    return {name: make_user(name) for name in ("ana", "bob")}
+
+
+@pytest.fixture
+def room(make_room, people):
+    """Ana's room (modules that need members or moderators define their own)."""
+    return make_room("Weekly Sync", owner=people["ana"])
+
+
 def dumps(frame) -> str:
     return json.dumps(frame)

@@ -14,16 +14,6 @@ from rooms.models import ChatMessage
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def people(make_user):
-    return {name: make_user(name) for name in ("ana", "bob")}
-
-
-@pytest.fixture
-def room(make_room, people):
-    return make_room("Weekly Sync", owner=people["ana"])
-
-
 async def test_chat_past_its_burst_is_refused_unstored_and_the_socket_stays_open(
     connect, room, people, settings
 ):

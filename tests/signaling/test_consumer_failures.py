@@ -25,16 +25,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def people(make_user):
-    return {name: make_user(name) for name in ("ana", "bob")}
-
-
-@pytest.fixture
-def room(make_room, people):
-    return make_room("Weekly Sync", owner=people["ana"])
-
-
-@pytest.fixture
 async def ana_and_bob(connect, room, people):
     ana = await connect(room.slug, people["ana"])
     bob = await connect(room.slug, people["bob"])

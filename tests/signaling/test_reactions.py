@@ -9,16 +9,6 @@ import pytest
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def people(make_user):
-    return {name: make_user(name) for name in ("ana", "bob")}
-
-
-@pytest.fixture
-def room(make_room, people):
-    return make_room("Weekly Sync", owner=people["ana"])
-
-
 async def test_a_reaction_reaches_everyone_including_its_sender(connect, room, people):
     ana = await connect(room.slug, people["ana"])
     bob = await connect(room.slug, people["bob"])
