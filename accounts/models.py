@@ -15,6 +15,15 @@ class User(AbstractUser):
     # The look-alike key of the username (accounts/names.py), kept in step by save(); indexed so
     # signup can refuse "аdmin" (Cyrillic а) when "admin" exists without reading every user.
     username_skeleton = models.CharField(max_length=600, db_index=True, editable=False, default="")
+    # A guest (issue #12): someone who entered a room with its invite link and only a name. The
+    # row exists so a guest can chat, be kicked and be banned like anyone, but nobody can log in
+    # with it: its password is unusable, its username cannot be typed into signup (accounts.guests)
+    # and the login form refuses it. The browser session holds the guest, never an auth login.
+    is_guest = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="Entered a room with its invite link and a name; cannot log in.",
+    )
 
     class Meta(AbstractUser.Meta):
         constraints = [

@@ -196,6 +196,19 @@ CHAT_RETENTION_DAYS = env.int("CHAT_RETENTION_DAYS", default=90)
 # Call history (who was in which room, and when) is kept this many days after each call ends;
 # 0 keeps it forever. Purged with chat, daily (rooms.services.history_purge_if_due).
 PARTICIPANT_RETENTION_DAYS = env.int("PARTICIPANT_RETENTION_DAYS", default=30)
+# The moderation audit log (who kicked, banned, locked, admitted... whom) is kept this many days;
+# 0 keeps it forever. Longer than chat by default: it is what an admin reads after a complaint.
+AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
+
+# --- Guests and the lobby (issue #12) ----------------------------------------------------------
+# A knock nobody answers ends after this many seconds; the knocker is told and may knock again.
+LOBBY_KNOCK_TIMEOUT_SECONDS = env.int("LOBBY_KNOCK_TIMEOUT_SECONDS", default=600)
+# Guest entries (a name given with an invite link) one client address may make per window.
+GUEST_RATE_LIMIT_REQUESTS = env.int("GUEST_RATE_LIMIT_REQUESTS", default=10)
+GUEST_RATE_LIMIT_WINDOW = env.int("GUEST_RATE_LIMIT_WINDOW", default=3600)
+# A guest's TURN credentials live this long (capped by TURN_TTL) and are renewed only while the
+# guest is in the call, so they end soon after the call does.
+GUEST_TURN_TTL = env.int("GUEST_TURN_TTL", default=600)
 
 # --- Accounts ----------------------------------------------------------------------------------
 

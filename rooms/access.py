@@ -12,12 +12,19 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 
-from rooms.models import Participant, Room, RoomBan, RoomKick, RoomMembership
+from rooms.models import LobbyPolicy, Participant, Room, RoomBan, RoomKick, RoomMembership
 
 NOT_AUTHENTICATED = "not_authenticated"
 FORBIDDEN = "forbidden"
 ROOM_NOT_FOUND = "room_not_found"
 ROOM_LOCKED = "room_locked"
+
+GUEST_LINK_STALE_MESSAGE = (
+    "This invite link is no longer valid. Ask the person who invited you for the new link."
+)
+GUESTS_OFF_MESSAGE = (
+    "This room no longer lets guests in. Ask its owner for an account or a new link."
+)
 
 REFUSAL_MESSAGES = {
     NOT_AUTHENTICATED: "Please log in to join this room.",
@@ -40,10 +47,13 @@ class RoomAccess:
 
     ``role`` is set when ``allowed``; ``refusal`` is one of the protocol's error codes when not.
     ``via_invite`` says the user is let in only because they hold the current invite token, so
-    the caller should record them as a member. ``conceals_room`` says the user is a stranger to a
-    private room: a page or the TURN endpoint must answer exactly as for an unknown room (404),
-    so a guessed slug does not reveal that the room exists; the socket keeps the contract's
-    ``forbidden``.
+    the caller should record them as a member once they are in the call (not while they knock).
+    ``knock`` says the user may enter only through the lobby: a host in the call admits them.
+    ``guest_entry`` (on a ``not_authenticated`` refusal) says the visitor, who has no account,
+    holds a link that lets guests in: the page asks for a name instead of a login.
+    ``conceals_room`` says the user is a stranger to a private room: a page or the TURN
+    endpoint must answer exactly as for an unknown room (404), so a guessed slug does not
+    reveal that the room exists; the socket keeps the contract's ``forbidden``.
     """
 
     allowed: bool
@@ -52,28 +62,42 @@ class RoomAccess:
     message: str = ""
     via_invite: bool = False
     conceals_room: bool = False
+    knock: bool = False
+    guest_entry: bool = False
 
     @classmethod
     def refuse(
-        cls, refusal: str, message: str | None = None, *, conceals_room: bool = False
+        cls,
+        refusal: str,
+        message: str | None = None,
+        *,
+        conceals_room: bool = False,
+        guest_entry: bool = False,
     ) -> RoomAccess:
         return cls(
             allowed=False,
             refusal=refusal,
             message=message or REFUSAL_MESSAGES[refusal],
             conceals_room=conceals_room,
+            guest_entry=guest_entry,
         )
 
 
 def room_access_for(*, user, room: Room | None, invite_token: str | None = None) -> RoomAccess:
-    """Decide whether ``user`` may enter ``room`` and with which role.
+    """Decide whether ``user`` may enter ``room``, with which role, and whether they knock first.
 
-    The order matters: a closed room is hidden from everyone but staff; a ban beats every
-    other right, and so does a recent kick until its cooldown ends or the owner lifts it; a
-    private room admits its owner, moderators, members, staff and holders of the current
-    invite token, and is concealed from everyone else (before the lock, so a
-    stranger is not told that a room there is locked); a lock keeps out everyone but the
-    owner and staff, members included.
+    ``user`` is a logged-in user, a guest (``User.is_guest``: the browser session's guest
+    identity) or anonymous. For a guest, ``invite_token`` is the token they entered with.
+
+    The order matters: a closed room is hidden from everyone but staff; a visitor without an
+    account is let in only as a guest (the room takes guests and the link is current); a ban
+    beats every other right, and so does a recent kick until its cooldown ends or the owner
+    lifts it; a private room admits its owner, moderators, members, staff, holders of the
+    current invite token and guests, and is concealed from everyone else (before the lock, so a
+    stranger is not told that a room there is locked); a lock keeps out everyone but the owner
+    and staff, members included, unless the owner chose to send them to the lobby instead.
+    Last, the lobby: guests knock when it is on for guests, and everyone but the owner,
+    moderators, staff and members knocks when it is on for non-members.
     """
     if user is None:
         user = AnonymousUser()
@@ -81,8 +105,19 @@ def room_access_for(*, user, room: Room | None, invite_token: str | None = None)
 
     if room is None or (room.is_closed and not is_staff):
         return RoomAccess.refuse(ROOM_NOT_FOUND)
+    token_is_current = bool(invite_token) and secrets.compare_digest(
+        str(invite_token), room.invite_token
+    )
     if not user.is_authenticated or not user.is_active:
-        return RoomAccess.refuse(NOT_AUTHENTICATED)
+        return RoomAccess.refuse(
+            NOT_AUTHENTICATED, guest_entry=room.guests_allowed and token_is_current
+        )
+    is_guest = bool(getattr(user, "is_guest", False))
+    if is_guest:
+        if not room.guests_allowed:
+            return RoomAccess.refuse(FORBIDDEN, GUESTS_OFF_MESSAGE)
+        if not token_is_current:
+            return RoomAccess.refuse(FORBIDDEN, GUEST_LINK_STALE_MESSAGE)
 
     is_owner = room.owner_id == user.pk
     ban = None if is_owner else RoomBan.objects.filter(room=room, user=user).first()
@@ -96,12 +131,16 @@ def room_access_for(*, user, room: Room | None, invite_token: str | None = None)
     if kick is not None:
         return RoomAccess.refuse(FORBIDDEN, _kicked_message(kick))
 
-    membership = RoomMembership.objects.filter(room=room, user=user).first()
-    role = _role_for(room=room, user=user, membership=membership)
+    membership = None if is_guest else RoomMembership.objects.filter(room=room, user=user).first()
+    role = (
+        Participant.Role.GUEST
+        if is_guest
+        else _role_for(room=room, user=user, membership=membership)
+    )
 
     via_invite = False
-    if room.is_private and not (is_owner or is_staff or membership):
-        if not (invite_token and secrets.compare_digest(str(invite_token), room.invite_token)):
+    if room.is_private and not (is_owner or is_staff or membership or is_guest):
+        if not token_is_current:
             return RoomAccess.refuse(
                 FORBIDDEN,
                 "This room is private. Ask its owner for an invite link.",
@@ -109,18 +148,27 @@ def room_access_for(*, user, room: Room | None, invite_token: str | None = None)
             )
         via_invite = True
 
+    knock = False
     if room.is_locked and not (is_owner or is_staff):
-        return RoomAccess.refuse(ROOM_LOCKED)
+        if not room.lobby_when_locked:
+            return RoomAccess.refuse(ROOM_LOCKED)
+        knock = True
+    if room.lobby == LobbyPolicy.GUESTS:
+        knock = knock or is_guest
+    elif room.lobby == LobbyPolicy.NON_MEMBERS:
+        knock = knock or not (is_owner or is_staff or membership)
 
-    return RoomAccess(allowed=True, role=role, via_invite=via_invite)
+    return RoomAccess(allowed=True, role=role, via_invite=via_invite, knock=knock)
 
 
 def room_role_for(*, user, room: Room) -> str:
-    """The role ``user`` has in ``room`` now: owner, moderator (staff or named) or member.
+    """The role ``user`` has in ``room`` now: owner, moderator (staff or named), member or guest.
 
     The same role ``room_access_for`` gives on entry; a participant already in the call takes
     it when their standing changes, even one the rule would no longer let in.
     """
+    if getattr(user, "is_guest", False):
+        return Participant.Role.GUEST
     membership = RoomMembership.objects.filter(room=room, user=user).first()
     return _role_for(room=room, user=user, membership=membership)
 

@@ -1,4 +1,5 @@
-"""Staff moderation in /admin/: rooms with their bans, members and live participants; chat.
+"""Staff moderation in /admin/: rooms with their bans, members and live participants; chat;
+the moderation log, read-only.
 
 Every action calls a service in rooms.services or rooms.moderation, the same code the owner's
 buttons and the in-call moderation use.
@@ -15,6 +16,7 @@ from django.utils.text import Truncator
 from accounts.models import User
 from rooms import moderation, services
 from rooms.models import (
+    AuditEntry,
     ChatMessage,
     Participant,
     Room,
@@ -109,12 +111,14 @@ class RoomAdmin(admin.ModelAdmin):
         "owner",
         "is_private",
         "is_locked",
+        "guests_allowed",
+        "lobby",
         "is_closed",
         "max_participants",
         "connected",
         "created_at",
     )
-    list_filter = ("is_locked", "is_private", ClosedFilter)
+    list_filter = ("is_locked", "is_private", "guests_allowed", "lobby", ClosedFilter)
     search_fields = ("name", "slug", "owner__username", "owner__display_name")
     list_select_related = ("owner",)
     raw_id_fields = ("owner",)
@@ -126,6 +130,9 @@ class RoomAdmin(admin.ModelAdmin):
         "description",
         "is_private",
         "is_locked",
+        "guests_allowed",
+        "lobby",
+        "lobby_when_locked",
         "max_participants",
         "invite_token",
         "created_at",
@@ -185,13 +192,22 @@ class RoomAdmin(admin.ModelAdmin):
 
     def save_formset(self, request, form, formset, change):
         if formset.model is RoomMembership:
+            roles_before = _membership_roles(room=form.instance)
             super().save_formset(request, form, formset, change)
+            roles_after = _membership_roles(room=form.instance)
             # A role granted or taken here reaches whoever is in the call right now, as when
             # the owner changes it on the room's settings page.
             # Everyone a row names before or after the save: a row's user can be swapped too.
             user_ids = {row.initial.get("user") for row in formset.forms}
             user_ids |= {row.instance.user_id for row in formset.forms}
             for user in User.objects.filter(pk__in=user_ids - {None}):
+                moderation.membership_change_record(
+                    room=form.instance,
+                    user=user,
+                    before=roles_before.get(user.pk),
+                    after=roles_after.get(user.pk),
+                    by=request.user,
+                )
                 moderation.participant_roles_refresh(room=form.instance, user=user)
             return None
         if formset.model is not RoomBan:
@@ -205,8 +221,9 @@ class RoomAdmin(admin.ModelAdmin):
                 )
             else:
                 ban.save()
+        # A ban deleted here is lifted through the service, so the moderation log says so.
         for ban in formset.deleted_objects:
-            ban.delete()
+            services.room_unban_user(room=ban.room, user=ban.user, by=request.user)
         return None
 
     @admin.action(description="Lock selected rooms")
@@ -236,13 +253,13 @@ class RoomAdmin(admin.ModelAdmin):
     @admin.action(description="Reopen selected rooms")
     def reopen_rooms(self, request, queryset):
         for room in queryset:
-            services.room_reopen(room=room)
+            services.room_reopen(room=room, by=request.user)
         self.message_user(request, f"Reopened {len(queryset)} room(s).", messages.SUCCESS)
 
     @admin.action(description="Rotate invite links of selected rooms")
     def rotate_invites(self, request, queryset):
         for room in queryset:
-            services.room_rotate_invite(room=room)
+            services.room_rotate_invite(room=room, by=request.user)
         self.message_user(
             request,
             f"New invite links for {len(queryset)} room(s); old links no longer work.",
@@ -268,6 +285,19 @@ class RoomBanAdmin(admin.ModelAdmin):
             room=obj.room, user=obj.user, by=request.user, reason=obj.reason
         )
         obj.pk = ban.pk
+
+    # Deleting a ban lifts it through the service, so the moderation log records who did.
+    def delete_model(self, request, obj):
+        services.room_unban_user(room=obj.room, user=obj.user, by=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for ban in queryset.select_related("room", "user"):
+            services.room_unban_user(room=ban.room, user=ban.user, by=request.user)
+
+
+def _membership_roles(*, room: Room) -> dict[int, str]:
+    """Each member's role in ``room`` by user id, to compare before and after an inline save."""
+    return dict(RoomMembership.objects.filter(room=room).values_list("user_id", "role"))
 
 
 @admin.register(RoomKick)
@@ -347,3 +377,47 @@ class ChatMessageAdmin(admin.ModelAdmin):
         for message in queryset:
             services.chat_message_hide(message=message)
         self.message_user(request, f"Hid {len(queryset)} message(s).", messages.SUCCESS)
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """The moderation log: who did what to whom, in which room. Nobody may add, change or
+    delete an entry here; the services write them and the history purge ends them."""
+
+    list_display = ("created_at", "room", "actor_shown", "action", "target_shown", "detail")
+    list_filter = (
+        "action",
+        ("room", admin.RelatedOnlyFieldListFilter),
+        ("actor", admin.RelatedOnlyFieldListFilter),
+    )
+    search_fields = ("actor_name", "target_name", "detail", "room__name", "room__slug")
+    list_select_related = ("room",)
+    date_hierarchy = "created_at"
+    fields = (
+        "created_at",
+        "room",
+        "action",
+        "actor",
+        "actor_name",
+        "target",
+        "target_name",
+        "detail",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="who", ordering="actor_name")
+    def actor_shown(self, entry: AuditEntry) -> str:
+        return entry.actor_name or "system"
+
+    @admin.display(description="whom", ordering="target_name")
+    def target_shown(self, entry: AuditEntry) -> str:
+        return entry.target_name

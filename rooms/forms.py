@@ -10,6 +10,7 @@ from rooms.models import (
     MAX_PARTICIPANTS_MAX,
     MAX_PARTICIPANTS_MIN,
     ROOM_NAME_MAX_LENGTH,
+    LobbyPolicy,
     Room,
 )
 
@@ -79,17 +80,77 @@ class RoomCreateForm(RoomFieldsForm):
     """Only ``name`` is required; everything else has a sensible default."""
 
 
+# The lobby choices in the owner's words (the model's labels are written for the admin).
+LOBBY_CHOICES = (
+    (LobbyPolicy.OFF, "Nobody waits: everyone allowed in joins at once"),
+    (LobbyPolicy.GUESTS, "Guests wait until you or a moderator let them in"),
+    (LobbyPolicy.NON_MEMBERS, "Everyone but you, moderators and members waits"),
+)
+
+
 class RoomEditForm(RoomFieldsForm):
-    """The owner's settings page: the shared fields plus the lock."""
+    """The owner's settings page: the shared fields, the lock, guests and the lobby."""
+
+    # Who may get in and how: shown under their own heading on the settings page.
+    ENTRY_FIELDS = ("is_private", "is_locked", "guests_allowed", "lobby", "lobby_when_locked")
 
     is_locked = forms.BooleanField(
         required=False,
         label="Locked",
         help_text="Nobody but you and staff can join while the room is locked.",
     )
+    guests_allowed = forms.BooleanField(
+        required=False,
+        label="Guests may join with the invite link",
+        help_text=(
+            "Guests need no account: they give a name and get in only with the current invite "
+            "link. Making a new link keeps out everyone who has an old one."
+        ),
+    )
+    lobby = forms.ChoiceField(
+        choices=LOBBY_CHOICES,
+        label="Lobby",
+        help_text=(
+            "Whoever waits knocks in the lobby; you or a moderator let them in or turn them "
+            "away from the call."
+        ),
+        error_messages={
+            "required": "Choose who waits in the lobby.",
+            "invalid_choice": "Choose one of the lobby options.",
+        },
+    )
+    lobby_when_locked = forms.BooleanField(
+        required=False,
+        label="While locked, send newcomers to the lobby instead of turning them away",
+    )
 
     class Meta(RoomFieldsForm.Meta):
-        fields = ("name", "description", "max_participants", "is_private", "is_locked")
+        fields = (
+            "name",
+            "description",
+            "max_participants",
+            "is_private",
+            "is_locked",
+            "guests_allowed",
+            "lobby",
+            "lobby_when_locked",
+        )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # A post without the lobby at all (a page from before it existed, a script) keeps the
+        # room's lobby rather than failing; the page's own select always sends one.
+        if self.is_bound and "lobby" not in self.data:
+            self.data = self.data.copy()
+            self.data["lobby"] = self.instance.lobby
+
+    def room_fields(self) -> list[forms.BoundField]:
+        """The fields about the room itself, in form order (the first group on the page)."""
+        return [field for field in self if field.name not in self.ENTRY_FIELDS]
+
+    def entry_fields(self) -> list[forms.BoundField]:
+        """The fields about who may get in, in form order (the second group on the page)."""
+        return [field for field in self if field.name in self.ENTRY_FIELDS]
 
 
 class RoomPersonForm(forms.Form):

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from accounts.models import User
-    from rooms.models import Participant, Room
+    from rooms.models import LobbyKnock, Participant, Room
 
 
 class CallNotifier(Protocol):
@@ -37,6 +37,13 @@ class CallNotifier(Protocol):
     def role_changed(self, *, participant: Participant) -> None:
         """``participant.role`` is the participant's new role in the call."""
 
+    def knock_added(self, *, knock: LobbyKnock) -> None:
+        """Someone knocks in the room's lobby; the hosts in the call should see them."""
+
+    def knock_ended(self, *, knock: LobbyKnock, status: str, by: User | None = None) -> None:
+        """A knock stopped waiting (``status``: admitted, denied, expired, left); an admitted or
+        denied knocker is told on its own socket."""
+
 
 class _NobodyListening:
     """The notifier before (or without) a live-call layer: the database writes are the effect."""
@@ -54,6 +61,12 @@ class _NobodyListening:
         pass
 
     def role_changed(self, **facts) -> None:
+        pass
+
+    def knock_added(self, **facts) -> None:
+        pass
+
+    def knock_ended(self, **facts) -> None:
         pass
 
 

@@ -27,6 +27,14 @@ def generate_invite_token() -> str:
     return secrets.token_urlsafe(24)
 
 
+class LobbyPolicy(models.TextChoices):
+    """Who waits in the lobby until a host admits them (contract: ``Room.lobby``)."""
+
+    OFF = "off", "Nobody: everyone allowed in enters at once"
+    GUESTS = "guests", "Guests knock; people with an account enter at once"
+    NON_MEMBERS = "non_members", "Everyone but the owner, moderators and members knocks"
+
+
 class Room(models.Model):
     name = models.CharField(max_length=ROOM_NAME_MAX_LENGTH)
     slug = models.SlugField(max_length=100, unique=True)
@@ -40,6 +48,20 @@ class Room(models.Model):
     invite_token = models.CharField(max_length=64, default=generate_invite_token)
     is_locked = models.BooleanField(
         default=False, help_text="Only the owner and staff may enter while locked."
+    )
+    guests_allowed = models.BooleanField(
+        default=False,
+        help_text="People without an account may join with the invite link and a name.",
+    )
+    lobby = models.CharField(
+        max_length=16,
+        choices=LobbyPolicy.choices,
+        default=LobbyPolicy.OFF,
+        help_text="Who must knock and wait for the owner or a moderator to let them in.",
+    )
+    lobby_when_locked = models.BooleanField(
+        default=False,
+        help_text="While locked, newcomers knock in the lobby instead of being turned away.",
     )
     max_participants = models.PositiveSmallIntegerField(
         default=MAX_PARTICIPANTS_DEFAULT,
@@ -253,3 +275,101 @@ class Participant(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.room} as {self.peer_id}"
+
+
+class LobbyKnock(models.Model):
+    """Someone waiting in a room's lobby, and what became of the knock.
+
+    The row is what every server process shares: a host joining the call reads the waiting
+    knocks from here, and a decision finds the knocker's socket by ``channel_name``. A knock is
+    ``waiting`` until a host admits or denies it, it expires (``LOBBY_KNOCK_TIMEOUT_SECONDS``) or
+    the knocker leaves.
+    """
+
+    class Status(models.TextChoices):
+        WAITING = "waiting", "Waiting"
+        ADMITTED = "admitted", "Admitted"
+        DENIED = "denied", "Denied"
+        EXPIRED = "expired", "Expired"
+        LEFT = "left", "Left"
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="knocks")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_knocks"
+    )
+    role = models.CharField(max_length=16, choices=Participant.Role.choices)
+    channel_name = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["room", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} knocking at {self.room} ({self.status})"
+
+
+class AuditEntry(models.Model):
+    """One moderation action, kept after the call: who did what to whom, when, in which room.
+
+    Names are copied at the time (``actor_name``, ``target_name``) so the row still reads right
+    after an account is renamed or deleted. Rows are read-only everywhere; the history purge
+    deletes them after ``AUDIT_RETENTION_DAYS``.
+    """
+
+    class Action(models.TextChoices):
+        KICK = "kick", "Removed from the call"
+        MUTE = "mute", "Asked to mute"
+        BAN = "ban", "Banned"
+        UNBAN = "unban", "Ban lifted"
+        LOCK = "lock", "Locked the room"
+        UNLOCK = "unlock", "Unlocked the room"
+        END = "end", "Ended the call for everyone"
+        CLOSE = "close", "Closed the room"
+        REOPEN = "reopen", "Reopened the room"
+        ADMIT = "admit", "Let in from the lobby"
+        DENY = "deny", "Turned away from the lobby"
+        ROLE = "role", "Changed the role"
+        INVITE_ROTATE = "invite_rotate", "Made a new invite link"
+        GUESTS = "guests", "Changed guest access"
+        LOBBY = "lobby", "Changed the lobby"
+
+    room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="audit_entries")
+    action = models.CharField(max_length=16, choices=Action.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    target = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    target_name = models.CharField(max_length=150, blank=True)
+    detail = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["room", "-created_at"])]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        who = self.actor_name or "system"
+        whom = f" {self.target_name}" if self.target_name else ""
+        return f"{who}: {self.get_action_display()}{whom} in {self.room}"

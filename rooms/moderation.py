@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from rooms.access import room_role_for
+from rooms.audit import Action, audit_record, lobby_short_label
 from rooms.live import call_notifier
 from rooms.models import (
     REASON_KICKED,
@@ -84,10 +85,21 @@ def participant_kick(
     (``banned``, which keeps them out for good and says so in the frame), the user may not
     come back for ``KICK_COOLDOWN_SECONDS``: without that a removed person clicks Join and is
     back within seconds. The room's owner gets no cooldown, as they cannot be banned either.
+
+    The moderation log gets a ``kick`` entry, except for a kick that is part of a ban: the ban
+    is recorded once, as ``ban``, however many connections it ends.
     """
     if not banned:
         _kick_cooldown_start(participant=participant, by=by, reason=reason)
     ended = participant_leave(participant_id=participant.pk, reason=REASON_KICKED)
+    if not banned:
+        audit_record(
+            room=participant.room,
+            action=Action.KICK,
+            actor=by,
+            target=participant.user,
+            detail=reason,
+        )
     call_notifier().participant_kicked(
         participant=participant, by=by, reason=reason, banned=banned, ended=ended
     )
@@ -95,12 +107,22 @@ def participant_kick(
 
 def participant_ask_mute(*, participant: Participant, by) -> None:
     """Ask a participant to turn its microphone off; the call is told and the client obeys."""
+    audit_record(room=participant.room, action=Action.MUTE, actor=by, target=participant.user)
     call_notifier().participant_mute_requested(participant=participant, by=by)
 
 
 def room_lock(*, room: Room, by, locked: bool) -> Room:
-    """Lock or unlock the room and tell everyone in it (``CallNotifier.room_locked``)."""
+    """Lock or unlock the room and tell everyone in it (``CallNotifier.room_locked``).
+
+    The moderation log records a change of lock (``lock`` or ``unlock``); locking a room that
+    is already locked, as a second moderator's click does, is announced but not logged again.
+    """
+    # The stored value, not the instance's: a consumer's room was loaded when it connected.
+    was_locked = Room.objects.filter(pk=room.pk).values_list("is_locked", flat=True).get()
     room = room_set_locked(room=room, locked=locked)
+    if room.is_locked != was_locked:
+        action = Action.LOCK if room.is_locked else Action.UNLOCK
+        audit_record(room=room, action=action, actor=by)
     call_notifier().room_locked(room=room)
     return room
 
@@ -111,16 +133,57 @@ def room_edit(*, room: Room, by: User | None = None, **fields) -> Room:
     The other fields go through ``rooms.services.room_update`` (its ``TypeError`` and
     ``ValidationError`` apply, and nothing is saved or announced then). A change of lock goes
     through ``room_lock``, so the call in progress hears of it as when a moderator locks from
-    inside the call; an unchanged lock is not announced again.
+    inside the call; an unchanged lock is not announced again. A change to who may enter
+    (``guests_allowed``, ``lobby``, ``lobby_when_locked``) is recorded in the moderation log,
+    old value → new; saving the form with them unchanged records nothing.
     """
     locked = fields.pop("is_locked", None)
-    # The lock is compared with the stored value, not the instance's: a ModelForm has already
+    # Values are compared with the stored ones, not the instance's: a ModelForm has already
     # copied the submitted values onto the instance by the time it calls this.
-    was_locked = Room.objects.filter(pk=room.pk).values_list("is_locked", flat=True).get()
+    stored = Room.objects.filter(pk=room.pk).values(*_ENTRY_RULE_FIELDS, "is_locked").get()
     room = room_update(room=room, **fields)
-    if locked is not None and bool(locked) != was_locked:
+    _entry_rule_changes_record(room=room, by=by, before=stored)
+    if locked is not None and bool(locked) != stored["is_locked"]:
         room = room_lock(room=room, locked=bool(locked), by=by)
     return room
+
+
+# The settings that decide who gets in without a host's say, logged when they change.
+_ENTRY_RULE_FIELDS = ("guests_allowed", "lobby", "lobby_when_locked")
+
+
+def _entry_rule_changes_record(*, room: Room, by: User | None, before: dict) -> None:
+    if room.guests_allowed != before["guests_allowed"]:
+        audit_record(
+            room=room,
+            action=Action.GUESTS,
+            actor=by,
+            detail=f"{_guests_words(before['guests_allowed'])} → "
+            f"{_guests_words(room.guests_allowed)}",
+        )
+    if room.lobby != before["lobby"]:
+        audit_record(
+            room=room,
+            action=Action.LOBBY,
+            actor=by,
+            detail=f"{lobby_short_label(before['lobby'])} → {lobby_short_label(room.lobby)}",
+        )
+    if room.lobby_when_locked != before["lobby_when_locked"]:
+        audit_record(
+            room=room,
+            action=Action.LOBBY,
+            actor=by,
+            detail=f"while locked: {_locked_words(before['lobby_when_locked'])} → "
+            f"{_locked_words(room.lobby_when_locked)}",
+        )
+
+
+def _guests_words(allowed: bool) -> str:
+    return "guests allowed" if allowed else "no guests"
+
+
+def _locked_words(lobby_when_locked: bool) -> str:
+    return "newcomers wait in the lobby" if lobby_when_locked else "newcomers turned away"
 
 
 def _kick_cooldown_start(*, participant: Participant, by, reason: str) -> None:
@@ -145,8 +208,15 @@ def room_end(*, room: Room, by) -> Room:
     doing it, shown to the peers. The room and its link stay as they were, so the next meeting
     starts there as usual: closing a room is the owner's (or staff's) separate decision,
     ``room_close_and_end_call``, so a moderator cannot close a room behind its owner's back.
+
+    The moderation log gets an ``end`` entry when there was a call to end; ending the call of
+    an empty room (the admin's action on many rooms at once) changes nothing and logs nothing.
     """
-    _live_participants(room=room).update(left_at=timezone.now(), leave_reason=REASON_ROOM_ENDED)
+    ended = _live_participants(room=room).update(
+        left_at=timezone.now(), leave_reason=REASON_ROOM_ENDED
+    )
+    if ended:
+        audit_record(room=room, action=Action.END, actor=by)
     call_notifier().call_ended(room=room, by=by)
     return room
 
@@ -156,9 +226,14 @@ def room_close_and_end_call(*, room: Room, by) -> Room:
 
     The owner's "Close room" on the settings page and the admin's "close" action use it. A
     closed room answers "not found" (4404 to sockets) to everyone but staff, and is listed to
-    its owner, who can reopen it (``rooms.services.room_reopen``).
+    its owner, who can reopen it (``rooms.services.room_reopen``). The moderation log gets a
+    ``close`` entry, followed by ``end`` if a call was in progress (see ``room_end``); closing
+    a room that is already closed logs nothing.
     """
+    was_open = room.closed_at is None
     room = room_close(room=room)
+    if was_open:
+        audit_record(room=room, action=Action.CLOSE, actor=by)
     return room_end(room=room, by=by)
 
 
@@ -169,7 +244,8 @@ def room_ban_user(*, room: Room, user: User, by: User | None = None, reason: str
     their own room (the access rule ignores such a ban, so it would only mislead); that raises
     ``ValidationError``. Banning again updates the reason. Each connection the user has in the
     room is kicked as ``participant_kick`` does, the kick saying it is a ban (``banned``)
-    and the reason, if one was given.
+    and the reason, if one was given. The moderation log gets one ``ban`` entry with the
+    reason as its detail.
     """
     if room.owner_id == user.pk:
         raise ValidationError("The owner of a room cannot be banned from it.")
@@ -183,23 +259,57 @@ def room_ban_user(*, room: Room, user: User, by: User | None = None, reason: str
         )
         # A ban ends membership too, so lifting it later does not quietly restore old rights.
         RoomMembership.objects.filter(room=room, user=user).delete()
+        audit_record(room=room, action=Action.BAN, actor=by, target=user, detail=ban.reason)
     for participant in _live_participants(room=room, user=user).select_related("room"):
         participant_kick(participant=participant, by=by, reason=reason.strip(), banned=True)
     return ban
 
 
-def room_person_standing_set(*, room: Room, user: User, role: str | None) -> None:
+def room_person_standing_set(
+    *, room: Room, user: User, role: str | None, by: User | None = None
+) -> None:
     """Make ``user`` a member or moderator of ``room`` (``role``), or no member at all (None).
 
     Someone in the call right now gets the new role at once: their connections are told, and so
     are the others, so moderation controls appear or go without a reconnect. Removing a member
     does not end their call (a ban does); it only takes back rights held through membership.
+    A real change is recorded in the moderation log as ``role`` ("member → moderator", "no
+    longer a member"); setting the role someone already has records nothing.
     """
+    previous = (
+        RoomMembership.objects.filter(room=room, user=user).values_list("role", flat=True).first()
+    )
     if role is None:
         room_membership_remove(room=room, user=user)
     else:
         room_membership_set(room=room, user=user, role=role)
+    membership_change_record(room=room, user=user, before=previous, after=role, by=by)
     participant_roles_refresh(room=room, user=user)
+
+
+def membership_change_record(
+    *, room: Room, user: User, before: str | None, after: str | None, by: User | None
+) -> None:
+    """Log a change of ``user``'s membership role in ``room`` (None: no membership), if any.
+
+    ``room_person_standing_set`` calls it, and so does the admin's membership inline, whose
+    rows are saved by the admin itself.
+    """
+    if before == after:
+        return
+    if after is None and before == RoomMembership.Role.MEMBER:
+        detail = "no longer a member"
+    elif after is None:
+        detail = f"{_membership_words(before)} → no longer a member"
+    else:
+        detail = f"{_membership_words(before)} → {_membership_words(after)}"
+    audit_record(room=room, action=Action.ROLE, actor=by, target=user, detail=detail)
+
+
+def _membership_words(role: str | None) -> str:
+    if role is None:
+        return "not a member"
+    return RoomMembership.Role(role).label.lower()
 
 
 def participant_roles_refresh(*, room: Room, user: User) -> None:

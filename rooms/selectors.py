@@ -15,6 +15,7 @@ from rooms.access import ROLES_PAST_A_FULL_ROOM
 from rooms.models import (
     CHAT_TEXT_MAX_LENGTH,
     REACTION_EMOJI,
+    AuditEntry,
     ChatMessage,
     Participant,
     Room,
@@ -25,6 +26,8 @@ from rooms.models import (
 
 RECENT_ROOMS_LIMIT = 10
 PAST_PARTICIPANTS_LIMIT = 50
+# How many moderation log entries the owner's settings page shows; the admin has them all.
+AUDIT_ENTRIES_LIMIT = 50
 # How much chat a newcomer's welcome carries.
 CHAT_HISTORY_LIMIT = 50
 
@@ -127,21 +130,46 @@ def room_person(*, room: Room, user_id: int) -> User | None:
     return User.objects.filter(pk=user_id).first()
 
 
+def room_audit_entries(*, room: Room, limit: int | None = AUDIT_ENTRIES_LIMIT) -> list[AuditEntry]:
+    """The room's latest moderation log entries, most recent first (all with ``limit=None``).
+
+    Each entry carries the names copied when it was written, so no user rows are read.
+    """
+    entries = AuditEntry.objects.filter(room=room).order_by("-created_at", "-id")
+    return list(entries if limit is None else entries[:limit])
+
+
 def room_invite_url(*, room: Room, site_url: str) -> str:
     """The link to share: with the current invite token for a private room, plain otherwise."""
     url = site_url.rstrip("/") + room.get_absolute_url()
-    if room.is_private:
+    # Guests need the token too: it is what lets someone without an account in.
+    if room.is_private or room.guests_allowed:
         url += f"?invite={room.invite_token}"
     return url
 
 
-def room_page_config(*, room: Room, user: User, role: str, site_url: str) -> dict[str, Any]:
+def room_page_config(
+    *,
+    room: Room,
+    user: User | None,
+    role: str,
+    site_url: str,
+    knock: bool = False,
+    guest_enter_url: str | None = None,
+    guest_invite: str | None = None,
+) -> dict[str, Any]:
     """Everything the room page's script needs, rendered into the page as JSON.
 
     ``site_url`` is the scheme and host the visitor used (``https://meet.example.org``), so the
-    invite link works wherever the page was opened.
+    invite link works wherever the page was opened. ``user`` is None for a visitor without an
+    account who has not given a name yet; a guest's page has ``guest`` (where to post the name
+    and the link it came with). ``knock`` says Join asks the hosts first (the lobby).
     """
-    is_owner = room.owner_id == user.pk
+    is_owner = user is not None and room.owner_id == user.pk
+    is_staff = user is not None and user.is_staff
+    guest = None
+    if guest_enter_url:
+        guest = {"enter_url": guest_enter_url, "invite": guest_invite or ""}
     return {
         "slug": room.slug,
         "name": room.name,
@@ -151,17 +179,21 @@ def room_page_config(*, room: Room, user: User, role: str, site_url: str) -> dic
         "max_participants": room.max_participants,
         "role": str(role),
         "user": user_json(user),
+        "guest": guest,
+        "knock": knock,
         "ws_path": f"/ws/rooms/{room.slug}/",
         "turn_url": f"{reverse('turn')}?room={room.slug}",
         "invite_url": room_invite_url(room=room, site_url=site_url),
         "home_url": reverse("home"),
         "edit_url": reverse("rooms:edit", kwargs={"slug": room.slug}) if is_owner else None,
-        "admin_url": reverse("admin:rooms_room_change", args=[room.pk]) if user.is_staff else None,
+        "admin_url": reverse("admin:rooms_room_change", args=[room.pk]) if is_staff else None,
         # Server values the client obeys, so it never carries copies of its own.
         "chat_max_length": CHAT_TEXT_MAX_LENGTH,
         "reaction_emoji": list(REACTION_EMOJI),
         "resume_window_seconds": float(settings.RESUME_WINDOW_SECONDS),
-        "status_url": reverse("rooms:status", kwargs={"slug": room.slug}),
+        # A visitor without an account is known to the status endpoint only by its link.
+        "status_url": reverse("rooms:status", kwargs={"slug": room.slug})
+        + (f"?invite={guest_invite}" if guest_invite else ""),
         "status_poll_seconds": ROOM_STATUS_POLL_SECONDS,
     }
 

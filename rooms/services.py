@@ -19,8 +19,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from rooms.access import RoomAccess, room_access_for
+from rooms.audit import Action, audit_record
 from rooms.models import (
     CHAT_TEXT_MAX_LENGTH,
+    AuditEntry,
     ChatMessage,
     Participant,
     Room,
@@ -40,7 +42,17 @@ SLUG_MAX_LENGTH = 100
 PURGE_CACHE_KEY = "rooms:chat-purge:last"
 PURGE_INTERVAL_SECONDS = 24 * 60 * 60
 PURGE_BATCH_SIZE = 1000
-ROOM_EDITABLE_FIELDS = frozenset({"name", "description", "is_private", "max_participants"})
+ROOM_EDITABLE_FIELDS = frozenset(
+    {
+        "name",
+        "description",
+        "is_private",
+        "max_participants",
+        "guests_allowed",
+        "lobby",
+        "lobby_when_locked",
+    }
+)
 
 
 def room_slug_for(*, name: str) -> str:
@@ -101,7 +113,8 @@ def room_create(*, owner, name: str, **fields) -> Room:
 
 
 def room_update(*, room: Room, **fields) -> Room:
-    """Change a room's editable fields (name, description, privacy, participant limit).
+    """Change a room's editable fields (name, description, privacy, participant limit, guests
+    and the lobby).
 
     Only the fields given are saved. The lock, owner, slug, invite token and closing each have
     their own service and are refused here with ``TypeError``; the owner's settings form goes
@@ -130,10 +143,17 @@ def room_close(*, room: Room) -> Room:
     return room
 
 
-def room_reopen(*, room: Room) -> Room:
-    """Reopen a closed room: its page and signaling answer again under the usual rules."""
+def room_reopen(*, room: Room, by: User | None = None) -> Room:
+    """Reopen a closed room: its page and signaling answer again under the usual rules.
+
+    ``by`` is who reopened it, for the moderation log (``reopen``); reopening a room that is
+    open already changes nothing and logs nothing.
+    """
+    was_closed = room.closed_at is not None
     room.closed_at = None
     room.save(update_fields=["closed_at", "updated_at"])
+    if was_closed:
+        audit_record(room=room, action=Action.REOPEN, actor=by)
     return room
 
 
@@ -154,10 +174,14 @@ def room_set_owner(*, room: Room, owner: User) -> Room:
     return room
 
 
-def room_rotate_invite(*, room: Room) -> Room:
-    """Give the room a new invite token; links with the old token stop working."""
+def room_rotate_invite(*, room: Room, by: User | None = None) -> Room:
+    """Give the room a new invite token; links with the old token stop working.
+
+    ``by`` is who did it, for the moderation log (``invite_rotate``).
+    """
     room.invite_token = generate_invite_token()
     room.save(update_fields=["invite_token", "updated_at"])
+    audit_record(room=room, action=Action.INVITE_ROTATE, actor=by)
     return room
 
 
@@ -179,9 +203,14 @@ def room_membership_remove(*, room: Room, user: User) -> bool:
     return bool(deleted)
 
 
-def room_unban_user(*, room: Room, user: User) -> bool:
-    """Lift ``user``'s ban from ``room``; True if there was one."""
+def room_unban_user(*, room: Room, user: User, by: User | None = None) -> bool:
+    """Lift ``user``'s ban from ``room``; True if there was one.
+
+    ``by`` is who lifted it, for the moderation log (``unban``); no ban, no entry.
+    """
     deleted, _by_model = RoomBan.objects.filter(room=room, user=user).delete()
+    if deleted:
+        audit_record(room=room, action=Action.UNBAN, actor=by, target=user)
     return bool(deleted)
 
 
@@ -202,11 +231,17 @@ def room_membership_from_invite(*, room: Room, user) -> RoomMembership:
     return membership
 
 
-def room_enter(*, user, room: Room | None, invite_token: str | None = None) -> RoomAccess:
-    """Check access for opening the room page, recording the visit and any invite membership."""
-    access = room_access_for(user=user, room=room, invite_token=invite_token)
+def room_enter(
+    *, user, room: Room | None, invite_token: str | None = None, verdict: RoomAccess | None = None
+) -> RoomAccess:
+    """Check access for opening the room page, recording the visit and any invite membership.
+
+    ``verdict`` is the access rule's answer when the caller already asked it. Someone who must
+    knock is not made a member by the invite yet: that would let them past the lobby.
+    """
+    access = verdict or room_access_for(user=user, room=room, invite_token=invite_token)
     if access.allowed:
-        if access.via_invite:
+        if access.via_invite and not access.knock:
             room_membership_from_invite(room=room, user=user)
         RoomVisit.objects.update_or_create(
             room=room, user=user, defaults={"last_visited_at": timezone.now()}
@@ -217,8 +252,8 @@ def room_enter(*, user, room: Room | None, invite_token: str | None = None) -> R
 def chat_message_create(*, room: Room, user, text: str, peer_id: str = "") -> ChatMessage:
     """Store a chat message; ``text`` is trimmed and must be 1 to ``CHAT_TEXT_MAX_LENGTH`` long.
 
-    Once a day, the first message sent also purges chat and call history past their retention
-    (``history_purge_if_due``).
+    Once a day, the first message sent also purges chat, call history and the moderation log
+    past their retention (``history_purge_if_due``).
     """
     text = text.strip()
     if not text or len(text) > CHAT_TEXT_MAX_LENGTH:
@@ -263,6 +298,19 @@ def participants_purge(*, older_than_days: int | None = None, dry_run: bool = Fa
     return _delete_in_batches(expired, dry_run=dry_run)
 
 
+def audit_entries_purge(*, older_than_days: int | None = None, dry_run: bool = False) -> int:
+    """Delete moderation log entries older than ``older_than_days``; the count.
+
+    The default is ``AUDIT_RETENTION_DAYS`` (0 keeps the log forever). With ``dry_run`` nothing
+    is deleted and the count says what would be.
+    """
+    days = settings.AUDIT_RETENTION_DAYS if older_than_days is None else older_than_days
+    if days <= 0:
+        return 0
+    expired = AuditEntry.objects.filter(created_at__lt=timezone.now() - timedelta(days=days))
+    return _delete_in_batches(expired, dry_run=dry_run)
+
+
 def _delete_in_batches(queryset, *, dry_run: bool) -> int:
     # Batches of PURGE_BATCH_SIZE, so a large first purge never holds one long lock on a table.
     if dry_run:
@@ -276,20 +324,26 @@ def _delete_in_batches(queryset, *, dry_run: bool) -> int:
 
 
 def history_purge_if_due() -> int:
-    """Purge old chat and call history if no purge ran in the last day; the count deleted.
+    """Purge old chat, call history and moderation log entries if no purge ran in the last day;
+    the count deleted.
 
     The marker lives in the cache, which every process shares when ``REDIS_URL`` is set, so
     the purge runs about once a day for the whole site with no cron job or timer to set up
     (``meet-purge.timer`` in deploy/systemd runs ``purge_history`` as well, for sites where
     nobody chats for days).
     """
-    if settings.CHAT_RETENTION_DAYS <= 0 and settings.PARTICIPANT_RETENTION_DAYS <= 0:
+    retentions = (
+        settings.CHAT_RETENTION_DAYS,
+        settings.PARTICIPANT_RETENTION_DAYS,
+        settings.AUDIT_RETENTION_DAYS,
+    )
+    if all(days <= 0 for days in retentions):
         return 0
     # ``add`` writes only if the key is absent, atomically: of many processes sending at once,
     # exactly one wins the day's purge. The key expiring is what makes the next one due.
     if not cache.add(PURGE_CACHE_KEY, timezone.now().isoformat(), PURGE_INTERVAL_SECONDS):
         return 0
-    return chat_messages_purge() + participants_purge()
+    return chat_messages_purge() + participants_purge() + audit_entries_purge()
 
 
 def chat_message_hide(*, message: ChatMessage) -> ChatMessage:

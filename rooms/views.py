@@ -9,11 +9,14 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from accounts.selectors import user_json
+from accounts.throttle import client_address
 from meet.headers import permissions_policy
-from rooms import access, moderation, selectors, services
+from rooms import access, guests, moderation, selectors, services
 from rooms.forms import RoomBanForm, RoomCreateForm, RoomEditForm, RoomPersonForm
 from rooms.models import RoomMembership
 
@@ -115,18 +118,42 @@ def room_new(request):
 
 # The room page (and its refusal) is never cached: it carries the invite link of a private room
 # to anyone in the call, and may have been reached with an invite token in its address.
+def _visitor_verdict(request, room):
+    """Who is visiting ``room`` (a user, the session's guest, or anonymous) and the verdict.
+
+    A guest's token is the one in the address, else the one it entered the room with.
+    """
+    visitor = guests.room_visitor(user=request.user, session=request.session)
+    invite = request.GET.get("invite")
+    if getattr(visitor, "is_guest", False) and room is not None:
+        invite = invite or guests.guest_invite_token(session=request.session, room=room)
+    return visitor, invite, access.room_access_for(user=visitor, room=room, invite_token=invite)
+
+
 @never_cache
 @require_safe
 def room_detail(request, slug: str):
-    """The room page, if the one access rule lets the visitor in; else a page saying why."""
-    if not request.user.is_authenticated:
-        return redirect_to_login(request.get_full_path())
+    """The room page, if the one access rule lets the visitor in; else a page saying why.
+
+    A visitor without an account who holds a link that lets guests in gets the page too, with a
+    name field on its pre-join page (``room_guest_enter`` takes the name).
+    """
     room = selectors.room_get_by_slug(slug=slug)
-    verdict = services.room_enter(
-        user=request.user, room=room, invite_token=request.GET.get("invite")
-    )
+    visitor, invite, verdict = _visitor_verdict(request, room)
+    is_guest = bool(getattr(visitor, "is_guest", False))
+    if verdict.guest_entry:
+        knock = guests.guest_would_knock(room=room)
+        if knock is None:
+            return _refused(
+                request, access.ROOM_LOCKED, access.REFUSAL_MESSAGES[access.ROOM_LOCKED], room
+            )
+        return _room_page(request, room, user=None, role="guest", invite=invite, knock=knock)
     if not verdict.allowed:
         if verdict.refusal == access.NOT_AUTHENTICATED:
+            if invite and room is not None and room.guests_allowed:
+                # A stale link to a room that takes guests: say so, rather than ask a guest to
+                # log in with an account they do not have.
+                return _refused(request, access.FORBIDDEN, access.GUEST_LINK_STALE_MESSAGE, room)
             return redirect_to_login(request.get_full_path())
         if verdict.conceals_room:
             return _not_found(request)
@@ -135,18 +162,67 @@ def room_detail(request, slug: str):
         is_private = room is not None and room.is_private
         shown = None if is_private and verdict.refusal == access.FORBIDDEN else room
         return _refused(request, verdict.refusal, verdict.message, shown)
-    response = render(
-        request,
-        "rooms/room.html",
-        {
-            "room": room,
-            "room_config": selectors.room_page_config(
-                room=room, user=request.user, role=verdict.role, site_url=_site_url(request)
-            ),
-        },
+    if is_guest:
+        return _room_page(
+            request, room, user=visitor, role="guest", invite=invite, knock=verdict.knock
+        )
+    services.room_enter(user=visitor, room=room, invite_token=invite, verdict=verdict)
+    return _room_page(request, room, user=visitor, role=verdict.role, knock=verdict.knock)
+
+
+def _room_page(request, room, *, user, role: str, knock: bool, invite: str | None = None):
+    config = selectors.room_page_config(
+        room=room,
+        user=user,
+        role=role,
+        site_url=_site_url(request),
+        knock=knock,
+        guest_enter_url=reverse("rooms:guest-enter", kwargs={"slug": room.slug})
+        if role == "guest"
+        else None,
+        guest_invite=invite if role == "guest" else None,
     )
+    response = render(request, "rooms/room.html", {"room": room, "room_config": config})
     response["Permissions-Policy"] = ROOM_PERMISSIONS_POLICY
     return response
+
+
+@never_cache
+@require_POST
+def room_guest_enter(request, slug: str):
+    """``POST`` a guest's name (``display_name``) and link (``invite``): the guest may join.
+
+    JSON either way: ``{"user": ..., "knock": bool}``, or ``{"error", "message"}`` with 400
+    (a bad name), 403 (guests not taken, a stale link), 404 or 429 (too many guest entries
+    from this address). A logged-in user has no business here (409): they join as themselves.
+    """
+    if request.user.is_authenticated:
+        return JsonResponse(
+            {"error": "logged_in", "message": "You are logged in; join as yourself."}, status=409
+        )
+    room = selectors.room_get_by_slug(slug=slug)
+    entry = guests.room_guest_enter(
+        session=request.session,
+        room=room,
+        invite_token=request.POST.get("invite", ""),
+        display_name=request.POST.get("display_name", ""),
+        address=client_address(request),
+    )
+    if entry.error:
+        status = {"bad_name": 400, "rate_limited": 429, access.ROOM_NOT_FOUND: 404}.get(
+            entry.error, 403
+        )
+        response = JsonResponse({"error": entry.error, "message": entry.message}, status=status)
+        if entry.retry_after:
+            response["Retry-After"] = str(entry.retry_after)
+        return response
+    verdict = access.room_access_for(
+        user=entry.guest, room=room, invite_token=request.POST.get("invite", "")
+    )
+    if not verdict.allowed:
+        # Entered, but kept out all the same: banned, or removed a moment ago.
+        return JsonResponse({"error": verdict.refusal, "message": verdict.message}, status=403)
+    return JsonResponse({"user": user_json(entry.guest), "knock": verdict.knock})
 
 
 @never_cache
@@ -158,11 +234,11 @@ def room_status(request, slug: str):
     stranger nothing; opening it records no visit.
     """
     room = selectors.room_get_by_slug(slug=slug)
-    if not request.user.is_authenticated:
+    _visitor, _invite, verdict = _visitor_verdict(request, room)
+    if verdict.guest_entry:
+        return JsonResponse(selectors.room_status(room=room, role="guest"))
+    if verdict.refusal == access.NOT_AUTHENTICATED:
         return JsonResponse({"error": "not_authenticated"}, status=401)
-    verdict = access.room_access_for(
-        user=request.user, room=room, invite_token=request.GET.get("invite")
-    )
     if verdict.allowed:
         return JsonResponse(selectors.room_status(room=room, role=verdict.role))
     # A lock is no secret from someone the room page would tell "this room is locked".
@@ -218,6 +294,7 @@ def room_edit(request, slug: str):
             "bans": selectors.room_bans(room=room),
             "kicks": selectors.room_kicks_running(room=room),
             "past_participants": selectors.room_past_participants(room=room),
+            "audit_entries": selectors.room_audit_entries(room=room),
         },
     )
 
@@ -239,20 +316,22 @@ def room_person(request, slug: str):
     action, name = form.cleaned_data["action"], person.shown_name
     if action == "make_moderator":
         moderation.room_person_standing_set(
-            room=room, user=person, role=RoomMembership.Role.MODERATOR
+            room=room, user=person, role=RoomMembership.Role.MODERATOR, by=request.user
         )
         messages.success(request, f"{name} is now a moderator.")
     elif action == "make_member":
-        moderation.room_person_standing_set(room=room, user=person, role=RoomMembership.Role.MEMBER)
+        moderation.room_person_standing_set(
+            room=room, user=person, role=RoomMembership.Role.MEMBER, by=request.user
+        )
         messages.success(request, f"{name} is now a member.")
     elif action == "remove":
-        moderation.room_person_standing_set(room=room, user=person, role=None)
+        moderation.room_person_standing_set(room=room, user=person, role=None, by=request.user)
         messages.success(request, f"{name} is no longer a member.")
     elif action == "let_back_in":
         services.room_kick_lift(room=room, user=person)
         messages.success(request, f"{name} may rejoin now.")
     else:
-        services.room_unban_user(room=room, user=person)
+        services.room_unban_user(room=room, user=person, by=request.user)
         messages.success(request, f"{name} is no longer banned.")
     return redirect("rooms:edit", slug=room.slug)
 
@@ -264,7 +343,7 @@ def room_rotate_invite(request, slug: str):
     room, refusal = _owned_room_or_refusal(request, slug)
     if refusal:
         return refusal
-    services.room_rotate_invite(room=room)
+    services.room_rotate_invite(room=room, by=request.user)
     messages.success(request, "New invite link made. Old links no longer work.")
     return redirect("rooms:edit", slug=room.slug)
 
@@ -327,6 +406,6 @@ def room_reopen(request, slug: str):
                 f"Close one you no longer need, then reopen “{room.name}”.",
             )
             return redirect("home")
-        services.room_reopen(room=room)
+        services.room_reopen(room=room, by=request.user)
     messages.success(request, f"“{room.name}” is open again.")
     return redirect("home")

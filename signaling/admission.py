@@ -11,7 +11,9 @@ from typing import Any
 from django.conf import settings
 
 from rooms.access import FORBIDDEN, room_access_for
-from rooms.models import Room
+from rooms.lobby import knock_create, knocks_waiting
+from rooms.models import LobbyKnock, Room
+from rooms.moderation import MODERATOR_ROLES, can_moderate
 from rooms.selectors import chat_messages_latest
 from rooms.services import room_membership_from_invite
 from signaling.presence import (
@@ -27,6 +29,7 @@ from signaling.wire import (
     ROOM_FULL,
     TOO_MANY_CONNECTIONS,
     chat_json,
+    knock_json,
     peer_json,
     refusal_close_code,
     welcome_frame,
@@ -35,9 +38,15 @@ from signaling.wire import (
 
 @dataclass(frozen=True)
 class Admission:
-    """Either a refusal (``error`` code, message and close code) or a joined peer's welcome."""
+    """A refusal (``error`` code, message and close code), a joined peer's welcome, or a knock.
+
+    A knocker (``knock``) waits in the lobby; ``hosts`` are the peer ids of the owner and
+    moderators in the call now, so its socket can say whether someone is there to let it in.
+    """
 
     refusal: str | None = None
+    knock: LobbyKnock | None = None
+    hosts: frozenset[str] = frozenset()
     message: str = ""
     join: JoinResult | None = None
     room: Room | None = None
@@ -62,6 +71,7 @@ def socket_admit(
     channel_name: str,
     invite_token: str | None = None,
     resume_token: str | None = None,
+    admitted: bool = False,
 ) -> Admission:
     """Admit ``user`` to ``room`` over a socket, or say why not.
 
@@ -70,12 +80,19 @@ def socket_admit(
     ``too_many_connections`` when the user already has ``MAX_SOCKETS_PER_USER`` sockets here;
     ``forbidden`` when a ban landed meanwhile) and a valid ``resume_token`` keeps the earlier
     peer id.
+    Someone the rule sends to the lobby knocks instead (``Admission.knock``), unless a host has
+    just let them in (``admitted``, set by the knocker's own socket on the host's decision).
     The caller joins the room's group before calling, so every peer that joins after the
     roster below was read is announced to it.
     """
     access = room_access_for(user=user, room=room, invite_token=invite_token)
     if not access.allowed:
         return Admission(refusal=access.refusal, message=access.message)
+    if access.knock and not admitted:
+        connected = room_connected_participants(room=room)
+        knock = knock_create(room=room, user=user, role=str(access.role), channel_name=channel_name)
+        hosts = frozenset(other.peer_id for other in connected if other.role in MODERATOR_ROLES)
+        return Admission(knock=knock, room=room, hosts=hosts)
     resume_peer_id = (
         resume_token_peer_id(token=resume_token, user_id=user.pk, room_id=room.pk)
         if resume_token
@@ -113,6 +130,9 @@ def socket_admit(
         room=room,
         peers=[peer_json(other) for other in others],
         chat=[chat_json(message) for message in chat_messages_latest(room=room)],
+        lobby=[knock_json(knock) for knock in knocks_waiting(room=room)]
+        if can_moderate(role=me.role)
+        else None,
     )
     roster = {other.peer_id: other.channel_name for other in others}
     return Admission(join=join, room=room, welcome=welcome, roster=roster)

@@ -17,6 +17,7 @@ lookup and one ``channel_layer.send`` to that channel, whatever the room's size.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import Any
@@ -27,7 +28,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from rooms import moderation, services
+from rooms import lobby, moderation, services
+from rooms.guests import guest_invite_token, room_visitor
 from rooms.models import REASON_CONNECTION_LOST, REASON_LEFT
 from rooms.selectors import room_get_by_slug
 from signaling import events, metrics, presence, protocol, wire
@@ -54,6 +56,10 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     closing = False
     # Set once ``participant_leave`` ran for this socket's row, so it runs once per socket.
     participant_ended = False
+    # While this socket waits in the lobby: its knock, the hosts in the call (peer id to role
+    # is not needed, only who they are) and the task that ends the knock when nobody answers.
+    knock = None
+    knock_expiry = None
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -84,22 +90,36 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         if room is not None:
             self.group_name = room_group(room.pk)
             await self.channel_layer.group_add(self.group_name, self.channel_name)
+        user, invite_token = await database_sync_to_async(_visitor)(
+            scope=self.scope, room=room, query_invite=(query.get("invite") or [None])[0]
+        )
+        # A guest acts as its guest identity from here on: chat, moderation's ``by``, bans.
+        self.scope["user"] = user
+        self.invite_token = invite_token
         admission = await database_sync_to_async(socket_admit)(
-            user=self.scope.get("user"),
+            user=user,
             room=room,
             channel_name=self.channel_name,
-            invite_token=(query.get("invite") or [None])[0],
+            invite_token=invite_token,
             resume_token=(query.get("resume") or [None])[0],
         )
         await self.accept()
         metrics.admission_counted(refusal=admission.refusal)
+        if admission.knock is not None:
+            await self._wait_in_lobby(admission)
+            metrics.ADMISSION_SECONDS.observe(time.monotonic() - started)
+            return
+        await self._enter_call(admission)
+        metrics.ADMISSION_SECONDS.observe(time.monotonic() - started)
+
+    async def _enter_call(self, admission) -> None:
+        """Send the welcome of an admitted socket and announce it, or send its refusal."""
         if admission.refusal:
             if self.group_name:
                 await self.channel_layer.group_discard(self.group_name, self.channel_name)
                 self.group_name = ""
             await self._send_error(admission.refusal, admission.message)
             await self._close(admission.close_code)
-            metrics.ADMISSION_SECONDS.observe(time.monotonic() - started)
             return
 
         join = admission.join
@@ -110,7 +130,6 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.roster = dict(admission.roster)
         presence.presence_keeper().add(self.participant.pk, self.channel_name, consumer=self)
         await self.send_json(admission.welcome)
-        metrics.ADMISSION_SECONDS.observe(time.monotonic() - started)
         if not admission.roster and not join.resumed:
             # Nobody else was in the room: this peer starts a call (every call is a mesh today).
             metrics.CALLS_STARTED_MESH.inc()
@@ -135,7 +154,97 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 # The old row is already ended; its socket goes when its client notices.
                 logger.warning("Could not close the replaced socket of peer %s", self.peer_id)
 
+    # --- the lobby ------------------------------------------------------------------------------
+
+    async def _wait_in_lobby(self, admission) -> None:
+        """Hold this socket in the lobby: tell the client, and end the knock if nobody answers."""
+        self.knock = admission.knock
+        self.room = admission.room
+        self.hosts = set(admission.hosts)
+        await self._send_lobby_status()
+        self.knock_expiry = asyncio.ensure_future(self._expire_knock_later())
+
+    async def _send_lobby_status(self) -> None:
+        await self.send_json(
+            wire.lobby_frame(
+                hosts_present=bool(self.hosts),
+                timeout_seconds=settings.LOBBY_KNOCK_TIMEOUT_SECONDS,
+            )
+        )
+
+    async def _expire_knock_later(self) -> None:
+        await asyncio.sleep(settings.LOBBY_KNOCK_TIMEOUT_SECONDS)
+        expired = await database_sync_to_async(lobby.knock_expire)(
+            room=self.room, knock_id=self.knock.pk
+        )
+        if expired is None or self.closing:
+            return  # A host decided meanwhile: that decision's event follows.
+        self.knock = None
+        await self._send_error(
+            wire.KNOCK_EXPIRED,
+            "Nobody let you in in time. You can ask to join again.",
+        )
+        await self._close(wire.CLOSE_KNOCK_EXPIRED)
+
+    async def _hosts_changed(
+        self,
+        *,
+        joined: dict | None = None,
+        left: str | None = None,
+        role: tuple[str, str] | None = None,
+    ) -> None:
+        """Keep a knocker's view of who could let it in, and tell the client when it changes."""
+        before = bool(self.hosts)
+        if joined is not None and moderation.can_moderate(role=joined["role"]):
+            self.hosts.add(joined["peer_id"])
+        if left is not None:
+            self.hosts.discard(left)
+        if role is not None:
+            peer_id, new_role = role
+            if moderation.can_moderate(role=new_role):
+                self.hosts.add(peer_id)
+            else:
+                self.hosts.discard(peer_id)
+        if bool(self.hosts) != before and not self.closing:
+            await self._send_lobby_status()
+
+    async def lobby_decided(self, event: dict[str, Any]) -> None:
+        """A host admitted or denied this knocker."""
+        if self.knock is None or self.closing:
+            return
+        self.knock = None
+        if self.knock_expiry is not None:
+            self.knock_expiry.cancel()
+        if event["status"] != "admitted":
+            await self._send_error(wire.LOBBY_DENIED, "The host did not let you into this meeting.")
+            await self._close(wire.CLOSE_LOBBY_DENIED)
+            return
+        admission = await database_sync_to_async(socket_admit)(
+            user=self.scope["user"],
+            room=self.room,
+            channel_name=self.channel_name,
+            invite_token=self.invite_token,
+            admitted=True,
+        )
+        await self._enter_call(admission)
+
+    async def lobby_knocked(self, event: dict[str, Any]) -> None:
+        await self._deliver(events.delivery_for(event))
+
+    async def lobby_knock_ended(self, event: dict[str, Any]) -> None:
+        await self._deliver(events.delivery_for(event))
+
     async def disconnect(self, code: int) -> None:
+        if self.knock_expiry is not None:
+            self.knock_expiry.cancel()
+        if self.knock is not None:
+            knock, self.knock = self.knock, None
+            try:
+                await database_sync_to_async(lobby.knock_withdraw)(
+                    room=self.room, knock_id=knock.pk
+                )
+            except Exception:
+                logger.exception("Could not withdraw knock %s", knock.pk)
         # The row is ended before any layer call: with Redis down those raise, and a row left
         # open (and refreshed by the keeper) would be a ghost in every welcome until a restart.
         await self._end_participant(REASON_CONNECTION_LOST)
@@ -151,6 +260,9 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     # --- frames from the client -----------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.knock is not None and self.participant is None and not self.closing:
+            await self._receive_in_lobby(text_data)
+            return
         if self.participant is None or self.closing:
             return
         kind = "frame"
@@ -194,6 +306,23 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         except Exception:
             logger.exception("Handling %s from peer %s failed", kind, self.peer_id)
             await self._fail()
+
+    async def _receive_in_lobby(self, text_data: str | None) -> None:
+        """A knocker may only ping (its page notices a dead socket that way) until let in."""
+        if self.flood_guard.check() != ALLOW:
+            await self._send_error(wire.RATE_LIMITED, "Slow down: too many messages.")
+            return
+        try:
+            message = protocol.parse_frame(text_data or "")
+        except protocol.ProtocolError as error:
+            await self.send_json(error.as_frame())
+            return
+        if message.type == "ping":
+            await self.send_json(wire.pong_frame())
+            return
+        await self._send_error(
+            wire.IN_LOBBY, "You are waiting to be let in; wait for the host.", ref=message.type
+        )
 
     async def handle_relay(self, kind: str, fields: dict[str, Any]) -> None:
         target = fields.pop("to")
@@ -294,6 +423,28 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     async def handle_end(self, fields: dict[str, Any]) -> None:
         await database_sync_to_async(moderation.room_end)(room=self.room, by=self.scope["user"])
 
+    async def handle_admit(self, fields: dict[str, Any]) -> None:
+        by = self.scope["user"]
+        if fields["all"]:
+            await database_sync_to_async(lobby.knocks_admit_all)(room=self.room, by=by)
+            return
+        admitted = await database_sync_to_async(lobby.knock_admit)(
+            room=self.room, knock_id=fields["knock_id"], by=by
+        )
+        if admitted is None:
+            raise protocol.ProtocolError(
+                wire.UNKNOWN_KNOCK, "That person is no longer waiting.", ref="admit"
+            )
+
+    async def handle_deny(self, fields: dict[str, Any]) -> None:
+        denied = await database_sync_to_async(lobby.knock_deny)(
+            room=self.room, knock_id=fields["knock_id"], by=self.scope["user"]
+        )
+        if denied is None:
+            raise protocol.ProtocolError(
+                wire.UNKNOWN_KNOCK, "That person is no longer waiting.", ref="deny"
+            )
+
     async def handle_ping(self, fields: dict[str, Any]) -> None:
         await self.send_json(wire.pong_frame())
 
@@ -314,6 +465,8 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         "end": handle_end,
         "ping": handle_ping,
         "leave": handle_leave,
+        "admit": handle_admit,
+        "deny": handle_deny,
     }
 
     # --- events from the channel layer ----------------------------------------------------------
@@ -322,9 +475,15 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     # ``peer_joined``); each turns the fact into a frame, roster changes and maybe a close.
 
     async def peer_joined(self, event: dict[str, Any]) -> None:
+        if self.knock is not None:
+            await self._hosts_changed(joined=event["peer"])
+            return
         await self._deliver(events.delivery_for(event))
 
     async def peer_left(self, event: dict[str, Any]) -> None:
+        if self.knock is not None:
+            await self._hosts_changed(left=event["peer_id"])
+            return
         await self._deliver(events.delivery_for(event))
 
     async def peer_state(self, event: dict[str, Any]) -> None:
@@ -346,6 +505,9 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         await self._deliver(events.delivery_for(event))
 
     async def participant_role_changed(self, event: dict[str, Any]) -> None:
+        if self.knock is not None:
+            await self._hosts_changed(role=(event["peer_id"], event["role"]))
+            return
         await self._deliver(events.delivery_for(event))
 
     async def room_locked(self, event: dict[str, Any]) -> None:
@@ -387,6 +549,8 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         if new_role:
             self.role = self.participant.role = new_role
         if delivery.exclude == self.peer_id:
+            return
+        if delivery.hosts_only and not moderation.can_moderate(role=self.role):
             return
         if frame is not None:
             await self.send_json(frame)
@@ -462,6 +626,18 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             await super().send(text_data=text_data, bytes_data=bytes_data, close=close)
         except Disconnected:
             self.closing = True
+
+
+def _visitor(*, scope, room, query_invite: str | None):
+    """Who opens this socket (a user, a guest, or anonymous) and the invite token that counts.
+
+    A guest's token is the one it entered the room with (kept in its session): a link rotated
+    since refuses it.
+    """
+    user = room_visitor(user=scope.get("user"), session=scope.get("session"))
+    if getattr(user, "is_guest", False) and room is not None:
+        return user, guest_invite_token(session=scope.get("session"), room=room)
+    return user, query_invite
 
 
 def _chat_store(*, room, user, text: str, peer_id: str):

@@ -9,7 +9,11 @@ turns an event into what the receiving socket does, building the frame with ``si
 - ``join`` and ``leave``: update the receiving consumer's roster of the room (peer id to
   channel name, which is how relays find their target without a database query);
 - ``roles``: peers' new roles (the consumer of that peer checks moderation rights against it);
-- ``close``: close the socket with that code after the frame.
+- ``close``: close the socket with that code after the frame;
+- ``hosts_only``: only the owner's and moderators' sockets send the frame (lobby knocks).
+
+A knocker's socket (in the lobby, not yet in the call) handles its own events: ``lobby.decided``
+when a host admits or denies it; the room's events tell it only whether a host is present.
 
 ``LayerCallNotifier`` is ``rooms.live``'s ``CallNotifier``: it turns what the rooms services
 decided (a kick, a lock, an ended call) into these events. Services call the synchronous
@@ -32,7 +36,7 @@ from rooms.models import REASON_KICKED
 from signaling import metrics, wire
 
 if TYPE_CHECKING:
-    from rooms.models import Participant, Room
+    from rooms.models import LobbyKnock, Participant, Room
 
 logger = logging.getLogger(__name__)
 
@@ -111,6 +115,23 @@ def call_ended_event(*, by: dict[str, Any] | None) -> dict[str, Any]:
     return {"type": "call.ended", "by": by}
 
 
+def knock_added_event(*, knock: dict[str, Any]) -> dict[str, Any]:
+    """Someone knocks (``wire.knock_json``); to the room, shown to hosts only."""
+    return {"type": "lobby.knocked", "knock": knock}
+
+
+def knock_ended_event(
+    *, knock_id: int, status: str, by: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """A knock stopped waiting; to the room, shown to hosts only."""
+    return {"type": "lobby.knock_ended", "knock_id": knock_id, "status": status, "by": by}
+
+
+def knock_decided_event(*, status: str, by: dict[str, Any] | None) -> dict[str, Any]:
+    """A host admitted or denied the receiving knocker; to its channel."""
+    return {"type": "lobby.decided", "status": status, "by": by}
+
+
 def socket_replaced_event() -> dict[str, Any]:
     """The receiving socket's peer resumed on a newer socket; to the old one's channel."""
     return {"type": "socket.replaced"}
@@ -134,6 +155,7 @@ class Delivery:
     join: dict[str, str] | None = None
     leave: str | None = None
     roles: dict[str, str] | None = None
+    hosts_only: bool = False
 
 
 def _peer_joined(event: dict[str, Any]) -> Delivery:
@@ -191,6 +213,17 @@ def _call_ended(event: dict[str, Any]) -> Delivery:
     return Delivery(frame=wire.room_ended_frame(by=event["by"]), close=wire.CLOSE_ROOM_ENDED)
 
 
+def _knock_added(event: dict[str, Any]) -> Delivery:
+    return Delivery(frame=wire.knock_frame(knock=event["knock"]), hosts_only=True)
+
+
+def _knock_ended(event: dict[str, Any]) -> Delivery:
+    frame = wire.knock_ended_frame(
+        knock_id=event["knock_id"], status=event["status"], by=event["by"]
+    )
+    return Delivery(frame=frame, hosts_only=True)
+
+
 def _socket_replaced(event: dict[str, Any]) -> Delivery:
     return Delivery(close=wire.CLOSE_REPLACED)
 
@@ -211,6 +244,8 @@ DELIVERIES: dict[str, Callable[[dict[str, Any]], Delivery]] = {
     "participant.role_changed": _participant_role_changed,
     "room.locked": _room_locked,
     "call.ended": _call_ended,
+    "lobby.knocked": _knock_added,
+    "lobby.knock_ended": _knock_ended,
     "socket.replaced": _socket_replaced,
     "socket.lost": _socket_lost,
 }
@@ -271,3 +306,12 @@ class LayerCallNotifier:
     def role_changed(self, *, participant: Participant) -> None:
         event = participant_role_changed_event(peer_id=participant.peer_id, role=participant.role)
         send_to_room(participant.room_id, event)
+
+    def knock_added(self, *, knock: LobbyKnock) -> None:
+        send_to_room(knock.room_id, knock_added_event(knock=wire.knock_json(knock)))
+
+    def knock_ended(self, *, knock: LobbyKnock, status: str, by=None) -> None:
+        by_json = user_json(by) if by is not None else None
+        send_to_room(knock.room_id, knock_ended_event(knock_id=knock.pk, status=status, by=by_json))
+        if status in ("admitted", "denied"):
+            send_to_channel(knock.channel_name, knock_decided_event(status=status, by=by_json))

@@ -26,7 +26,8 @@ MAX_REASON_LENGTH = 200
 SDP_TYPES = frozenset({"offer", "answer", "pranswer", "rollback"})
 STATE_KEYS = ("audio", "video", "screen", "hand")
 # ``ban`` is added: a kick that also bans the user from the room (docs/protocol.md).
-MODERATION_TYPES = frozenset({"kick", "mute", "lock", "end", "ban"})
+# ``admit`` and ``deny`` are added for the lobby (issue #12): hosts decide on knocks.
+MODERATION_TYPES = frozenset({"kick", "mute", "lock", "end", "ban", "admit", "deny"})
 # Added: a ``reaction`` carries one of ``REACTION_EMOJI`` (rooms.models, which the page's
 # configuration also offers), so nothing else floats on a tile.
 CLIENT_TYPES = frozenset(
@@ -43,6 +44,8 @@ CLIENT_TYPES = frozenset(
         "leave",
         "ban",
         "reaction",
+        "admit",
+        "deny",
     }
 )
 
@@ -238,6 +241,27 @@ def _validate_lock(data: dict) -> dict[str, Any]:
     return {"locked": _boolean(data, "locked", "lock")}
 
 
+def _knock_id(data: dict, kind: str) -> int:
+    value = data.get("knock_id")
+    # bool is an int in Python; True is no knock id.
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise _bad(kind, "knock_id must be a positive integer.")
+    return value
+
+
+def _validate_admit(data: dict) -> dict[str, Any]:
+    # Either one knock (``knock_id``) or everyone waiting (``all: true``).
+    if data.get("all") is True and "knock_id" not in data:
+        return {"knock_id": None, "all": True}
+    if "all" in data and data["all"] is not False:
+        raise _bad("admit", "all must be true (and alone) or absent.")
+    return {"knock_id": _knock_id(data, "admit"), "all": False}
+
+
+def _validate_deny(data: dict) -> dict[str, Any]:
+    return {"knock_id": _knock_id(data, "deny")}
+
+
 def _no_fields(data: dict) -> dict[str, Any]:
     return {}
 
@@ -255,4 +279,6 @@ _VALIDATORS = {
     "end": _no_fields,
     "ping": _no_fields,
     "leave": _no_fields,
+    "admit": _validate_admit,
+    "deny": _validate_deny,
 }

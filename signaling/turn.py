@@ -95,15 +95,18 @@ def _iso_utc(unix_seconds: int) -> str:
     return datetime.fromtimestamp(unix_seconds, tz=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def ice_servers_for(*, user: Any, now: float | None = None) -> dict[str, Any]:
+def ice_servers_for(
+    *, user: Any, now: float | None = None, ttl: int | None = None
+) -> dict[str, Any]:
     """The whole ``GET /api/turn/`` body for ``user``: credentials plus ``RTCConfiguration`` parts.
 
     ``iceServers`` and ``iceTransportPolicy`` can be handed to ``new RTCPeerConnection()``
     unchanged. Without ``TURN_SECRET`` (or without ``TURN_URLS``) the credentials are null, the
     URIs empty and only STUN servers are listed, as the protocol says. ``expires_at`` and
-    ``ttl`` tell the client when to fetch a fresh credential.
+    ``ttl`` tell the client when to fetch a fresh credential. A shorter ``ttl`` (a guest's) is
+    honoured; a longer one is cut to ``TURN_TTL``.
     """
-    ttl = int(settings.TURN_TTL)
+    ttl = int(settings.TURN_TTL) if ttl is None else min(int(ttl), int(settings.TURN_TTL))
     stun_urls = configured_stun_urls()
     ice_servers: list[dict[str, Any]] = [{"urls": stun_urls}] if stun_urls else []
 

@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from rooms.access import FORBIDDEN, NOT_AUTHENTICATED, ROOM_NOT_FOUND, room_access_for
+from rooms.guests import guest_invite_token, room_visitor
 from rooms.selectors import room_get_by_slug
 from signaling import metrics as call_metrics
 from signaling.throttle import turn_credentials_rate_limit_hit
@@ -43,16 +44,28 @@ def _error(code: str, message: str, status: int) -> JsonResponse:
 # the exemption CSRF middleware would answer other methods with a 403 page instead of a JSON 405.
 @csrf_exempt
 def turn_credentials(request: HttpRequest) -> JsonResponse:
-    """``GET /api/turn/[?room=<slug>[&invite=<token>]]``: ICE servers for the logged-in user."""
+    """``GET /api/turn/[?room=<slug>[&invite=<token>]]``: ICE servers for the logged-in user.
+
+    A guest (the session's guest identity, issue #12) gets them only with ``?room=`` for a room
+    it may enter now, with the token it entered with, and only for ``GUEST_TURN_TTL``: the page
+    renews them while the guest is in the call, so they end soon after it (or at once, for new
+    requests, when the link is rotated, guests are turned off or the guest is banned).
+    """
     if request.method != "GET":
         response = _error("method_not_allowed", "Use GET.", status=405)
         response["Allow"] = "GET"
         return response
 
-    if not request.user.is_authenticated:
+    user = room_visitor(user=request.user, session=request.session)
+    if not user.is_authenticated:
         return _error(NOT_AUTHENTICATED, "Log in to get TURN credentials.", status=401)
+    is_guest = bool(getattr(user, "is_guest", False))
+    if is_guest and "room" not in request.GET:
+        return _error(
+            FORBIDDEN, "Guests get TURN credentials for their room only: add ?room=.", status=403
+        )
 
-    limit = turn_credentials_rate_limit_hit(user_id=request.user.pk)
+    limit = turn_credentials_rate_limit_hit(user_id=user.pk)
     if not limit.allowed:
         response = _error(
             "rate_limited",
@@ -66,11 +79,11 @@ def turn_credentials(request: HttpRequest) -> JsonResponse:
         slug = request.GET["room"].strip()
         if not slug:
             return _error("bad_request", "room must be a room's slug.", status=400)
-        access = room_access_for(
-            user=request.user,
-            room=room_get_by_slug(slug=slug),
-            invite_token=request.GET.get("invite") or None,
-        )
+        room = room_get_by_slug(slug=slug)
+        invite = request.GET.get("invite") or None
+        if is_guest and room is not None:
+            invite = guest_invite_token(session=request.session, room=room)
+        access = room_access_for(user=user, room=room, invite_token=invite)
         if access.conceals_room or access.refusal == ROOM_NOT_FOUND:
             # The contract answers 403 for a room the caller may not enter. A slug nobody uses,
             # a closed room and a private room the caller is a stranger to get that 403 with
@@ -80,13 +93,11 @@ def turn_credentials(request: HttpRequest) -> JsonResponse:
             status = 401 if access.refusal == NOT_AUTHENTICATED else 403
             return _error(access.refusal, access.message, status=status)
 
-    body = ice_servers_for(user=request.user)
+    body = ice_servers_for(user=user, ttl=settings.GUEST_TURN_TTL if is_guest else None)
     if body["username"] is not None:
         call_metrics.TURN_CREDENTIALS_ISSUED.inc()
         # The log names who got a credential and until when, never the password or the secret.
-        logger.info(
-            "TURN credential issued to user %s until %s", request.user.pk, body["expires_at"]
-        )
+        logger.info("TURN credential issued to user %s until %s", user.pk, body["expires_at"])
     return _json(body)
 
 

@@ -15,7 +15,7 @@ from rooms.models import PEER_STATE_DEFAULT
 from rooms.moderation import REFUSED_OWNER, REFUSED_SELF
 
 if TYPE_CHECKING:
-    from rooms.models import ChatMessage, Participant, Room
+    from rooms.models import ChatMessage, LobbyKnock, Participant, Room
 
 PROTOCOL_VERSION = 1
 
@@ -43,6 +43,10 @@ CLOSE_TOO_MANY_CONNECTIONS = 4413
 # stopped reading. The client itself sees an aborted connection (1006 in browsers): it was not
 # reading, so no close frame could reach it.
 CLOSE_SEND_BACKLOG = 4414
+# Added (issue #12): a host turned this knocker away from the lobby; final.
+CLOSE_LOBBY_DENIED = 4416
+# Added: nobody answered this knock within LOBBY_KNOCK_TIMEOUT_SECONDS; the knocker may knock again.
+CLOSE_KNOCK_EXPIRED = 4417
 CLOSE_ROOM_LOCKED = 4423
 CLOSE_RATE_LIMITED = 4429
 # The worker is stopping on purpose (a rolling restart): the client resumes at once, through the
@@ -68,6 +72,13 @@ BUSY = "busy"
 # Added: a chat or state change was taken but the channel layer could not broadcast it (Redis
 # unreachable); nobody received it, and the client may send it again.
 NOT_DELIVERED = "not_delivered"
+# Added (issue #12, the lobby): a host turned the knocker away; the knock timed out; an ``admit``
+# or ``deny`` named a knock that is not waiting (decided by another host, or gone).
+LOBBY_DENIED = "lobby_denied"
+KNOCK_EXPIRED = "knock_expired"
+UNKNOWN_KNOCK = "unknown_knock"
+# Added: a knocker may only ping until it is let in.
+IN_LOBBY = "in_lobby"
 
 # The close code that follows each refusal of a socket's admission.
 REFUSAL_CLOSE_CODES = {
@@ -77,6 +88,8 @@ REFUSAL_CLOSE_CODES = {
     ROOM_LOCKED: CLOSE_ROOM_LOCKED,
     ROOM_FULL: CLOSE_ROOM_FULL,
     TOO_MANY_CONNECTIONS: CLOSE_TOO_MANY_CONNECTIONS,
+    LOBBY_DENIED: CLOSE_LOBBY_DENIED,
+    KNOCK_EXPIRED: CLOSE_KNOCK_EXPIRED,
 }
 
 # The error code for each reason ``rooms.moderation`` refuses an in-room moderation.
@@ -132,6 +145,16 @@ def room_json(room: Room) -> dict[str, Any]:
     }
 
 
+def knock_json(knock: LobbyKnock) -> dict[str, Any]:
+    """A waiting knock as hosts see it: its id, who knocks, with which role, since when."""
+    return {
+        "id": knock.pk,
+        "user": user_json(knock.user),
+        "role": knock.role,
+        "since": timestamp_json(knock.created_at),
+    }
+
+
 # --- server → client frames ---------------------------------------------------------------------
 
 
@@ -143,9 +166,13 @@ def welcome_frame(
     room: Room,
     peers: list[dict[str, Any]],
     chat: list[dict[str, Any]],
+    lobby: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The first frame of an admitted socket: who it is, the room, who is there, recent chat."""
-    return {
+    """The first frame of an admitted socket: who it is, the room, who is there, recent chat.
+
+    ``lobby`` (hosts only) lists the knocks waiting now, as ``knock_json`` shows them.
+    """
+    frame = {
         "type": "welcome",
         "protocol": PROTOCOL_VERSION,
         "resumed": resumed,
@@ -154,6 +181,34 @@ def welcome_frame(
         "peers": peers,
         "chat": chat,
     }
+    if lobby is not None:
+        frame["lobby"] = lobby
+    return frame
+
+
+def lobby_frame(*, hosts_present: bool, timeout_seconds: int) -> dict[str, Any]:
+    """To a knocker: it waits in the lobby; whether a host is in the call to let it in."""
+    return {
+        "type": "lobby",
+        "status": "waiting",
+        "hosts_present": hosts_present,
+        "timeout_seconds": timeout_seconds,
+    }
+
+
+def knock_frame(*, knock: dict[str, Any]) -> dict[str, Any]:
+    """To hosts: someone knocks (``knock_json``)."""
+    return {"type": "knock", "knock": knock}
+
+
+def knock_ended_frame(
+    *, knock_id: int, status: str, by: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """To hosts: a knock stopped waiting (admitted, denied, expired or left)."""
+    frame: dict[str, Any] = {"type": "knock-ended", "id": knock_id, "status": status}
+    if by is not None:
+        frame["by"] = by
+    return frame
 
 
 def peer_joined_frame(*, peer: dict[str, Any], resumed: bool) -> dict[str, Any]:

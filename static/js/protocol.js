@@ -49,7 +49,13 @@ export function moderatesRoom(role) {
  *
  * @typedef {{type: "welcome", protocol: number, resumed?: boolean,
  *            self: {peer_id: string, user: User, role: Role, resume_token: string},
- *            room: RoomInfo, peers: Peer[], chat: ChatMessage[]}} WelcomeMessage
+ *            room: RoomInfo, peers: Peer[], chat: ChatMessage[], lobby?: Knock[]}} WelcomeMessage
+ * @typedef {{id: number, user: User, role: Role, since: string}} Knock
+ * @typedef {{type: "lobby", status: "waiting", hosts_present: boolean,
+ *            timeout_seconds: number}} LobbyMessage
+ * @typedef {{type: "knock", knock: Knock}} KnockMessage
+ * @typedef {{type: "knock-ended", id: number,
+ *            status: "admitted" | "denied" | "expired" | "left", by?: User}} KnockEndedMessage
  * @typedef {{type: "peer-joined", peer: Peer}} PeerJoinedMessage
  * @typedef {{type: "peer-left", peer_id: string,
  *            reason: "left" | "kicked" | "connection-lost"}} PeerLeftMessage
@@ -66,7 +72,8 @@ export function moderatesRoom(role) {
  * @typedef {{type: "reaction", peer_id: string, emoji: string}} ReactionInMessage
  * @typedef {WelcomeMessage | PeerJoinedMessage | PeerLeftMessage | SdpInMessage | IceInMessage |
  *           ChatInMessage | StateInMessage | RoomMessage | RoleMessage | ModerationMessage |
- *           ErrorMessage | PongMessage | ReactionInMessage} ServerMessage
+ *           ErrorMessage | PongMessage | ReactionInMessage | LobbyMessage | KnockMessage |
+ *           KnockEndedMessage} ServerMessage
  */
 
 /**
@@ -81,8 +88,11 @@ export function moderatesRoom(role) {
  * @typedef {{type: "lock", locked: boolean}} LockMessage
  * @typedef {{type: "end" | "ping" | "leave"}} BareMessage
  * @typedef {{type: "reaction", emoji: string}} ReactionOutMessage
+ * @typedef {{type: "admit", knock_id?: number, all?: boolean}} AdmitMessage
+ * @typedef {{type: "deny", knock_id: number}} DenyMessage
  * @typedef {SdpOutMessage | IceOutMessage | ChatOutMessage | StateOutMessage |
- *           TargetedModerationMessage | LockMessage | BareMessage | ReactionOutMessage} ClientMessage
+ *           TargetedModerationMessage | LockMessage | BareMessage | ReactionOutMessage |
+ *           AdmitMessage | DenyMessage} ClientMessage
  */
 
 /**
@@ -112,6 +122,10 @@ export const CLOSE = Object.freeze({
    * limit, so the TCP connection is aborted; the page sees 1006 and resumes.
    */
   SEND_BACKLOG: 4414,
+  /** A host turned this knock away from the lobby. */
+  LOBBY_DENIED: 4416,
+  /** Nobody answered this knock in time; the person may knock again. */
+  KNOCK_EXPIRED: 4417,
   ROOM_LOCKED: 4423,
   RATE_LIMITED: 4429,
   /** The server is restarting (a rolling restart of the workers): resume at once elsewhere. */
@@ -137,6 +151,8 @@ export const FINAL_CLOSE_CODES = new Set([
   CLOSE.TOO_MANY_CONNECTIONS,
   CLOSE.ROOM_LOCKED,
   CLOSE.RATE_LIMITED,
+  CLOSE.LOBBY_DENIED,
+  CLOSE.KNOCK_EXPIRED,
 ]);
 
 /**
@@ -169,6 +185,13 @@ export const ERROR = Object.freeze({
   TOO_MANY_CONNECTIONS: "too_many_connections",
   /** A chat, state or moderation message was taken but could not be broadcast; send it again. */
   NOT_DELIVERED: "not_delivered",
+  // The lobby (issue #12).
+  LOBBY_DENIED: "lobby_denied",
+  KNOCK_EXPIRED: "knock_expired",
+  /** An `admit` or `deny` for a knock that is no longer waiting (another host decided). */
+  UNKNOWN_KNOCK: "unknown_knock",
+  /** A knocker may only ping until it is let in. */
+  IN_LOBBY: "in_lobby",
 });
 
 /** @typedef {typeof ERROR[keyof typeof ERROR]} ErrorCode */

@@ -25,6 +25,7 @@ import { CallSettings } from "./ui/call-settings.js";
 import { $, el, setToggle } from "./ui/dom.js";
 import { FilesPanel } from "./ui/files-panel.js";
 import { InviteCard } from "./ui/invite-card.js";
+import { LobbyCard, lobbyWaitingText } from "./ui/lobby.js";
 import { showNotice, toast } from "./ui/notices.js";
 import { ParticipantsPanel } from "./ui/participants.js";
 import { Prejoin } from "./ui/prejoin.js";
@@ -44,14 +45,16 @@ import { Stage } from "./ui/stage.js";
  *            turn_url: string, invite_url: string, home_url: string, edit_url: string | null,
  *            admin_url: string | null, chat_max_length: number, reaction_emoji: string[],
  *            resume_window_seconds: number, status_url: string,
- *            status_poll_seconds: number}} RoomConfig
- * @typedef {"prejoin" | "joining" | "in-call" | "left" | "kicked" | "ended" | "refused"} CallState
+ *            status_poll_seconds: number, knock: boolean,
+ *            guest: {enter_url: string, invite: string} | null}} RoomConfig
+ * @typedef {"prejoin" | "joining" | "lobby" | "in-call" | "left" | "kicked" | "ended" |
+ *           "refused"} CallState
  */
 
 /** @type {RoomConfig} */
 const config = JSON.parse($("#room-config").textContent || "{}");
 const body = document.body;
-const selfName = displayName(config.user);
+let selfName = displayName(config.user);
 const TERMINAL_STATES = new Set(["left", "kicked", "ended", "refused"]);
 
 const media = new LocalMedia();
@@ -59,7 +62,9 @@ const meter = new LevelMeter();
 const ice = new IceProvider(config.turn_url);
 const signaling = new Signaling(config.ws_path);
 // TURN credentials are fetched while the user looks at the preview, so Join does not wait.
-const iceReady = ice.get();
+// A guest gets TURN credentials only once it has given its name (the server knows it then).
+/** @type {Promise<import("./ice.js").IceConfig> | null} */
+let iceReady = config.guest ? null : ice.get();
 
 /** @type {Call | null} */
 let call = null;
@@ -334,6 +339,32 @@ function coverPageWithCall() {
   }
 }
 
+// --- The lobby -----------------------------------------------------------------------------
+
+// Hosts decide on knocks here; the server tells every host (knock-ended) once one has decided.
+const lobbyCard = new LobbyCard({
+  onAdmit: (knockId) => signaling.send({ type: "admit", knock_id: knockId }),
+  onDeny: (knockId) => signaling.send({ type: "deny", knock_id: knockId }),
+  onAdmitAll: () => signaling.send({ type: "admit", all: true }),
+});
+
+/**
+ * Wait on the pre-join page (with the camera preview) until a host lets us in. The server may
+ * send us here even when the page did not expect it (the room was locked meanwhile).
+ * @param {boolean | null} hostsPresent null until the server says
+ */
+function waitInLobby(hostsPresent) {
+  if (callState() === "joining" && !$("#prejoin")) {
+    $("#call").hidden = true;
+    for (const node of document.querySelectorAll(".skip-link, .site-header, .messages")) {
+      /** @type {HTMLElement} */ (node).inert = false;
+    }
+    prejoin.reopen();
+  }
+  setCallState("lobby");
+  prejoin.showWaiting(lobbyWaitingText(hostsPresent));
+}
+
 // --- Joining -------------------------------------------------------------------------------
 
 // While the visitor looks at the preview, the page says whether the room has a seat for them.
@@ -411,19 +442,75 @@ ice.addEventListener("error", (event) => {
   });
 });
 
-async function join() {
-  if (callState() !== "prejoin") return;
-  setCallState("joining");
-  seats.stop();
+/**
+ * A guest's name goes to the server first; it answers with the guest and whether it knocks.
+ * @returns {Promise<boolean>} whether joining can go on
+ */
+async function enterAsGuest() {
+  if (!config.guest) return true;
+  const field = /** @type {HTMLInputElement} */ ($('input[name="display_name"]'));
+  const name = field.value.trim();
+  if (!name) {
+    prejoin.showNotice("Enter your name: it is what the others will see.");
+    field.focus();
+    return false;
+  }
+  const form = new FormData();
+  form.set("display_name", name);
+  form.set("invite", config.guest.invite);
+  const token = /** @type {HTMLInputElement | null} */ ($('#prejoin input[name="csrfmiddlewaretoken"]'));
+  let answer;
+  try {
+    const response = await fetch(config.guest.enter_url, {
+      method: "POST",
+      body: form,
+      headers: { "X-CSRFToken": token?.value || "" },
+      credentials: "same-origin",
+    });
+    answer = await response.json();
+    if (!response.ok) {
+      prejoin.showNotice(answer.message || "You cannot join this meeting.");
+      if (answer.error === "bad_name") field.focus();
+      return false;
+    }
+  } catch (error) {
+    console.warn("room: guest entry failed", error);
+    prejoin.showNotice("The server could not be reached. Check your connection and try again.");
+    return false;
+  }
+  config.user = answer.user;
+  config.knock = Boolean(answer.knock);
+  selfName = displayName(answer.user);
+  field.readOnly = true;
+  prejoin.showNotice("");
+  return true;
+}
+
+/** The call replaces the pre-join page (at once, or when the lobby lets us in). */
+function showCallPage() {
   prejoin.close();
   $("#call").hidden = false;
   coverPageWithCall();
+}
+
+async function join() {
+  if (callState() !== "prejoin") return;
+  setCallState("joining");
+  if (!(await enterAsGuest())) {
+    setCallState("prejoin");
+    prejoin.showJoinable();
+    return;
+  }
+  seats.stop();
+  if (config.knock) waitInLobby(null);
+  else showCallPage();
   stage = new Stage({ selfName, selfUserId: config.user.id });
   if (media.speakerId) stage.setSpeaker(media.speakerId);
   stage.setLayoutChoice(loadPreference("layout"));
   stage.setMirror(loadPreference("mirror"));
   stage.setSelfView(loadPreference("selfView"));
   stage.stage.addEventListener("selfview", () => showSelfView(false));
+  iceReady ??= ice.get();
   const iceConfig = await iceReady;
   call = new Call({
     signaling,
@@ -579,6 +666,16 @@ function onMessage(message) {
       const ending = endingForRoomEnded(message);
       return endCall(ending.state, ending.kind, ending.text);
     }
+    case "lobby":
+      return waitInLobby(message.hosts_present);
+    case "knock":
+      if (lobbyCard.add(message.knock)) {
+        toast(`${displayName(message.knock.user)} wants to join.`);
+        alerts.play("join");
+      }
+      return;
+    case "knock-ended":
+      return lobbyCard.remove(message.id);
     case "error":
       return onError(message);
     default:
@@ -590,6 +687,10 @@ function onMessage(message) {
 function onWelcome(message) {
   if (!call) return;
   if (!acceptProtocol(message.protocol)) return;
+  if (callState() === "lobby") {
+    showCallPage();
+    toast("You were let in.");
+  }
   const kind = welcomeKind(selfPeerId, message);
   const resumed = kind === "resumed";
   if (kind === "new-session") {
@@ -604,6 +705,9 @@ function onWelcome(message) {
   chat.selfPeerId = selfPeerId;
   selfRole = message.self.role;
   participants.setViewerRole(selfRole);
+  stage?.setSelfRole(selfRole);
+  if (moderatesRoom(selfRole)) lobbyCard.reset(message.lobby || []);
+  else lobbyCard.clear();
   showRoomLocked(Boolean(message.room.locked));
   chat.addHistory(message.chat || []);
   if (resumed) call.resume(message.peers || []);
@@ -694,6 +798,9 @@ function onRole(peerId, role) {
   const wasModerator = moderatesRoom(selfRole);
   selfRole = role;
   participants.setViewerRole(role);
+  stage?.setSelfRole(role);
+  // A new host learns who waits from the next knocks; a former one stops deciding at once.
+  if (!moderatesRoom(role)) lobbyCard.clear();
   showSelfInList();
   if (moderatesRoom(role) !== wasModerator) {
     toast(
@@ -745,6 +852,7 @@ function onError(message) {
 // --- Ending ----------------------------------------------------------------------------------
 
 function teardown() {
+  lobbyCard.clear();
   files?.cancelAll();
   call?.end();
   stage?.clear();
@@ -778,6 +886,8 @@ function endCall(state, kind, text) {
     refused: "You cannot join",
     "rate-limited": "Disconnected",
     replaced: "Opened elsewhere",
+    "lobby-denied": "You were not let in",
+    "knock-expired": "Nobody answered",
     outdated: "Please reload the page",
   };
   /** @type {import("./ui/notices.js").NoticeAction[]} */

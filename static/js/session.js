@@ -29,6 +29,8 @@ export function endingForClose({ code, message, maxParticipants }) {
     [CLOSE.ROOM_FULL]: ["full", `This meeting is full (${maxParticipants} people).`],
     [CLOSE.RATE_LIMITED]: ["rate-limited", "You were disconnected for sending too many messages."],
     [CLOSE.REPLACED]: ["replaced", "This call continues in another window or tab."],
+    [CLOSE.LOBBY_DENIED]: ["lobby-denied", "The host did not let you into this meeting."],
+    [CLOSE.KNOCK_EXPIRED]: ["knock-expired", "Nobody let you in in time. You can ask to join again."],
   };
   const [kind, fallback] = notices[code] || ["refused", "You cannot join this meeting."];
   return { state: "refused", kind, text: message || fallback };

@@ -66,3 +66,19 @@ def test_non_staff_cannot_open_the_user_admin(client, make_user):
     client.force_login(make_user("ana"))
     response = client.get("/admin/accounts/user/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_user_list_shows_and_filters_guests_who_stay_guests(staff_client, make_user):
+    from accounts.models import User
+
+    make_user("ana", display_name="Ana Lima")
+    guest = make_user("guest-7f3a", display_name="Visitor Vic")
+    User.objects.filter(pk=guest.pk).update(is_guest=True)
+    listing = staff_client.get("/admin/accounts/user/?is_guest__exact=1")
+    assert listing.status_code == 200
+    assert [user.username for user in listing.context["cl"].result_list] == ["guest-7f3a"]
+    assert "field-is_guest" in listing.text
+    page = staff_client.get(f"/admin/accounts/user/{guest.pk}/change/")
+    # Shown, but not a form field: no one turns an account into a guest or back by hand.
+    assert "is_guest" not in page.context["adminform"].form.fields
+    assert "Entered a room with its invite link" in page.text

@@ -197,13 +197,23 @@ class Call:
         return self.servers.url(f"/rooms/{self.slug}/")
 
     def browse(
-        self, username: str, *, init_script: str | None = None, viewport: dict | None = None
+        self,
+        username: str,
+        *,
+        init_script: str | None = None,
+        viewport: dict | None = None,
+        anonymous: bool = False,
     ) -> Member:
-        """A fresh context logged in as ``username`` with a blank page, watched for errors."""
+        """A fresh context logged in as ``username`` with a blank page, watched for errors.
+
+        ``anonymous``: a visitor without an account (a would-be guest), known here as
+        ``username`` only.
+        """
         context = self.chromium.new_context(viewport=viewport or {"width": 1280, "height": 800})
         context.set_default_timeout(UI_TIMEOUT_MS)
         context.set_default_navigation_timeout(NAVIGATION_TIMEOUT_MS)
-        add_session_cookie(context, self.servers.url(), self.sessions[username])
+        if not anonymous:
+            add_session_cookie(context, self.servers.url(), self.sessions[username])
         if init_script:
             context.add_init_script(init_script)
         page = context.new_page()

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { chatPreview, joinSoundWanted, tabTitle } from "../../static/js/ui/alerts.js";
+import { chatPreview, joinSoundWanted, loudestFrameRms, tabTitle } from "../../static/js/ui/alerts.js";
 
 test("the join sound plays only while the call has four people or fewer, as in Meet", () => {
   assert.equal(joinSoundWanted(2), true);
@@ -25,4 +25,16 @@ test("the tab title shows unread messages and raised hands, and nothing when the
   assert.equal(tabTitle("Weekly Sync", { unread: 2, hands: 0 }), "(2) Weekly Sync");
   assert.equal(tabTitle("Weekly Sync", { unread: 2, hands: 1 }), "✋ (2) Weekly Sync");
   assert.equal(tabTitle("Weekly Sync", { unread: 0, hands: 3 }), "✋ Weekly Sync");
+});
+
+test("a short loud sound counts at full strength, not diluted by the silence around it", () => {
+  const samples = new Float32Array(4096);
+  // A 10 ms beep (480 samples at 48 kHz) at amplitude 0.1 inside 85 ms of silence.
+  for (let index = 960; index < 1440; index += 1) samples[index] = index % 2 ? 0.1 : -0.1;
+  assert.ok(Math.abs(loudestFrameRms(samples, 480) - 0.1) < 1e-6);
+  assert.equal(loudestFrameRms(new Float32Array(4096), 480), 0);
+});
+
+test("a buffer shorter than a frame is one frame", () => {
+  assert.ok(Math.abs(loudestFrameRms(new Float32Array([0.5, -0.5]), 480) - 0.5) < 1e-6);
 });

@@ -34,11 +34,11 @@ def room_form_data(room, **inlines):
         "owner": room.owner_id,
         "description": room.description,
         "max_participants": room.max_participants,
+        "lobby": room.lobby,
     }
-    if room.is_private:
-        data["is_private"] = "on"
-    if room.is_locked:
-        data["is_locked"] = "on"
+    for flag in ("is_private", "is_locked", "guests_allowed", "lobby_when_locked"):
+        if getattr(room, flag):
+            data[flag] = "on"
     for prefix in ("participants", "memberships", "bans"):
         rows = inlines.get(prefix, [])
         data.update(
@@ -445,3 +445,113 @@ def test_admin_index_is_branded_and_lists_the_moderation_models(staff_client):
     for path in ("rooms/room/", "rooms/roomban/", "rooms/participant/", "rooms/chatmessage/"):
         assert f"/admin/{path}" in response.text
     assert "/admin/accounts/user/" in response.text
+
+
+# --- The moderation log -----------------------------------------------------------------------
+
+
+def test_admin_actions_are_logged_with_the_staff_member_as_actor(
+    staff_client, boss, make_room, make_user, connect_participant
+):
+    room = make_room("Board", is_private=True)
+    participant, _socket = connect_participant(room, make_user("bo"))
+    run_action(staff_client, "/admin/rooms/room/", "lock_rooms", [room])
+    run_action(staff_client, "/admin/rooms/room/", "rotate_invites", [room])
+    run_action(staff_client, "/admin/rooms/participant/", "kick_participants", [participant])
+    run_action(staff_client, "/admin/rooms/room/", "close_rooms", [room])
+    run_action(staff_client, "/admin/rooms/room/", "reopen_rooms", [room])
+    run_action(staff_client, "/admin/rooms/room/", "unlock_rooms", [room])
+    log = list(room.audit_entries.values_list("action", "actor", "target_name", "detail"))
+    assert log == [
+        ("unlock", boss.pk, "", ""),
+        ("reopen", boss.pk, "", ""),
+        ("close", boss.pk, "", ""),
+        ("kick", boss.pk, "Bo", "Removed by staff."),
+        ("invite_rotate", boss.pk, "", ""),
+        ("lock", boss.pk, "", ""),
+    ]
+
+
+def test_bans_and_roles_changed_in_the_admin_are_logged(staff_client, boss, make_room, make_user):
+    room = make_room("Board")
+    bo, cy = make_user("bo"), make_user("cy")
+    staff_client.post(
+        "/admin/rooms/roomban/add/", {"room": room.pk, "user": bo.pk, "reason": "spam"}
+    )
+    ban = RoomBan.objects.get()
+    staff_client.post(f"/admin/rooms/roomban/{ban.pk}/delete/", {"post": "yes"})
+    assert not RoomBan.objects.exists()
+    data = room_form_data(room, memberships=[{"user": cy.pk, "role": "moderator"}])
+    assert staff_client.post(f"/admin/rooms/room/{room.pk}/change/", data).status_code == 302
+    log = list(room.audit_entries.values_list("action", "actor", "target_name", "detail"))
+    assert log == [
+        ("role", boss.pk, "Cy", "not a member → moderator"),
+        ("unban", boss.pk, "Bo", ""),
+        ("ban", boss.pk, "Bo", "spam"),
+    ]
+
+
+def test_room_change_form_sets_guests_and_the_lobby_and_logs_them(staff_client, boss, make_room):
+    room = make_room("Board")
+    page = staff_client.get(f"/admin/rooms/room/{room.pk}/change/")
+    for field in ("guests_allowed", "lobby", "lobby_when_locked"):
+        assert f'name="{field}"' in page.text
+    data = room_form_data(room) | {"guests_allowed": "on", "lobby": "non_members"}
+    assert staff_client.post(f"/admin/rooms/room/{room.pk}/change/", data).status_code == 302
+    room.refresh_from_db()
+    assert (room.guests_allowed, room.lobby) == (True, "non_members")
+    assert list(room.audit_entries.values_list("action", "actor")) == [
+        ("lobby", boss.pk),
+        ("guests", boss.pk),
+    ]
+    listed = staff_client.get("/admin/rooms/room/?guests_allowed__exact=1&lobby__exact=non_members")
+    assert list(listed.context["cl"].result_list) == [room]
+
+
+def test_the_moderation_log_admin_is_read_only_even_for_a_superuser(staff_client, make_room):
+    from rooms.audit import audit_record
+
+    room = make_room("Board")
+    entry = audit_record(room=room, action="lock", actor=room.owner)
+    base = "/admin/rooms/auditentry/"
+    listing = staff_client.get(base)
+    assert listing.status_code == 200 and "delete_selected" not in listing.text
+    assert staff_client.get(f"{base}add/").status_code == 403
+    assert staff_client.post(f"{base}add/", {"room": room.pk, "action": "ban"}).status_code == 403
+    page = staff_client.get(f"{base}{entry.pk}/change/")
+    assert page.status_code == 200 and 'name="_save"' not in page.text
+    changed = staff_client.post(
+        f"{base}{entry.pk}/change/", {"room": room.pk, "action": "ban", "detail": "forged"}
+    )
+    assert changed.status_code == 403
+    assert staff_client.post(f"{base}{entry.pk}/delete/", {"post": "yes"}).status_code == 403
+    entry.refresh_from_db()
+    assert (entry.action, entry.detail) == ("lock", "")
+
+
+def test_the_moderation_log_admin_filters_by_room_actor_and_action_and_searches_names(
+    staff_client, make_room, make_user
+):
+    from rooms.audit import audit_record
+
+    ana, bo = make_user("ana", display_name="Ana Lima"), make_user("bo")
+    board, other = make_room("Board", owner=ana), make_room("Other", owner=bo)
+    by_ana = audit_record(room=board, action="ban", actor=ana, target=bo, detail="spam")
+    by_bo = audit_record(room=other, action="lock", actor=bo)
+    by_nobody = audit_record(room=board, action="lock")
+
+    def listed(query):
+        response = staff_client.get(f"/admin/rooms/auditentry/?{query}")
+        assert response.status_code == 200
+        return list(response.context["cl"].result_list)
+
+    assert listed("") == [by_nobody, by_bo, by_ana]
+    assert listed(f"room__id__exact={board.pk}") == [by_nobody, by_ana]
+    assert listed(f"actor__id__exact={bo.pk}") == [by_bo]
+    assert listed("action__exact=ban") == [by_ana]
+    assert listed("q=lima") == [by_ana]
+    # The actor filter offers only people who did something, not every account.
+    page = staff_client.get("/admin/rooms/auditentry/")
+    actor_filter = next(spec for spec in page.context["cl"].filter_specs if spec.title == "actor")
+    assert {label for _pk, label in actor_filter.lookup_choices} == {"ana", "bo"}
+    assert '<td class="field-actor_shown">system</td>' in page.text

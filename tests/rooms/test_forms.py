@@ -3,6 +3,7 @@
 import pytest
 
 from rooms.forms import RoomCreateForm, RoomEditForm
+from rooms.models import LobbyPolicy, Room
 
 
 def test_create_form_needs_only_a_name_and_defaults_the_rest():
@@ -60,6 +61,33 @@ def test_edit_form_has_the_lock_and_validates_like_create():
     assert not form.is_valid() and list(form.errors) == ["name"]
     form = RoomEditForm({"name": "ok", "is_locked": "on"})
     assert form.is_valid() and form.cleaned_data["is_locked"] is True
+
+
+def test_edit_form_takes_guests_and_the_lobby_under_their_contract_names():
+    form = RoomEditForm(
+        {"name": "ok", "guests_allowed": "on", "lobby": "non_members", "lobby_when_locked": "on"}
+    )
+    assert form.is_valid(), form.errors
+    assert {key: form.cleaned_data[key] for key in ("guests_allowed", "lobby")} == {
+        "guests_allowed": True,
+        "lobby": "non_members",
+    }
+    assert form.cleaned_data["lobby_when_locked"] is True
+    assert [value for value, _label in form.fields["lobby"].choices] == [
+        "off",
+        "guests",
+        "non_members",
+    ]
+
+
+def test_edit_form_posted_without_a_lobby_keeps_the_rooms_lobby():
+    form = RoomEditForm({"name": "ok"}, instance=Room(name="ok", lobby=LobbyPolicy.GUESTS))
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["lobby"] == "guests"
+    assert form.cleaned_data["guests_allowed"] is False
+    # Sent but empty is a mistake to point out, not a value to guess.
+    empty = RoomEditForm({"name": "ok", "lobby": ""}, instance=Room(name="ok"))
+    assert empty.errors == {"lobby": ["Choose who waits in the lobby."]}
 
 
 @pytest.mark.parametrize("form_class", [RoomCreateForm, RoomEditForm])

@@ -158,3 +158,18 @@ def test_rooms_live_count_counts_rooms_with_a_connected_participant_once(make_ro
         last_seen=now - timedelta(hours=1),
     )
     assert selectors.rooms_live_count() == 1
+
+
+def test_room_audit_entries_are_the_rooms_latest_newest_first_up_to_the_limit(make_room):
+    from rooms.audit import audit_record
+    from rooms.models import AuditEntry
+
+    room, other = make_room("Board"), make_room("Other")
+    old = audit_record(room=room, action="lock")
+    AuditEntry.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=1))
+    newer = audit_record(room=room, action="unlock")
+    newest = audit_record(room=room, action="end")
+    audit_record(room=other, action="lock")
+    assert selectors.room_audit_entries(room=room) == [newest, newer, old]
+    assert selectors.room_audit_entries(room=room, limit=2) == [newest, newer]
+    assert len(selectors.room_audit_entries(room=room, limit=None)) == 3

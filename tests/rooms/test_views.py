@@ -212,6 +212,8 @@ def test_room_page_hands_the_script_exactly_the_agreed_configuration(client, ana
         "max_participants": 5,
         "role": "owner",
         "user": {"id": ana.pk, "username": "ana", "display_name": "Ana Lima"},
+        "guest": None,
+        "knock": False,
         "ws_path": "/ws/rooms/weekly-sync/",
         "turn_url": "/api/turn/?room=weekly-sync",
         "invite_url": "http://testserver/rooms/weekly-sync/",
@@ -793,3 +795,91 @@ def test_room_status_answers_strangers_to_a_private_room_as_for_no_room(
     assert client.get("/rooms/no-such-room/status/").status_code == 404
     client.logout()
     assert client.get(f"/rooms/{room.slug}/status/").status_code == 401
+
+
+# --- Who gets in, and the moderation log, on the settings page --------------------------------
+
+
+def test_settings_page_saves_guests_and_the_lobby_and_logs_the_changes(client, ana, make_room):
+    room = make_room("Board", owner=ana)
+    client.force_login(ana)
+    page = client.get(f"/rooms/{room.slug}/edit/")
+    assert 'name="guests_allowed"' in page.text and 'name="lobby"' in page.text
+    assert "Guests may join with the invite link" in page.text
+    response = client.post(
+        f"/rooms/{room.slug}/edit/",
+        {
+            "name": "Board",
+            "max_participants": 8,
+            "guests_allowed": "on",
+            "lobby": "guests",
+            "lobby_when_locked": "on",
+        },
+    )
+    assert response.status_code == 302
+    room.refresh_from_db()
+    assert (room.guests_allowed, room.lobby, room.lobby_when_locked) == (True, "guests", True)
+    log = client.get(response["Location"]).context["audit_entries"]
+    assert [(entry.action, entry.actor) for entry in log] == [
+        ("lobby", ana),
+        ("lobby", ana),
+        ("guests", ana),
+    ]
+
+
+def test_settings_page_refuses_an_unknown_lobby_and_saves_nothing(client, ana, make_room):
+    room = make_room("Board", owner=ana)
+    client.force_login(ana)
+    response = client.post(
+        f"/rooms/{room.slug}/edit/",
+        {"name": "Board", "guests_allowed": "on", "lobby": "everyone"},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["lobby"] == ["Choose one of the lobby options."]
+    room.refresh_from_db()
+    assert (room.guests_allowed, room.lobby) == (False, "off")
+    assert not room.audit_entries.exists()
+
+
+def test_settings_page_shows_the_moderation_log_newest_first(client, ana, bo, make_room):
+    from rooms import moderation
+
+    room = make_room("Board", owner=ana)
+    client.force_login(ana)
+    empty = client.get(f"/rooms/{room.slug}/edit/")
+    assert "Moderation log" in empty.text and "Nothing yet." in empty.text
+    moderation.room_ban_user(room=room, user=bo, by=ana, reason="spam links")
+    moderation.room_lock(room=room, by=ana, locked=True)
+    # Another room's log stays on that room's page.
+    moderation.room_lock(room=make_room("Other", owner=ana), by=ana, locked=True)
+    page = client.get(f"/rooms/{room.slug}/edit/")
+    assert "Nothing yet." not in page.text
+    log = page.text[page.text.index('id="moderation-log"') :]
+    assert log.index("Locked the room") < log.index("Banned: bo")
+    assert "by Ana Lima · spam links" in log
+    assert log.count("data-audit-action=") == 2
+
+
+def test_the_owners_buttons_are_logged_with_the_owner_as_actor(
+    client, ana, bo, make_user, make_room
+):
+    room = make_room("Board", owner=ana, is_private=True)
+    room_membership_set(room=room, user=bo)
+    dee = make_user("dee")
+    RoomBan.objects.create(room=room, user=dee)
+    client.force_login(ana)
+    person(client, room, bo, "make_moderator")
+    person(client, room, bo, "remove")
+    person(client, room, dee, "unban")
+    client.post(f"/rooms/{room.slug}/invite/rotate/")
+    client.post(f"/rooms/{room.slug}/close/")
+    client.post(f"/rooms/{room.slug}/reopen/")
+    log = list(room.audit_entries.values_list("action", "actor", "detail"))
+    assert log == [
+        ("reopen", ana.pk, ""),
+        ("close", ana.pk, ""),
+        ("invite_rotate", ana.pk, ""),
+        ("unban", ana.pk, ""),
+        ("role", ana.pk, "moderator → no longer a member"),
+        ("role", ana.pk, "member → moderator"),
+    ]

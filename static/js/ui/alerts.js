@@ -19,6 +19,13 @@ export const MUTED_HINT_INTERVAL_MS = 30_000;
 /** RMS of the microphone's samples above which it counts as someone speaking. */
 const SPEECH_RMS = 0.02;
 const HINT_POLL_MS = 100;
+/**
+ * Samples read per poll: at 48 kHz, 85 ms, so polls 100 ms apart miss little of what was said,
+ * even a 20 ms beep (Chromium's fake microphone) or a short syllable.
+ */
+const HINT_BUFFER_SAMPLES = 4096;
+/** Loudness is judged per 10 ms frame, so a short sound is not diluted by the silence around it. */
+const FRAME_SECONDS = 0.01;
 /** Loud samples needed within the window below: one click or knock is not speech. */
 const SPEECH_SAMPLES = 3;
 const SPEECH_WINDOW_MS = 2000;
@@ -139,6 +146,22 @@ export class Alerts {
 }
 
 /**
+ * The RMS of the loudest frame of `frameLength` samples.
+ * @param {Float32Array} samples
+ * @param {number} frameLength
+ */
+export function loudestFrameRms(samples, frameLength) {
+  let loudest = 0;
+  for (let start = 0; start < samples.length; start += frameLength) {
+    const end = Math.min(samples.length, start + frameLength);
+    let sum = 0;
+    for (let index = start; index < end; index += 1) sum += samples[index] * samples[index];
+    loudest = Math.max(loudest, Math.sqrt(sum / (end - start)));
+  }
+  return loudest;
+}
+
+/**
  * Tells the user they are speaking into a muted microphone, at most once per
  * MUTED_HINT_INTERVAL_MS. It listens only while the microphone is muted.
  */
@@ -160,7 +183,7 @@ export class MutedSpeechHint {
     /** @type {MediaStreamAudioSourceNode | null} */
     this.node = null;
     /** @type {Float32Array<ArrayBuffer>} */
-    this.samples = new Float32Array(1024);
+    this.samples = new Float32Array(HINT_BUFFER_SAMPLES);
     /** @type {number[]} */
     this.loudAt = [];
     this.lastShown = -Infinity;
@@ -188,10 +211,9 @@ export class MutedSpeechHint {
     if (this.source !== track) this.listen(track);
     if (!this.analyser) return;
     this.analyser.getFloatTimeDomainData(this.samples);
-    let sum = 0;
-    for (const sample of this.samples) sum += sample * sample;
+    const frame = Math.max(1, Math.round((this.context?.sampleRate ?? 48_000) * FRAME_SECONDS));
     const now = performance.now();
-    if (Math.sqrt(sum / this.samples.length) > SPEECH_RMS) this.loudAt.push(now);
+    if (loudestFrameRms(this.samples, frame) > SPEECH_RMS) this.loudAt.push(now);
     this.loudAt = this.loudAt.filter((time) => now - time < SPEECH_WINDOW_MS);
     if (this.loudAt.length >= SPEECH_SAMPLES && now - this.lastShown >= MUTED_HINT_INTERVAL_MS) {
       this.lastShown = now;

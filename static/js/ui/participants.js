@@ -106,6 +106,7 @@ export class ParticipantsPanel {
     if (row.mute) row.mute.disabled = !row.audio;
     if (created || row.role !== role) {
       row.role = role;
+      row.row.dataset.role = role;
       this.syncActions(peerId, row);
     }
   }

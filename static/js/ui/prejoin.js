@@ -27,6 +27,8 @@ export class Prejoin {
     this.micSelect = /** @type {HTMLSelectElement} */ ($('select[name="microphone"]'));
     this.speakerSelect = /** @type {HTMLSelectElement} */ ($('select[name="speaker"]'));
     this.status = /** @type {HTMLElement} */ ($("[data-prejoin-status]"));
+    /** @type {{parent: ParentNode | null, next: ChildNode | null} | null} where close() took it from */
+    this.placement = null;
     this.running = true;
     // Decided now, not after the devices are listed, so the layout never shifts under Join.
     const speakerField = /** @type {HTMLElement} */ (this.speakerSelect.closest(".field"));
@@ -135,10 +137,39 @@ export class Prejoin {
     requestAnimationFrame(step);
   }
 
+  /**
+   * Knocking: the preview stays, Join becomes "Asking to join…", and a line says what is awaited.
+   * @param {string} text
+   */
+  showWaiting(text) {
+    const line = /** @type {HTMLElement} */ ($("[data-lobby-status]"));
+    if (line.textContent !== text) line.textContent = text;
+    line.hidden = false;
+    this.joinButton.disabled = true;
+    this.joinButton.textContent = "Asking to join…";
+  }
+
+  /** Join failed before the call (a guest's name refused): Join is offered again. */
+  showJoinable() {
+    this.joinButton.disabled = false;
+    this.joinButton.textContent = "Join now";
+  }
+
   /** Joining: the preview goes away so the self-view in the call is the only one. */
   close() {
     this.running = false;
     this.video.srcObject = null;
+    this.placement = { parent: this.root.parentNode, next: this.root.nextSibling };
     this.root.remove();
+  }
+
+  /** Back to the preview (the server sent us to the lobby after all), where it was. */
+  reopen() {
+    if (this.running || !this.placement?.parent) return;
+    this.placement.parent.insertBefore(this.root, this.placement.next);
+    this.root.inert = false;
+    this.running = true;
+    this.sync();
+    this.animate();
   }
 }

@@ -134,6 +134,11 @@ export class Stage {
     avatar.textContent = initials(name);
     const state = peer.pc.connectionState;
     if (tile.dataset.connectionState !== state) tile.dataset.connectionState = state;
+    if (tile.dataset.role !== peer.role) {
+      tile.dataset.role = peer.role;
+      const badge = /** @type {HTMLElement} */ (tile.querySelector(".tile-footer .role-badge"));
+      badge.hidden = peer.role !== "guest";
+    }
     setFlag(tile, "audio", peer.state.audio !== false);
     setFlag(tile, "video", peer.state.video !== false);
     setFlag(tile, "hand", Boolean(peer.state.hand), ["up", "down"]);
@@ -187,7 +192,11 @@ export class Stage {
         el("div", { class: "tile-status", role: "status" }),
         el("div", { class: "tile-badges" }),
         tileActions(displayName(peer.user), false),
-        el("div", { class: "tile-footer" }, [el("span", { class: "tile-name" }), quality]),
+        el("div", { class: "tile-footer" }, [
+          el("span", { class: "tile-name" }),
+          el("span", { class: "role-badge", text: "Guest", hidden: true }),
+          quality,
+        ]),
       ],
     );
   }
@@ -357,6 +366,14 @@ export class Stage {
     this.selfTile.hidden = !shown;
     if (!shown && this.pinned === "self") this.pinned = "";
     this.layout();
+  }
+
+  /**
+   * The viewer's own role on the self tile (data-role), as every tile carries its peer's.
+   * @param {string} role
+   */
+  setSelfRole(role) {
+    this.selfTile.dataset.role = role;
   }
 
   /**

@@ -1,0 +1,117 @@
+"""The lobby: people who knock and wait until the owner or a moderator in the call lets them in.
+
+A knock is a ``LobbyKnock`` row, so every server process sees the same waiting list: a host who
+joins the call reads it from here, and a decision reaches the knocker's socket by its channel
+name (``CallNotifier.knock_decided``), whichever process holds it. A decision is a conditional
+update of a waiting row, so two hosts clicking at once decide once: the second finds nothing
+waiting. Admit and deny are written to the moderation log.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from rooms.audit import audit_record
+from rooms.live import call_notifier
+from rooms.models import AuditEntry, LobbyKnock, Participant, Room
+from rooms.moderation import MODERATOR_ROLES
+
+Status = LobbyKnock.Status
+
+
+def knock_create(*, room: Room, user, role: str, channel_name: str) -> LobbyKnock:
+    """Put ``user`` in the lobby of ``room`` and tell the hosts in the call.
+
+    A user has one waiting knock per room: an earlier one still waiting (a second tab, a
+    reconnect) is withdrawn first, so the hosts never see the same person twice.
+    """
+    with transaction.atomic():
+        earlier = list(
+            LobbyKnock.objects.select_for_update().filter(
+                room=room, user=user, status=Status.WAITING
+            )
+        )
+        LobbyKnock.objects.filter(pk__in=[knock.pk for knock in earlier]).update(
+            status=Status.LEFT, decided_at=timezone.now()
+        )
+        knock = LobbyKnock.objects.create(
+            room=room, user=user, role=role, channel_name=channel_name
+        )
+    knock.user = user
+    for old in earlier:
+        call_notifier().knock_ended(knock=old, status=Status.LEFT)
+    call_notifier().knock_added(knock=knock)
+    return knock
+
+
+def knocks_waiting(*, room: Room) -> list[LobbyKnock]:
+    """The room's waiting knocks, oldest first, with their users."""
+    return list(
+        LobbyKnock.objects.filter(room=room, status=Status.WAITING)
+        .select_related("user")
+        .order_by("created_at", "id")
+    )
+
+
+def lobby_hosts_present(*, room: Room) -> bool:
+    """Whether an owner or moderator is connected to the room's call now (any process)."""
+    return Participant.objects.filter(room=room, role__in=MODERATOR_ROLES).connected().exists()
+
+
+def _decide(*, knock_id: int, room: Room, status: str, by) -> LobbyKnock | None:
+    """Move a waiting knock of ``room`` to ``status``; None when it was not waiting any more."""
+    now = timezone.now()
+    decided = LobbyKnock.objects.filter(pk=knock_id, room=room, status=Status.WAITING).update(
+        status=status, decided_at=now, decided_by=by if status in _HOST_DECISIONS else None
+    )
+    if not decided:
+        return None
+    return LobbyKnock.objects.select_related("user", "room").get(pk=knock_id)
+
+
+_HOST_DECISIONS = frozenset({Status.ADMITTED, Status.DENIED})
+
+
+def knock_admit(*, room: Room, knock_id: int, by) -> LobbyKnock | None:
+    """Let a waiting knocker in: their socket enters the call at once. None if not waiting."""
+    knock = _decide(knock_id=knock_id, room=room, status=Status.ADMITTED, by=by)
+    if knock is not None:
+        audit_record(room=room, action=AuditEntry.Action.ADMIT, actor=by, target=knock.user)
+        call_notifier().knock_ended(knock=knock, status=Status.ADMITTED, by=by)
+    return knock
+
+
+def knocks_admit_all(*, room: Room, by) -> list[LobbyKnock]:
+    """Let every waiting knocker of ``room`` in; the knocks admitted."""
+    admitted = []
+    for waiting in knocks_waiting(room=room):
+        knock = knock_admit(room=room, knock_id=waiting.pk, by=by)
+        if knock is not None:
+            admitted.append(knock)
+    return admitted
+
+
+def knock_deny(*, room: Room, knock_id: int, by) -> LobbyKnock | None:
+    """Turn a waiting knocker away: they are told and their socket closes. None if not waiting."""
+    knock = _decide(knock_id=knock_id, room=room, status=Status.DENIED, by=by)
+    if knock is not None:
+        audit_record(room=room, action=AuditEntry.Action.DENY, actor=by, target=knock.user)
+        call_notifier().knock_ended(knock=knock, status=Status.DENIED, by=by)
+    return knock
+
+
+def knock_expire(*, room: Room, knock_id: int) -> LobbyKnock | None:
+    """A knock nobody answered in ``LOBBY_KNOCK_TIMEOUT_SECONDS``; None if decided meanwhile."""
+    knock = _decide(knock_id=knock_id, room=room, status=Status.EXPIRED, by=None)
+    if knock is not None:
+        call_notifier().knock_ended(knock=knock, status=Status.EXPIRED)
+    return knock
+
+
+def knock_withdraw(*, room: Room, knock_id: int) -> LobbyKnock | None:
+    """The knocker left the lobby (closed the page, lost the connection); None if decided."""
+    knock = _decide(knock_id=knock_id, room=room, status=Status.LEFT, by=None)
+    if knock is not None:
+        call_notifier().knock_ended(knock=knock, status=Status.LEFT)
+    return knock
