@@ -24,8 +24,7 @@ def _set_room(call, **fields) -> None:
 
 def _invite_url(call) -> str:
     token = call.servers.run_python(
-        "from rooms.models import Room\n"
-        f"print(Room.objects.get(slug={call.slug!r}).invite_token)\n"
+        f"from rooms.models import Room\nprint(Room.objects.get(slug={call.slug!r}).invite_token)\n"
     )
     return f"{call.url}?invite={token.strip().splitlines()[-1]}"
 

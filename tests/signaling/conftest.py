@@ -56,6 +56,8 @@ class Peer:
 async def connect():
     """``await connect(slug, user, query=..., origin=...)`` → a ``Peer`` after the handshake.
 
+    ``session_key`` instead of ``user``: a session made by the test (a guest's).
+
     A refused handshake (origin) leaves ``peer.welcome`` None; otherwise the first frame (the
     ``welcome`` or the admission ``error``) is read into ``peer.first``.
     """
@@ -63,11 +65,20 @@ async def connect():
 
     opened: list[Peer] = []
 
-    async def open_peer(slug, user=None, *, query: str = "", origin: str = ORIGIN, read=True):
+    async def open_peer(
+        slug,
+        user=None,
+        *,
+        query: str = "",
+        origin: str = ORIGIN,
+        read=True,
+        session_key: str | None = None,
+    ):
         headers = [(b"origin", origin.encode()), (b"host", b"localhost")]
         if user is not None:
-            key = await sync_to_async(session_key_for)(user)
-            headers.append((b"cookie", f"sessionid={key}".encode()))
+            session_key = await sync_to_async(session_key_for)(user)
+        if session_key is not None:
+            headers.append((b"cookie", f"sessionid={session_key}".encode()))
         path = f"/ws/rooms/{slug}/" + (f"?{query}" if query else "")
         communicator = WebsocketCommunicator(application, path, headers=headers)
         peer = Peer(communicator)

@@ -28,7 +28,15 @@ class Client:
         self.welcome: dict = {}
 
     @classmethod
-    async def open(cls, servers, index: int, slug: str, session: str, query: str = "") -> Client:
+    async def open(
+        cls,
+        servers,
+        index: int,
+        slug: str,
+        session: str,
+        query: str = "",
+        expect: tuple[str, ...] = ("welcome",),
+    ) -> Client:
         process = servers.processes[index]
         socket = await ws_connect(
             f"{process.ws_url}/ws/rooms/{slug}/" + (f"?{query}" if query else ""),
@@ -39,7 +47,7 @@ class Client:
         )
         client = cls(socket)
         client.welcome = await client.receive()
-        assert client.welcome["type"] == "welcome", client.welcome
+        assert client.welcome["type"] in expect, client.welcome
         return client
 
     @property
@@ -149,3 +157,32 @@ participant_kick(participant=target, by=get_user_model().objects.get(username="r
     assert [p["peer_id"] for p in late.welcome["peers"]] == [ana.peer_id]
     await ana.socket.close()
     await late.socket.close()
+
+
+async def test_a_knock_and_its_admission_cross_between_processes(two_processes):
+    servers, sessions, slug = two_processes
+    servers.run_python(
+        "from rooms.models import Room\n"
+        f"Room.objects.filter(slug={slug!r}).update(lobby='non_members')\n"
+    )
+    ana = await Client.open(servers, 0, slug, sessions["ana"])
+    bob = await Client.open(servers, 1, slug, sessions["bob"], expect=("lobby",))
+    assert bob.welcome["hosts_present"] is True
+    knock = (await ana.receive_type("knock"))["knock"]
+    await ana.send({"type": "admit", "knock_id": knock["id"]})
+    assert (await ana.receive_type("knock-ended"))["status"] == "admitted"
+    welcome = await bob.receive_type("welcome")
+    assert (await ana.receive_type("peer-joined"))["peer"]["peer_id"] == welcome["self"]["peer_id"]
+
+    # A denial crosses too, and so does a host arriving for a knocker who waited alone.
+    await ana.socket.close()
+    cy = await Client.open(servers, 1, slug, sessions["cy"], expect=("lobby",))
+    assert cy.welcome["hosts_present"] is False
+    ana = await Client.open(servers, 0, slug, sessions["ana"])
+    assert [k["user"]["username"] for k in ana.welcome["lobby"]] == ["cy"]
+    assert (await cy.receive_type("lobby"))["hosts_present"] is True
+    await ana.send({"type": "deny", "knock_id": ana.welcome["lobby"][0]["id"]})
+    assert (await cy.receive_type("error"))["code"] == "lobby_denied"
+    assert await cy.close_code() == 4416
+    await bob.socket.close()
+    await ana.socket.close()
