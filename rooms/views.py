@@ -149,6 +149,9 @@ def room_detail(request, slug: str):
             )
         return _room_page(request, room, user=None, role="guest", invite=invite, knock=knock)
     if not verdict.allowed:
+        if not visitor.is_authenticated and not (room and room.guests_allowed and invite):
+            # An anonymous visitor learns nothing, not even whether the room exists: log in.
+            return redirect_to_login(request.get_full_path())
         if verdict.refusal == access.NOT_AUTHENTICATED:
             if invite and room is not None and room.guests_allowed:
                 # A stale link to a room that takes guests: say so, rather than ask a guest to
