@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from tests.browser.conftest import NAVIGATION_TIMEOUT_MS, UI_TIMEOUT_MS, Call, Member
 from tests.support import tools
-from tests.support.browser import add_session_cookie
+from tests.support.browser import JOIN_READY_JS, add_session_cookie
 
 pytestmark = pytest.mark.browser
 
@@ -452,3 +452,30 @@ def test_the_same_account_in_a_second_tab_joins_muted_and_the_others_see_one_per
     expect(people).to_have_count(2)
     expect(bob.page.locator("[data-participant-count]")).to_have_text("2")
     expect(people.filter(has_text="Ana")).to_contain_text("2")
+
+
+def test_axe_finds_nothing_on_the_guest_pre_join_the_lobby_and_the_hosts_lobby_card(call_room):
+    from tests.browser.test_lobby import _invite_url, _set_room
+
+    call = call_room("ana", join=False)
+    _set_room(call, guests_allowed=True, lobby="guests")
+    call.close("ana")
+    ana = _axe_browser(call, "ana")
+    ana.page.goto(call.url)
+    call.join(ana)
+    guest = _axe_browser(call, None)
+    guest.page.goto(_invite_url(call))
+    guest.page.wait_for_function(JOIN_READY_JS, polling=100)
+    found = _axe(guest.page, "guest pre-join")
+    guest.page.locator('input[name="display_name"]').fill("Gil")
+    guest.action("join").click()
+    guest.wait_call_state("lobby")
+    found += _axe(guest.page, "waiting in the lobby")
+    expect(ana.page.locator("[data-lobby-peer]")).to_have_count(1)
+    found += _axe(ana.page, "host's lobby card")
+    ana.page.locator('[data-lobby-peer] [data-action="admit"]').click()
+    guest.wait_call_state("in-call")
+    expect(ana.page.locator('[data-role="guest"][data-view="camera"]')).to_have_count(1)
+    ana.action("toggle-participants").click()
+    found += _axe(ana.page, "call with a guest, people open")
+    _assert_no_violations(found)
