@@ -178,3 +178,10 @@ def test_guest_turn_credentials_need_the_room_and_are_short_lived(client, room):
     assert client.get(f"/api/turn/?room={other.slug}").status_code == 403
     services.room_rotate_invite(room=room)
     assert client.get(f"/api/turn/?room={room.slug}").status_code == 403
+
+
+@override_settings(SIGNUP="closed")
+def test_guests_do_not_depend_on_the_signup_setting(client, room):
+    assert 'name="password1"' not in client.get("/accounts/signup/").text
+    assert enter(client, room).status_code == 200
+    assert room_config(client.get(f"/rooms/{room.slug}/"))["role"] == "guest"
