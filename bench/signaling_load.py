@@ -207,9 +207,55 @@ async def _measure(peers, recorder: Recorder, pids, phase: str, rate: float, sec
         "p95_ms": percentile(latencies, 0.95) * 1000,
         "p99_ms": percentile(latencies, 0.99) * 1000,
         "server_cpu": (sum(_cpu_seconds(pid) for pid in pids) - server_before) / elapsed,
+        # Server CPU per relayed message: all the processes' CPU over the phase, by what arrived.
+        "cpu_ms_per_relay": (sum(_cpu_seconds(pid) for pid in pids) - server_before)
+        * 1000
+        / max(1, len(latencies)),
+        "all_delivered": len(latencies) == sent,
         "client_cpu": (_cpu_seconds(os.getpid()) - client_before) / elapsed,
         "load_average": load,
     }
+
+
+def _start_profiler(pids: list[int], phase: str, args) -> list:
+    """py-spy on each server process for one phase (``--profile DIR``); None without it."""
+    if not args.profile:
+        return []
+    import subprocess
+
+    args.profile.mkdir(parents=True, exist_ok=True)
+    recorders = []
+    for index, pid in enumerate(pids):
+        out = args.profile / f"{args.current}-{phase}-{index}.txt"
+        recorders.append(
+            subprocess.Popen(
+                [
+                    str(Path(sys.executable).with_name("py-spy")),
+                    "record",
+                    "--pid",
+                    str(pid),
+                    "--format",
+                    "raw",
+                    "--rate",
+                    "200",
+                    "--output",
+                    str(out),
+                    "--nonblocking",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+    return recorders
+
+
+def _stop_profiler(recorders: list) -> None:
+    import signal as signals
+
+    for recorder in recorders:
+        recorder.send_signal(signals.SIGINT)
+    for recorder in recorders:
+        recorder.wait(timeout=30)
 
 
 async def run_config(name: str, args) -> dict:
@@ -222,15 +268,21 @@ async def run_config(name: str, args) -> dict:
     try:
         out = servers.run_python(SETUP_CODE.format(rooms=args.rooms, peers=args.peers))
         setup = json.loads(out.strip().splitlines()[-1])
+        pids = [p.process.pid for p in servers.processes]
+        args.current = name
+        profiling = _start_profiler(pids, "connect", args)
         peers, welcome_times, connect_all, retries = await _connect_all(
             servers, setup, args.rooms, args.peers, args.concurrency
         )
+        _stop_profiler(profiling)
         recorder = Recorder()
         readers = [asyncio.ensure_future(_reader(p, recorder)) for p in peers]
         await asyncio.sleep(1)  # Let the peer-joined storm settle before measuring.
-        pids = [p.process.pid for p in servers.processes]
 
-        fixed = await _measure(peers, recorder, pids, "fixed", args.rate, args.duration)
+        rate = args.rate * len(pids) if args.rate_per_process else args.rate
+        profiling = _start_profiler(pids, "relay", args)
+        fixed = await _measure(peers, recorder, pids, "fixed", rate, args.duration)
+        _stop_profiler(profiling)
         saturated = await _measure(
             peers, recorder, pids, "saturated", args.saturate_rate, args.saturate_seconds
         )
@@ -260,23 +312,26 @@ def print_report(results: list[dict], args) -> None:
         f"Python {platform.python_version()}"
     )
     print(
-        f"load: {args.rooms} rooms x {args.peers} peers, {args.rate:g} relays/s for "
+        f"load: {args.rooms} rooms x {args.peers} peers, {args.concurrency} handshakes at a "
+        f"time, {args.rate:g} relays/s{' per process' if args.rate_per_process else ''} for "
         f"{args.duration:g} s, then {args.saturate_rate:g}/s offered for "
         f"{args.saturate_seconds:g} s\n"
     )
     header = (
         "| config | peers | connect all | welcome p50/p95/max | relay p50/p95/p99 at rate "
-        "| relayed/s | server CPU | saturated: relayed/s, p50/p99 | server CPU |"
+        "| relayed/s | all delivered | server CPU | CPU per relay "
+        "| saturated: relayed/s, p50/p99 | server CPU |"
     )
     print(header)
-    print("|" + "---|" * 9)
+    print("|" + "---|" * 11)
     for r in results:
         f, s = r["fixed"], r["saturated"]
         print(
             f"| {r['config']} | {r['peers']} | {r['connect_all_s']:.1f} s "
             f"| {r['welcome_p50_ms']:.0f}/{r['welcome_p95_ms']:.0f}/{r['welcome_max_ms']:.0f} ms "
             f"| {f['p50_ms']:.1f}/{f['p95_ms']:.1f}/{f['p99_ms']:.1f} ms "
-            f"| {f['per_second']:.0f} | {f['server_cpu'] * 100:.0f}% "
+            f"| {f['per_second']:.0f} | {'yes' if f['all_delivered'] else 'no'} "
+            f"| {f['server_cpu'] * 100:.0f}% | {f['cpu_ms_per_relay']:.2f} ms "
             f"| {s['per_second']:.0f}, {s['p50_ms']:.0f}/{s['p99_ms']:.0f} ms "
             f"| {s['server_cpu'] * 100:.0f}% |"
         )
@@ -299,11 +354,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rooms", type=int, default=250)
     parser.add_argument("--peers", type=int, default=4)
-    parser.add_argument("--rate", type=float, default=500, help="relayed messages per second")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=1500,
+        help="relayed messages per second (per process with --rate-per-process)",
+    )
+    parser.add_argument(
+        "--rate-per-process",
+        action="store_true",
+        help="offer --rate for each server process (3,000/s for two processes at 1,500)",
+    )
+    parser.add_argument(
+        "--profile", type=Path, help="record py-spy profiles of the servers into this folder"
+    )
     parser.add_argument("--duration", type=float, default=15)
     parser.add_argument("--saturate-rate", type=float, default=4000)
     parser.add_argument("--saturate-seconds", type=float, default=8)
-    parser.add_argument("--concurrency", type=int, default=10, help="sockets opening at once")
+    parser.add_argument("--concurrency", type=int, default=50, help="sockets opening at once")
     parser.add_argument("--configs", default="memory,redis-1,redis-2")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()

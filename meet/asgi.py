@@ -7,12 +7,12 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meet.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddleware  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.sessions import CookieMiddleware, SessionMiddleware  # noqa: E402
 
 from meet.logs import AccessLogMiddleware  # noqa: E402
 from signaling import backpressure, restart  # noqa: E402
+from signaling.auth import DeferredAuthMiddleware  # noqa: E402
 from signaling.origin import OriginValidator  # noqa: E402
 from signaling.routing import websocket_urlpatterns  # noqa: E402
 
@@ -25,8 +25,11 @@ application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # The whole origin (scheme, host and port) must be the site's own: see signaling/origin.py.
+        # The user is read in the admission's own database call (signaling/auth.py).
         "websocket": OriginValidator(
-            CookieMiddleware(SessionMiddleware(AuthMiddleware(URLRouter(websocket_urlpatterns))))
+            CookieMiddleware(
+                SessionMiddleware(DeferredAuthMiddleware(URLRouter(websocket_urlpatterns)))
+            )
         ),
     }
 )

@@ -10,7 +10,8 @@ from typing import Any
 
 from django.conf import settings
 
-from rooms.access import FORBIDDEN, room_access_for
+from rooms.access import FORBIDDEN, room_access_for, room_with_access_facts
+from rooms.guests import guest_invite_token, room_visitor
 from rooms.lobby import knock_create, knocks_waiting
 from rooms.models import LobbyKnock, Room
 from rooms.moderation import MODERATOR_ROLES, can_moderate
@@ -120,9 +121,7 @@ def socket_admit(
     if access.via_invite:
         room_membership_from_invite(room=room, user=user)
     me = join.participant
-    others = [
-        other for other in room_connected_participants(room=room) if other.peer_id != me.peer_id
-    ]
+    others = [other for other in join.others if other.peer_id != me.peer_id]
     welcome = welcome_frame(
         me=me,
         resumed=join.resumed,
@@ -136,3 +135,34 @@ def socket_admit(
     )
     roster = {other.peer_id: other.channel_name for other in others}
     return Admission(join=join, room=room, welcome=welcome, roster=roster)
+
+
+def socket_admit_visitor(
+    *,
+    scope,
+    slug: str,
+    channel_name: str,
+    query_invite: str | None = None,
+    resume_token: str | None = None,
+):
+    """The whole admission in one database call: who the visitor is, the room, the verdict.
+
+    Returns ``(user, invite_token, admission)``: the user (a guest's identity for a guest,
+    read from the session; anonymous otherwise), the invite token that counted (a guest's is the
+    one it entered with) and ``socket_admit``'s answer. The room is read together with the
+    visitor's ban, kick and membership (``room_with_access_facts``), so the rule asks nothing
+    more (issue #14: session and user, room and access, seat and participant, history).
+    """
+    user = room_visitor(user=scope.get("user"), session=scope.get("session"))
+    room = room_with_access_facts(slug=slug, user=user)
+    invite_token = query_invite
+    if getattr(user, "is_guest", False) and room is not None:
+        invite_token = guest_invite_token(session=scope.get("session"), room=room)
+    admission = socket_admit(
+        user=user,
+        room=room,
+        channel_name=channel_name,
+        invite_token=invite_token,
+        resume_token=resume_token,
+    )
+    return user, invite_token, admission

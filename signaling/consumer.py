@@ -24,16 +24,17 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from autobahn.exception import Disconnected
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
+from django.db import connection
 
 from rooms import lobby, moderation, services
-from rooms.guests import guest_invite_token, room_visitor
 from rooms.models import REASON_CONNECTION_LOST, REASON_LEFT
 from rooms.selectors import room_get_by_slug
 from signaling import events, metrics, presence, protocol, wire
-from signaling.admission import socket_admit
+from signaling.admission import socket_admit, socket_admit_visitor
 from signaling.events import LAYER_BUSY_ERRORS, room_group
 from signaling.ratelimit import ALLOW, DISCONNECT, FloodGuard, TokenBucket
 
@@ -63,6 +64,24 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
 
     # --- lifecycle ------------------------------------------------------------------------------
 
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch, without its database thread hop for every message.
+
+        Channels runs ``close_old_connections`` on the database thread before each message it
+        dispatches, as Django does around a request. Here that hop cost more than the relay it
+        preceded (a third of the server's CPU under load), and it buys nothing:
+        ``database_sync_to_async``, the only way this consumer reaches the database, already
+        closes stale connections around every call.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
+
+    @classmethod
+    async def encode_json(cls, content: dict[str, Any]) -> str:
+        return wire.encode_frame(content)
+
     async def __call__(self, scope, receive, send) -> None:
         try:
             await super().__call__(scope, receive, send)
@@ -86,23 +105,35 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.reaction_rate = TokenBucket(REACTION_RATE_BURST, REACTION_RATE_PER_SECOND)
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         slug = self.scope["url_route"]["kwargs"]["slug"]
-        room = await database_sync_to_async(room_get_by_slug)(slug=slug)
-        if room is not None:
-            self.group_name = room_group(room.pk)
+        room_id = await room_id_for_slug(slug)
+        if room_id is not None:
+            self.group_name = room_group(room_id)
             await self.channel_layer.group_add(self.group_name, self.channel_name)
-        user, invite_token = await database_sync_to_async(_visitor)(
-            scope=self.scope, room=room, query_invite=(query.get("invite") or [None])[0]
+        # One trip to the database for the whole admission. On PostgreSQL it runs off the single
+        # database thread, so a join storm is not serialised behind it (each worker thread has
+        # its own connection); SQLite takes one writer at a time anyway, and its busy handler
+        # sleeps up to 100 ms a try when threads contend, so there it stays on that thread.
+        user, invite_token, admission = await database_sync_to_async(
+            socket_admit_visitor, thread_sensitive=not ADMISSIONS_IN_PARALLEL
+        )(
+            scope=self.scope,
+            slug=slug,
+            channel_name=self.channel_name,
+            query_invite=(query.get("invite") or [None])[0],
+            resume_token=(query.get("resume") or [None])[0],
         )
         # A guest acts as its guest identity from here on: chat, moderation's ``by``, bans.
         self.scope["user"] = user
         self.invite_token = invite_token
-        admission = await database_sync_to_async(socket_admit)(
-            user=user,
-            room=room,
-            channel_name=self.channel_name,
-            invite_token=invite_token,
-            resume_token=(query.get("resume") or [None])[0],
-        )
+        admitted_room = admission.room
+        if admitted_room is not None and admitted_room.pk != room_id:
+            # The slug was freed (its room deleted) and taken by a new room since it was
+            # remembered: follow the room actually admitted to.
+            _ROOM_IDS[slug] = admitted_room.pk
+            if self.group_name:
+                await self.channel_layer.group_discard(self.group_name, self.channel_name)
+            self.group_name = room_group(admitted_room.pk)
+            await self.channel_layer.group_add(self.group_name, self.channel_name)
         await self.accept()
         metrics.admission_counted(refusal=admission.refusal)
         if admission.knock is not None:
@@ -490,7 +521,10 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         await self._deliver(events.delivery_for(event))
 
     async def peer_signal(self, event: dict[str, Any]) -> None:
-        await self._deliver(events.delivery_for(event))
+        # The hot path: a relay arrives encoded and leaves as it came (events.peer_signal_event).
+        if self.closing or self.peer_id is None:
+            return
+        await self.send(text_data=event["text"])
 
     async def chat_message(self, event: dict[str, Any]) -> None:
         await self._deliver(events.delivery_for(event))
@@ -628,16 +662,27 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             self.closing = True
 
 
-def _visitor(*, scope, room, query_invite: str | None):
-    """Who opens this socket (a user, a guest, or anonymous) and the invite token that counts.
+# Admissions run in parallel threads where the database takes parallel writers.
+ADMISSIONS_IN_PARALLEL = connection.vendor != "sqlite"
 
-    A guest's token is the one it entered the room with (kept in its session): a link rotated
-    since refuses it.
-    """
-    user = room_visitor(user=scope.get("user"), session=scope.get("session"))
-    if getattr(user, "is_guest", False) and room is not None:
-        return user, guest_invite_token(session=scope.get("session"), room=room)
-    return user, query_invite
+# Room ids by slug, for the group a socket joins before its admission: a slug never changes
+# and never moves to another room, so the first join of each room in this process looks it up
+# and the rest do not. Bounded: past the limit it starts afresh.
+_ROOM_IDS: dict[str, int] = {}
+_ROOM_IDS_LIMIT = 10_000
+
+
+async def room_id_for_slug(slug: str) -> int | None:
+    """The id of the room with ``slug`` (None when there is none), from memory when known."""
+    room_id = _ROOM_IDS.get(slug)
+    if room_id is None:
+        room = await database_sync_to_async(room_get_by_slug)(slug=slug)
+        if room is None:
+            return None
+        if len(_ROOM_IDS) >= _ROOM_IDS_LIMIT:
+            _ROOM_IDS.clear()
+        room_id = _ROOM_IDS[slug] = room.pk
+    return room_id
 
 
 def _chat_store(*, room, user, text: str, peer_id: str):

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from asgiref.sync import async_to_sync
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
@@ -74,8 +75,13 @@ def peer_state_event(*, peer_id: str, state: dict[str, bool]) -> dict[str, Any]:
 
 
 def peer_signal_event(*, kind: str, sender: str, fields: dict[str, Any]) -> dict[str, Any]:
-    """An ``sdp`` or ``ice`` message from ``sender``; to the target's channel."""
-    return {"type": "peer.signal", "kind": kind, "sender": sender, "fields": fields}
+    """An ``sdp`` or ``ice`` message from ``sender``; to the target's channel.
+
+    The frame travels already encoded (``text``): the receiving socket sends it as it is, so a
+    relay is encoded once, by the sender's process, and the layer carries one string.
+    """
+    frame = wire.relay_frame(kind=kind, sender=sender, fields=fields)
+    return {"type": "peer.signal", "text": wire.encode_frame(frame)}
 
 
 def chat_message_event(*, message: dict[str, Any]) -> dict[str, Any]:
@@ -179,8 +185,9 @@ def _peer_state(event: dict[str, Any]) -> Delivery:
 
 
 def _peer_signal(event: dict[str, Any]) -> Delivery:
-    frame = wire.relay_frame(kind=event["kind"], sender=event["sender"], fields=event["fields"])
-    return Delivery(frame=frame)
+    # The consumer sends ``text`` directly; this general form is for anything else that reads
+    # events (tests, tools).
+    return Delivery(frame=orjson.loads(event["text"]))
 
 
 def _chat_message(event: dict[str, Any]) -> Delivery:

@@ -21,7 +21,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from rooms import services
@@ -65,11 +65,16 @@ class BannedMeanwhile(Exception):
 
 @dataclass(frozen=True)
 class JoinResult:
-    """A new participant row, whether it resumed an earlier peer, and a socket it replaced."""
+    """A new participant row, whether it resumed an earlier peer, and a socket it replaced.
+
+    ``others`` are the peers connected to the room when it joined (with their users), read
+    under the room's lock: the newcomer's welcome lists them.
+    """
 
     participant: Participant
     resumed: bool
     replaced_channel: str = ""
+    others: tuple[Participant, ...] = ()
 
 
 def _heartbeat_seconds() -> float:
@@ -134,6 +139,44 @@ def _resumable_row(*, room: Room, user, peer_id: str) -> Participant | None:
     return None
 
 
+# What a welcome needs of each peer already there (wire.peer_json) and what the roster and the
+# seat rules read: loading only these keeps the roster read cheap on every join.
+ROSTER_FIELDS = (
+    "peer_id",
+    "channel_name",
+    "role",
+    "state",
+    "joined_at",
+    "room_id",
+    "user_id",
+    "user__id",
+    "user__username",
+    "user__display_name",
+)
+
+
+def _lock_room_and_read_ban(*, room_id: int, user_id: int) -> bool:
+    """Lock the room's row until the transaction ends and say whether the user is banned.
+
+    One statement, written out: the ORM took longer to build it than the database to run it.
+    SQLite has no row locks; there the transaction itself (``transaction_mode`` IMMEDIATE)
+    holds the database's write lock.
+    """
+    room_table, ban_table = Room._meta.db_table, RoomBan._meta.db_table
+    sql = (
+        f"SELECT EXISTS(SELECT 1 FROM {ban_table} WHERE room_id = %s AND user_id = %s) "  # noqa: S608 - table names only
+        f"FROM {room_table} WHERE id = %s"
+    )
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [room_id, user_id, room_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise Room.DoesNotExist
+    return bool(row[0])
+
+
 def participant_join(
     *, room: Room, user, role: str, channel_name: str, resume_peer_id: str | None = None
 ) -> JoinResult:
@@ -154,20 +197,29 @@ def participant_join(
     with transaction.atomic():
         # Locking the room row serialises admissions to one room across processes (PostgreSQL),
         # so two last-seat joiners cannot both get in; room_ban_user takes the same lock, so a
-        # ban is either seen below or written after this row exists (and then kicks it).
-        room = Room.objects.select_for_update().get(pk=room.pk)
-        if room.owner_id != user.pk and RoomBan.objects.filter(room=room, user=user).exists():
+        # ban is either seen below or written after this row exists (and then kicks it). The
+        # ban is read in the same query as the lock.
+        banned = _lock_room_and_read_ban(room_id=room.pk, user_id=user.pk)
+        if banned and room.owner_id != user.pk:
             raise BannedMeanwhile
         previous = (
             _resumable_row(room=room, user=user, peer_id=resume_peer_id) if resume_peer_id else None
         )
-        connected = Participant.objects.filter(room=room).connected()
-        if previous is not None:
-            connected = connected.exclude(pk=previous.pk)
+        # One read of who is connected gives the seat count, the user's sockets and the
+        # newcomer's roster.
+        connected = [
+            row
+            for row in Participant.objects.filter(room=room)
+            .connected()
+            .select_related("user")
+            .only(*ROSTER_FIELDS)
+            .order_by("joined_at", "id")
+            if previous is None or row.pk != previous.pk
+        ]
         # Without a cap one user's sockets could take every seat (nine tabs, eight seats).
-        if connected.filter(user=user).count() >= settings.MAX_SOCKETS_PER_USER:
+        if sum(row.user_id == user.pk for row in connected) >= settings.MAX_SOCKETS_PER_USER:
             raise TooManyConnections
-        if role not in ROLES_PAST_A_FULL_ROOM and connected.count() >= room.max_participants:
+        if role not in ROLES_PAST_A_FULL_ROOM and len(connected) >= room.max_participants:
             raise RoomFull
         replaced_channel = ""
         if previous is not None and previous.left_at is None:
@@ -186,7 +238,10 @@ def participant_join(
         )
     participant.user = user
     return JoinResult(
-        participant=participant, resumed=previous is not None, replaced_channel=replaced_channel
+        participant=participant,
+        resumed=previous is not None,
+        replaced_channel=replaced_channel,
+        others=tuple(connected),
     )
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import orjson
+
 from accounts.selectors import user_json
 from rooms.access import FORBIDDEN, NOT_AUTHENTICATED, ROOM_LOCKED, ROOM_NOT_FOUND
 from rooms.models import PEER_STATE_DEFAULT
@@ -99,6 +101,14 @@ MODERATION_REFUSAL_CODES = {REFUSED_SELF: BAD_MESSAGE, REFUSED_OWNER: FORBIDDEN}
 def refusal_close_code(refusal: str | None) -> int:
     """The close code after an admission ``refusal`` (a normal close when there is none)."""
     return REFUSAL_CLOSE_CODES[refusal] if refusal else CLOSE_LEFT
+
+
+# --- encoding ------------------------------------------------------------------------------------
+
+
+def encode_frame(frame: dict[str, Any]) -> str:
+    """A frame as the text sent on the socket (orjson: UTF-8 as is, no spaces)."""
+    return orjson.dumps(frame).decode()
 
 
 # --- pieces of frames ---------------------------------------------------------------------------

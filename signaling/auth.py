@@ -1,0 +1,32 @@
+"""The socket's user, read from its session in the admission's own database call.
+
+Channels' ``AuthMiddleware`` reads the session and the user in a database call of their own
+before the consumer starts: one more trip to the database thread for every join, on top of the
+admission's. ``DeferredAuthMiddleware`` puts a lazy user in the scope instead, with the same rule
+(Channels' ``get_user``: the session's user if its auth hash still matches, else anonymous), and
+the admission reads it in its single database call (signaling/admission.py).
+
+Nothing may touch ``scope["user"]`` from async code before the admission has read it; the
+consumer replaces it with the resolved user (or guest) right after.
+"""
+
+from __future__ import annotations
+
+from channels.auth import get_user as _channels_get_user
+from channels.middleware import BaseMiddleware
+from django.utils.functional import SimpleLazyObject
+
+# The synchronous body of Channels' get_user (it is wrapped in database_sync_to_async there).
+_get_user_sync = _channels_get_user.func
+
+
+class DeferredAuthMiddleware(BaseMiddleware):
+    """``scope["user"]``: a lazy user, read from the session on first use (in a sync thread)."""
+
+    async def __call__(self, scope, receive, send):
+        if "session" not in scope:
+            raise ValueError("DeferredAuthMiddleware needs SessionMiddleware above it.")
+        scope = dict(scope)
+        if "user" not in scope:
+            scope["user"] = SimpleLazyObject(lambda: _get_user_sync(scope))
+        return await super().__call__(scope, receive, send)
