@@ -60,6 +60,9 @@ MIDDLEWARE = [
     "meet.headers.security_headers_middleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the visitor's choice (the language cookie set by /i18n/setlang/), else the
+    # browser's Accept-Language, else LANGUAGE_CODE. After sessions, before CommonMiddleware.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -83,6 +86,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # LANGUAGE_CODE and LANGUAGES: the page's lang attribute and the language picker.
+                "django.template.context_processors.i18n",
                 # signup_policy: pages link to signup unless SIGNUP is closed.
                 "accounts.context_processors.signup",
             ],
@@ -267,9 +272,21 @@ SIGNUP_RATE_LIMIT_WINDOW = env.int("SIGNUP_RATE_LIMIT_WINDOW", default=3600)
 
 # --- Internationalisation ----------------------------------------------------------------------
 
-LANGUAGE_CODE = "en-us"
-TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+# Pages, forms, messages and the room page's script (the JavaScript catalog at /jsi18n/) come in
+# these languages, each named in its own: LocaleMiddleware picks the one the visitor chose with
+# the language picker (Django's set_language view, remembered in the language cookie), else the
+# best match for the browser's Accept-Language, else English. Signaling sockets choose the same
+# way (signaling/i18n.py). The catalogs are locale/<code>/LC_MESSAGES/django.po and djangojs.po,
+# committed with their compiled .mo files; see the README's "Languages".
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# A choice made with the picker outlasts the browser session, as a preference should.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_TZ = True
 
 # --- Static files ------------------------------------------------------------------------------
@@ -298,6 +315,7 @@ SECURE_SSL_REDIRECT = HTTPS
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=HTTPS)
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=HTTPS)
@@ -306,6 +324,9 @@ if env.bool("DJANGO_BEHIND_PROXY", default=False):
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+# Sessions are read through the cache (Redis when REDIS_URL is set) and kept in the database:
+# every page and every signaling join reads the session, and the cache answers that read.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 X_FRAME_OPTIONS = "DENY"
 # Every page may load and connect only to its own origin: 'self' also matches ws:/wss: on the
 # same host and port (CSP 3; Chromium, Firefox and Safari all do), which is where the signaling

@@ -2,6 +2,8 @@
 
 Refusals carry the protocol's error codes so every caller can answer in its own medium: a page
 for the browser, a JSON error for the TURN endpoint, an error frame and close code for the socket.
+Their messages are in the language active when the verdict is made: the request's, or the one
+the socket chose (signaling/i18n.py).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from datetime import UTC
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from rooms.models import LobbyPolicy, Participant, Room, RoomBan, RoomKick, RoomMembership
 
@@ -21,18 +25,19 @@ FORBIDDEN = "forbidden"
 ROOM_NOT_FOUND = "room_not_found"
 ROOM_LOCKED = "room_locked"
 
-GUEST_LINK_STALE_MESSAGE = (
+GUEST_LINK_STALE_MESSAGE = _(
     "This invite link is no longer valid. Ask the person who invited you for the new link."
 )
-GUESTS_OFF_MESSAGE = (
+GUESTS_OFF_MESSAGE = _(
     "This room no longer lets guests in. Ask its owner for an account or a new link."
 )
+PRIVATE_ROOM_MESSAGE = _("This room is private. Ask its owner for an invite link.")
 
 REFUSAL_MESSAGES = {
-    NOT_AUTHENTICATED: "Please log in to join this room.",
-    FORBIDDEN: "You are not allowed into this room.",
-    ROOM_NOT_FOUND: "This room does not exist or has been closed.",
-    ROOM_LOCKED: "This room is locked. Only its owner and staff can enter right now.",
+    NOT_AUTHENTICATED: _("Please log in to join this room."),
+    FORBIDDEN: _("You are not allowed into this room."),
+    ROOM_NOT_FOUND: _("This room does not exist or has been closed."),
+    ROOM_LOCKED: _("This room is locked. Only its owner and staff can enter right now."),
 }
 
 
@@ -79,7 +84,9 @@ class RoomAccess:
         return cls(
             allowed=False,
             refusal=refusal,
-            message=message or REFUSAL_MESSAGES[refusal],
+            # Made a plain string here, in the active language: the verdict travels to JSON
+            # and to the socket, which cannot carry a lazy translation.
+            message=str(message or REFUSAL_MESSAGES[refusal]),
             conceals_room=conceals_room,
             guest_entry=guest_entry,
         )
@@ -141,7 +148,7 @@ def room_access_for(*, user, room: Room | None, invite_token: str | None = None)
         if not token_is_current:
             return RoomAccess.refuse(
                 FORBIDDEN,
-                "This room is private. Ask its owner for an invite link.",
+                PRIVATE_ROOM_MESSAGE,
                 conceals_room=True,
             )
         via_invite = True
@@ -171,25 +178,31 @@ def room_role_for(*, user, room: Room) -> str:
     return _role_for(room=room, user=user, membership_role=membership.role if membership else None)
 
 
+def _with_reason(message: str, reason: str | None) -> str:
+    """``message``, then the moderator's reason when one was given."""
+    if not reason:
+        return message
+    return f"{message} {gettext('Reason: %(reason)s') % {'reason': reason}}"
+
+
 def _banned_message(ban_reason: str | None) -> str:
-    reason = f" Reason: {ban_reason}" if ban_reason else ""
-    return f"You have been banned from this room.{reason}"
+    return _with_reason(gettext("You have been banned from this room."), ban_reason)
 
 
 def _kicked_message(until, kick_reason: str) -> str:
     """Say when the removed person may return, as a clock time and as a wait."""
     seconds = max(1, int((until - timezone.now()).total_seconds()))
     if seconds < 60:
-        wait = f"{seconds} seconds"
+        wait = ngettext("%(count)d second", "%(count)d seconds", seconds) % {"count": seconds}
     else:
         minutes = -(-seconds // 60)
-        wait = "1 minute" if minutes == 1 else f"{minutes} minutes"
+        wait = ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
     at = timezone.localtime(until).strftime("%H:%M %Z")
-    reason = f" Reason: {kick_reason}" if kick_reason else ""
-    return (
-        f"You were removed from this room and may rejoin at {at} (in {wait}), "
-        f"or sooner if its owner lets you back in.{reason}"
-    )
+    message = gettext(
+        "You were removed from this room and may rejoin at %(time)s (in %(wait)s), or sooner "
+        "if its owner lets you back in."
+    ) % {"time": at, "wait": wait}
+    return _with_reason(message, kick_reason)
 
 
 def _role_for(*, room: Room, user, membership_role: str | None) -> str:

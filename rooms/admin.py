@@ -12,6 +12,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from rooms import moderation, services
@@ -26,17 +28,17 @@ from rooms.models import (
     participant_connected_q,
 )
 
-admin.site.site_header = "meet administration"
-admin.site.site_title = "meet admin"
-admin.site.index_title = "Rooms, people and chat"
+admin.site.site_header = _("meet administration")
+admin.site.site_title = _("meet admin")
+admin.site.index_title = _("Rooms, people and chat")
 
 
 class ClosedFilter(admin.SimpleListFilter):
-    title = "closed"
+    title = _("closed")
     parameter_name = "closed"
 
     def lookups(self, request, model_admin):
-        return (("yes", "Yes"), ("no", "No"))
+        return (("yes", _("Yes")), ("no", _("No")))
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
@@ -58,7 +60,7 @@ class RoomBanForm(forms.ModelForm):
         room_id = cleaned.get("room").pk if cleaned.get("room") else self.instance.room_id
         user = cleaned.get("user")
         if room_id and user and Room.objects.filter(pk=room_id, owner=user).exists():
-            raise ValidationError("The owner of a room cannot be banned from it.")
+            raise ValidationError(_("The owner of a room cannot be banned from it."))
         return cleaned
 
 
@@ -69,7 +71,7 @@ class RoomBanInline(admin.TabularInline):
     readonly_fields = ("banned_by", "created_at")
     raw_id_fields = ("user",)
     extra = 0
-    verbose_name = "ban"
+    verbose_name = _("ban")
 
 
 class RoomMembershipInline(admin.TabularInline):
@@ -78,8 +80,8 @@ class RoomMembershipInline(admin.TabularInline):
     readonly_fields = ("created_at",)
     raw_id_fields = ("user",)
     extra = 0
-    verbose_name = "moderator or member"
-    verbose_name_plural = "moderators and members"
+    verbose_name = _("moderator or member")
+    verbose_name_plural = _("moderators and members")
 
 
 class ConnectedParticipantInline(admin.TabularInline):
@@ -90,8 +92,8 @@ class ConnectedParticipantInline(admin.TabularInline):
     readonly_fields = fields
     extra = 0
     can_delete = False
-    verbose_name = "connected participant"
-    verbose_name_plural = "connected participants"
+    verbose_name = _("connected participant")
+    verbose_name_plural = _("connected participants")
 
     def get_queryset(self, request):
         return super().get_queryset(request).connected().select_related("user")
@@ -160,11 +162,11 @@ class RoomAdmin(admin.ModelAdmin):
             )
         )
 
-    @admin.display(boolean=True, description="closed", ordering="closed_at")
+    @admin.display(boolean=True, description=_("closed"), ordering="closed_at")
     def is_closed(self, room: Room) -> bool:
         return room.is_closed
 
-    @admin.display(description="connected", ordering="connected_count")
+    @admin.display(description=_("connected"), ordering="connected_count")
     def connected(self, room: Room) -> int:
         return room.connected_count
 
@@ -226,45 +228,60 @@ class RoomAdmin(admin.ModelAdmin):
             services.room_unban_user(room=ban.room, user=ban.user, by=request.user)
         return None
 
-    @admin.action(description="Lock selected rooms")
+    # The English says "room(s)" whatever the count; ngettext lets other languages say it right.
+    @admin.action(description=_("Lock selected rooms"))
     def lock_rooms(self, request, queryset):
         for room in queryset:
             moderation.room_lock(room=room, locked=True, by=request.user)
-        self.message_user(request, f"Locked {len(queryset)} room(s).", messages.SUCCESS)
+        count = len(queryset)
+        message = ngettext("Locked %(count)d room(s).", "Locked %(count)d room(s).", count)
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
-    @admin.action(description="Unlock selected rooms")
+    @admin.action(description=_("Unlock selected rooms"))
     def unlock_rooms(self, request, queryset):
         for room in queryset:
             moderation.room_lock(room=room, locked=False, by=request.user)
-        self.message_user(request, f"Unlocked {len(queryset)} room(s).", messages.SUCCESS)
+        count = len(queryset)
+        message = ngettext("Unlocked %(count)d room(s).", "Unlocked %(count)d room(s).", count)
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
-    @admin.action(description="End calls in selected rooms (the rooms stay open)")
+    @admin.action(description=_("End calls in selected rooms (the rooms stay open)"))
     def end_calls(self, request, queryset):
         for room in queryset:
             moderation.room_end(room=room, by=request.user)
-        self.message_user(request, f"Ended the calls in {len(queryset)} room(s).", messages.SUCCESS)
+        count = len(queryset)
+        message = ngettext(
+            "Ended the calls in %(count)d room(s).", "Ended the calls in %(count)d room(s).", count
+        )
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
-    @admin.action(description="Close selected rooms (ends their calls)")
+    @admin.action(description=_("Close selected rooms (ends their calls)"))
     def close_rooms(self, request, queryset):
         for room in queryset:
             moderation.room_close_and_end_call(room=room, by=request.user)
-        self.message_user(request, f"Closed {len(queryset)} room(s).", messages.SUCCESS)
+        count = len(queryset)
+        message = ngettext("Closed %(count)d room(s).", "Closed %(count)d room(s).", count)
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
-    @admin.action(description="Reopen selected rooms")
+    @admin.action(description=_("Reopen selected rooms"))
     def reopen_rooms(self, request, queryset):
         for room in queryset:
             services.room_reopen(room=room, by=request.user)
-        self.message_user(request, f"Reopened {len(queryset)} room(s).", messages.SUCCESS)
+        count = len(queryset)
+        message = ngettext("Reopened %(count)d room(s).", "Reopened %(count)d room(s).", count)
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
-    @admin.action(description="Rotate invite links of selected rooms")
+    @admin.action(description=_("Rotate invite links of selected rooms"))
     def rotate_invites(self, request, queryset):
         for room in queryset:
             services.room_rotate_invite(room=room, by=request.user)
-        self.message_user(
-            request,
-            f"New invite links for {len(queryset)} room(s); old links no longer work.",
-            messages.SUCCESS,
+        count = len(queryset)
+        message = ngettext(
+            "New invite links for %(count)d room(s); old links no longer work.",
+            "New invite links for %(count)d room(s); old links no longer work.",
+            count,
         )
+        self.message_user(request, message % {"count": count}, messages.SUCCESS)
 
 
 @admin.register(RoomBan)
@@ -338,20 +355,23 @@ class ParticipantAdmin(admin.ModelAdmin):
         # Presence rows are made by the signaling server when a peer connects, never by hand.
         return False
 
-    @admin.action(description="Kick selected participants")
+    @admin.action(description=_("Kick selected participants"))
     def kick_participants(self, request, queryset):
         connected = list(queryset.open().select_related("user", "room"))
         for participant in connected:
             moderation.participant_kick(
-                participant=participant, by=request.user, reason="Removed by staff."
+                participant=participant, by=request.user, reason=gettext("Removed by staff.")
             )
         skipped = len(queryset) - len(connected)
-        self.message_user(
-            request,
-            f"Kicked {len(connected)} participant(s)."
-            + (f" {skipped} had already left." if skipped else ""),
-            messages.SUCCESS,
-        )
+        kicked = len(connected)
+        message = ngettext(
+            "Kicked %(count)d participant(s).", "Kicked %(count)d participant(s).", kicked
+        ) % {"count": kicked}
+        if skipped:
+            message += " " + ngettext(
+                "%(count)d had already left.", "%(count)d had already left.", skipped
+            ) % {"count": skipped}
+        self.message_user(request, message, messages.SUCCESS)
 
 
 @admin.register(ChatMessage)
@@ -368,15 +388,17 @@ class ChatMessageAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.display(description="text")
+    @admin.display(description=_("text"))
     def short_text(self, message: ChatMessage) -> str:
         return Truncator(message.text).chars(80)
 
-    @admin.action(description="Hide selected messages")
+    @admin.action(description=_("Hide selected messages"))
     def hide_messages(self, request, queryset):
         for message in queryset:
             services.chat_message_hide(message=message)
-        self.message_user(request, f"Hid {len(queryset)} message(s).", messages.SUCCESS)
+        count = len(queryset)
+        text = ngettext("Hid %(count)d message(s).", "Hid %(count)d message(s).", count)
+        self.message_user(request, text % {"count": count}, messages.SUCCESS)
 
 
 @admin.register(AuditEntry)
@@ -414,10 +436,10 @@ class AuditEntryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="who", ordering="actor_name")
+    @admin.display(description=_("who"), ordering="actor_name")
     def actor_shown(self, entry: AuditEntry) -> str:
-        return entry.actor_name or "system"
+        return entry.actor_name or gettext("system")
 
-    @admin.display(description="whom", ordering="target_name")
+    @admin.display(description=_("whom"), ordering="target_name")
     def target_shown(self, entry: AuditEntry) -> str:
         return entry.target_name

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.text import format_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from accounts import names
 from rooms.models import (
@@ -23,15 +26,19 @@ class RoomFieldsForm(forms.ModelForm):
     name = forms.CharField(
         # The length check is done in clean_name so the message can say how long the name is.
         strip=True,
-        error_messages={"required": "Give the room a name."},
+        label=_("Name"),
+        error_messages={"required": _("Give the room a name.")},
         widget=forms.TextInput(attrs={"maxlength": ROOM_NAME_MAX_LENGTH, "autocomplete": "off"}),
     )
     description = forms.CharField(
         required=False,
         max_length=DESCRIPTION_MAX_LENGTH,
+        label=_("Description"),
         widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={
-            "max_length": f"Keep the description under {DESCRIPTION_MAX_LENGTH} characters."
+            "max_length": format_lazy(
+                _("Keep the description under {limit} characters."), limit=DESCRIPTION_MAX_LENGTH
+            )
         },
     )
     max_participants = forms.IntegerField(
@@ -39,21 +46,26 @@ class RoomFieldsForm(forms.ModelForm):
         min_value=MAX_PARTICIPANTS_MIN,
         max_value=MAX_PARTICIPANTS_MAX,
         initial=MAX_PARTICIPANTS_DEFAULT,
-        label="Maximum participants",
-        help_text=(
-            f"Between {MAX_PARTICIPANTS_MIN} and {MAX_PARTICIPANTS_MAX}; "
-            "everyone sends video to everyone, so smaller is smoother."
+        label=_("Maximum participants"),
+        help_text=format_lazy(
+            _("Between {min} and {max}; everyone sends video to everyone, so smaller is smoother."),
+            min=MAX_PARTICIPANTS_MIN,
+            max=MAX_PARTICIPANTS_MAX,
         ),
         error_messages={
-            "min_value": f"A call needs at least {MAX_PARTICIPANTS_MIN} participants.",
-            "max_value": f"At most {MAX_PARTICIPANTS_MAX} participants fit in one call.",
-            "invalid": "Enter a whole number.",
+            "min_value": format_lazy(
+                _("A call needs at least {min} participants."), min=MAX_PARTICIPANTS_MIN
+            ),
+            "max_value": format_lazy(
+                _("At most {max} participants fit in one call."), max=MAX_PARTICIPANTS_MAX
+            ),
+            "invalid": _("Enter a whole number."),
         },
     )
     is_private = forms.BooleanField(
         required=False,
-        label="Private",
-        help_text="Only you, moderators, members and people with the invite link can enter.",
+        label=_("Private"),
+        help_text=_("Only you, moderators, members and people with the invite link can enter."),
     )
 
     class Meta:
@@ -62,11 +74,11 @@ class RoomFieldsForm(forms.ModelForm):
 
     def clean_name(self) -> str:
         # The same name rules as people's names: NFKC, no direction or invisible tricks.
-        name = names.clean_name(self.cleaned_data["name"], label="Room names")
+        name = names.clean_name(self.cleaned_data["name"], label=gettext("Room names"))
         if len(name) > ROOM_NAME_MAX_LENGTH:
             raise forms.ValidationError(
-                f"Room names can be at most {ROOM_NAME_MAX_LENGTH} characters "
-                f"(this one has {len(name)})."
+                gettext("Room names can be at most %(limit)d characters (this one has %(length)d).")
+                % {"limit": ROOM_NAME_MAX_LENGTH, "length": len(name)}
             )
         return name
 
@@ -82,9 +94,9 @@ class RoomCreateForm(RoomFieldsForm):
 
 # The lobby choices in the owner's words (the model's labels are written for the admin).
 LOBBY_CHOICES = (
-    (LobbyPolicy.OFF, "Nobody waits: everyone allowed in joins at once"),
-    (LobbyPolicy.GUESTS, "Guests wait until you or a moderator let them in"),
-    (LobbyPolicy.NON_MEMBERS, "Everyone but you, moderators and members waits"),
+    (LobbyPolicy.OFF, _("Nobody waits: everyone allowed in joins at once")),
+    (LobbyPolicy.GUESTS, _("Guests wait until you or a moderator let them in")),
+    (LobbyPolicy.NON_MEMBERS, _("Everyone but you, moderators and members waits")),
 )
 
 
@@ -96,32 +108,32 @@ class RoomEditForm(RoomFieldsForm):
 
     is_locked = forms.BooleanField(
         required=False,
-        label="Locked",
-        help_text="Nobody but you and staff can join while the room is locked.",
+        label=_("Locked"),
+        help_text=_("Nobody but you and staff can join while the room is locked."),
     )
     guests_allowed = forms.BooleanField(
         required=False,
-        label="Guests may join with the invite link",
-        help_text=(
+        label=_("Guests may join with the invite link"),
+        help_text=_(
             "Guests need no account: they give a name and get in only with the current invite "
             "link. Making a new link keeps out everyone who has an old one."
         ),
     )
     lobby = forms.ChoiceField(
         choices=LOBBY_CHOICES,
-        label="Lobby",
-        help_text=(
+        label=_("Lobby"),
+        help_text=_(
             "Whoever waits knocks in the lobby; you or a moderator let them in or turn them "
             "away from the call."
         ),
         error_messages={
-            "required": "Choose who waits in the lobby.",
-            "invalid_choice": "Choose one of the lobby options.",
+            "required": _("Choose who waits in the lobby."),
+            "invalid_choice": _("Choose one of the lobby options."),
         },
     )
     lobby_when_locked = forms.BooleanField(
         required=False,
-        label="While locked, send newcomers to the lobby instead of turning them away",
+        label=_("While locked, send newcomers to the lobby instead of turning them away"),
     )
 
     class Meta(RoomFieldsForm.Meta):
@@ -158,17 +170,17 @@ class RoomPersonForm(forms.Form):
 
     # Banning has its own confirmation page (RoomBanForm), so it is not one of these buttons.
     ACTIONS = (
-        ("make_moderator", "Make moderator"),
-        ("make_member", "Make member"),
-        ("remove", "Remove"),
-        ("unban", "Unban"),
-        ("let_back_in", "Let back in"),
+        ("make_moderator", _("Make moderator")),
+        ("make_member", _("Make member")),
+        ("remove", _("Remove")),
+        ("unban", _("Unban")),
+        ("let_back_in", _("Let back in")),
     )
 
     action = forms.ChoiceField(
-        choices=ACTIONS, error_messages={"invalid_choice": "Unknown action."}
+        choices=ACTIONS, error_messages={"invalid_choice": _("Unknown action.")}
     )
-    user = forms.IntegerField(error_messages={"invalid": "Unknown person."})
+    user = forms.IntegerField(error_messages={"invalid": _("Unknown person.")})
 
 
 class RoomBanForm(forms.Form):
@@ -178,8 +190,8 @@ class RoomBanForm(forms.Form):
         required=False,
         max_length=200,
         strip=True,
-        label="Reason",
-        help_text="They see it when they are removed and whenever they try to come back.",
+        label=_("Reason"),
+        help_text=_("They see it when they are removed and whenever they try to come back."),
         widget=forms.TextInput(attrs={"maxlength": 200, "autocomplete": "off"}),
-        error_messages={"max_length": "Keep the reason under 200 characters."},
+        error_messages={"max_length": _("Keep the reason under 200 characters.")},
     )

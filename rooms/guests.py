@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext, ngettext
 
 from accounts.guests import guest_display_name_clean, guest_for_session, guest_from_session
 from meet.ratelimit import rate_limit_hit
@@ -79,8 +80,12 @@ def room_guest_enter(
     if not limit.allowed:
         return GuestEntry(
             error="rate_limited",
-            message=f"Too many guest entries from your network; try again in "
-            f"{limit.retry_after} seconds.",
+            message=ngettext(
+                "Too many guest entries from your network; try again in %(count)d second.",
+                "Too many guest entries from your network; try again in %(count)d seconds.",
+                limit.retry_after,
+            )
+            % {"count": limit.retry_after},
             retry_after=limit.retry_after,
         )
     verdict = room_access_for(user=None, room=room, invite_token=invite_token)
@@ -89,7 +94,9 @@ def room_guest_enter(
             return GuestEntry(error=verdict.refusal, message=verdict.message)
         return GuestEntry(
             error="forbidden",
-            message="This link does not let guests in. It may be old: ask for the current one.",
+            message=gettext(
+                "This link does not let guests in. It may be old: ask for the current one."
+            ),
         )
     try:
         name = guest_display_name_clean(display_name)

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 MAX_PARTICIPANTS_DEFAULT = 8
 MAX_PARTICIPANTS_MIN = 2
@@ -30,9 +31,9 @@ def generate_invite_token() -> str:
 class LobbyPolicy(models.TextChoices):
     """Who waits in the lobby until a host admits them (contract: ``Room.lobby``)."""
 
-    OFF = "off", "Nobody: everyone allowed in enters at once"
-    GUESTS = "guests", "Guests knock; people with an account enter at once"
-    NON_MEMBERS = "non_members", "Everyone but the owner, moderators and members knocks"
+    OFF = "off", _("Nobody: everyone allowed in enters at once")
+    GUESTS = "guests", _("Guests knock; people with an account enter at once")
+    NON_MEMBERS = "non_members", _("Everyone but the owner, moderators and members knocks")
 
 
 class Room(models.Model):
@@ -43,25 +44,25 @@ class Room(models.Model):
     )
     description = models.TextField(blank=True, max_length=1000)
     is_private = models.BooleanField(
-        default=False, help_text="Only the owner, moderators, members and invitees may enter."
+        default=False, help_text=_("Only the owner, moderators, members and invitees may enter.")
     )
     invite_token = models.CharField(max_length=64, default=generate_invite_token)
     is_locked = models.BooleanField(
-        default=False, help_text="Only the owner and staff may enter while locked."
+        default=False, help_text=_("Only the owner and staff may enter while locked.")
     )
     guests_allowed = models.BooleanField(
         default=False,
-        help_text="People without an account may join with the invite link and a name.",
+        help_text=_("People without an account may join with the invite link and a name."),
     )
     lobby = models.CharField(
         max_length=16,
         choices=LobbyPolicy.choices,
         default=LobbyPolicy.OFF,
-        help_text="Who must knock and wait for the owner or a moderator to let them in.",
+        help_text=_("Who must knock and wait for the owner or a moderator to let them in."),
     )
     lobby_when_locked = models.BooleanField(
         default=False,
-        help_text="While locked, newcomers knock in the lobby instead of being turned away.",
+        help_text=_("While locked, newcomers knock in the lobby instead of being turned away."),
     )
     max_participants = models.PositiveSmallIntegerField(
         default=MAX_PARTICIPANTS_DEFAULT,
@@ -91,8 +92,8 @@ class Room(models.Model):
 
 class RoomMembership(models.Model):
     class Role(models.TextChoices):
-        MEMBER = "member", "Member"
-        MODERATOR = "moderator", "Moderator"
+        MEMBER = "member", _("Member")
+        MODERATOR = "moderator", _("Moderator")
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(
@@ -189,7 +190,9 @@ class ChatMessage(models.Model):
     peer_id = models.CharField(max_length=64, blank=True)
     text = models.TextField(max_length=CHAT_TEXT_MAX_LENGTH)
     created_at = models.DateTimeField(auto_now_add=True)
-    hidden = models.BooleanField(default=False, help_text="Hidden messages are never shown again.")
+    hidden = models.BooleanField(
+        default=False, help_text=_("Hidden messages are never shown again.")
+    )
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -246,10 +249,10 @@ class Participant(models.Model):
     """
 
     class Role(models.TextChoices):
-        OWNER = "owner", "Owner"
-        MODERATOR = "moderator", "Moderator"
-        MEMBER = "member", "Member"
-        GUEST = "guest", "Guest"
+        OWNER = "owner", _("Owner")
+        MODERATOR = "moderator", _("Moderator")
+        MEMBER = "member", _("Member")
+        GUEST = "guest", _("Guest")
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="participants")
     user = models.ForeignKey(
@@ -287,11 +290,11 @@ class LobbyKnock(models.Model):
     """
 
     class Status(models.TextChoices):
-        WAITING = "waiting", "Waiting"
-        ADMITTED = "admitted", "Admitted"
-        DENIED = "denied", "Denied"
-        EXPIRED = "expired", "Expired"
-        LEFT = "left", "Left"
+        WAITING = "waiting", _("Waiting")
+        ADMITTED = "admitted", _("Admitted")
+        DENIED = "denied", _("Denied")
+        EXPIRED = "expired", _("Expired")
+        LEFT = "left", _("Left")
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="knocks")
     user = models.ForeignKey(
@@ -327,21 +330,21 @@ class AuditEntry(models.Model):
     """
 
     class Action(models.TextChoices):
-        KICK = "kick", "Removed from the call"
-        MUTE = "mute", "Asked to mute"
-        BAN = "ban", "Banned"
-        UNBAN = "unban", "Ban lifted"
-        LOCK = "lock", "Locked the room"
-        UNLOCK = "unlock", "Unlocked the room"
-        END = "end", "Ended the call for everyone"
-        CLOSE = "close", "Closed the room"
-        REOPEN = "reopen", "Reopened the room"
-        ADMIT = "admit", "Let in from the lobby"
-        DENY = "deny", "Turned away from the lobby"
-        ROLE = "role", "Changed the role"
-        INVITE_ROTATE = "invite_rotate", "Made a new invite link"
-        GUESTS = "guests", "Changed guest access"
-        LOBBY = "lobby", "Changed the lobby"
+        KICK = "kick", _("Removed from the call")
+        MUTE = "mute", _("Asked to mute")
+        BAN = "ban", _("Banned")
+        UNBAN = "unban", _("Ban lifted")
+        LOCK = "lock", _("Locked the room")
+        UNLOCK = "unlock", _("Unlocked the room")
+        END = "end", _("Ended the call for everyone")
+        CLOSE = "close", _("Closed the room")
+        REOPEN = "reopen", _("Reopened the room")
+        ADMIT = "admit", _("Let in from the lobby")
+        DENY = "deny", _("Turned away from the lobby")
+        ROLE = "role", _("Changed the role")
+        INVITE_ROTATE = "invite_rotate", _("Made a new invite link")
+        GUESTS = "guests", _("Changed guest access")
+        LOBBY = "lobby", _("Changed the lobby")
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="audit_entries")
     action = models.CharField(max_length=16, choices=Action.choices)
@@ -367,7 +370,7 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["room", "-created_at"])]
-        verbose_name_plural = "audit entries"
+        verbose_name_plural = _("audit entries")
 
     def __str__(self) -> str:
         who = self.actor_name or "system"

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from rooms.access import room_role_for
 from rooms.audit import Action, audit_record, lobby_short_label
@@ -49,7 +50,10 @@ REFUSED_OWNER = "owner"
 
 
 class ModerationRefused(Exception):
-    """The moderator may not do this to this participant (``reason`` says why)."""
+    """The moderator may not do this to this participant (``reason`` says why).
+
+    ``message`` is a lazy translation: the live-call layer renders it in its socket's language.
+    """
 
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
@@ -68,9 +72,9 @@ def moderation_check_target(*, actor: Participant, target: Participant) -> None:
     The admin is not bound by this: staff act on any participant from there.
     """
     if target.pk == actor.pk or target.peer_id == actor.peer_id:
-        raise ModerationRefused(REFUSED_SELF, "You cannot do this to yourself.")
+        raise ModerationRefused(REFUSED_SELF, _("You cannot do this to yourself."))
     if target.role == Participant.Role.OWNER and actor.role != Participant.Role.OWNER:
-        raise ModerationRefused(REFUSED_OWNER, "The room's owner cannot be moderated.")
+        raise ModerationRefused(REFUSED_OWNER, _("The room's owner cannot be moderated."))
 
 
 def participant_kick(
@@ -248,7 +252,7 @@ def room_ban_user(*, room: Room, user: User, by: User | None = None, reason: str
     reason as its detail.
     """
     if room.owner_id == user.pk:
-        raise ValidationError("The owner of a room cannot be banned from it.")
+        raise ValidationError(_("The owner of a room cannot be banned from it."))
     with transaction.atomic():
         # The room row's lock is the one participant_join holds while it admits a socket: a
         # socket admitted concurrently either sees this ban or is committed before the kick

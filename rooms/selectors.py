@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import F, Max, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -25,6 +27,8 @@ from rooms.models import (
 )
 
 RECENT_ROOMS_LIMIT = 10
+logger = logging.getLogger(__name__)
+
 PAST_PARTICIPANTS_LIMIT = 50
 # How many moderation log entries the owner's settings page shows; the admin has them all.
 AUDIT_ENTRIES_LIMIT = 50
@@ -221,11 +225,59 @@ def room_status(*, room: Room, role: str | None) -> dict[str, Any]:
     }
 
 
+# A newcomer's chat history is kept in the cache (shared by every process with Redis) this long;
+# a new or hidden message drops it at once, so what lingers is only a renamed author's old name.
+CHAT_HISTORY_CACHE_SECONDS = 60
+
+
+def chat_history_cache_key(room_id: int) -> str:
+    return f"chat-history:{room_id}"
+
+
+def chat_messages_latest_cached(*, room: Room) -> list[ChatMessage]:
+    """``chat_messages_latest`` from the cache when it is there: the welcome of a join storm
+    reads a room's history once, not once per joiner. A cache that cannot be reached is read
+    around, never waited for."""
+    key = chat_history_cache_key(room.pk)
+    try:
+        cached = cache.get(key)
+    except Exception:  # noqa: BLE001 - any cache failure means: read the database
+        cached = None
+    if cached is not None:
+        return cached
+    latest = chat_messages_latest(room=room)
+    try:
+        cache.set(key, latest, CHAT_HISTORY_CACHE_SECONDS)
+    except Exception:  # noqa: BLE001
+        logger.warning("Could not cache the chat history of room %s", room.pk)
+    return latest
+
+
+def chat_history_forget(*, room_id: int) -> None:
+    """Drop a room's cached history (a message was added or hidden)."""
+    try:
+        cache.delete(chat_history_cache_key(room_id))
+    except Exception:  # noqa: BLE001
+        logger.warning("Could not drop the cached chat history of room %s", room_id)
+
+
 def chat_messages_latest(*, room: Room, limit: int = CHAT_HISTORY_LIMIT) -> list[ChatMessage]:
     """The room's latest visible chat messages, oldest first; hidden ones never appear."""
     latest = (
         ChatMessage.objects.filter(room=room, hidden=False)
         .select_related("user")
+        # Only what a welcome shows: the cached copy then holds no more of the authors'
+        # accounts than their names (never a password hash).
+        .only(
+            "id",
+            "room_id",
+            "peer_id",
+            "text",
+            "created_at",
+            "user__id",
+            "user__username",
+            "user__display_name",
+        )
         .order_by("-created_at", "-id")[:limit]
     )
     return list(reversed(list(latest)))

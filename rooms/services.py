@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext, ngettext
 
 from rooms.access import RoomAccess, room_access_for
 from rooms.audit import Action, audit_record
@@ -32,6 +33,7 @@ from rooms.models import (
     RoomVisit,
     generate_invite_token,
 )
+from rooms.selectors import chat_history_forget
 
 if TYPE_CHECKING:
     from accounts.models import User
@@ -86,8 +88,15 @@ def room_limit_check(*, owner: User) -> None:
         return
     if Room.objects.filter(owner=owner, closed_at__isnull=True).count() >= limit:
         raise ValidationError(
-            f"You already have {limit} open rooms, the most one person may have. "
-            "Close one you no longer need, then create this one.",
+            # The English is the same either way; other languages need the count's form.
+            ngettext(
+                "You already have %(count)d open rooms, the most one person may have. Close one "
+                "you no longer need, then create this one.",
+                "You already have %(count)d open rooms, the most one person may have. Close one "
+                "you no longer need, then create this one.",
+                limit,
+            )
+            % {"count": limit},
             code="room_limit",
         )
 
@@ -257,8 +266,13 @@ def chat_message_create(*, room: Room, user, text: str, peer_id: str = "") -> Ch
     """
     text = text.strip()
     if not text or len(text) > CHAT_TEXT_MAX_LENGTH:
-        raise ValueError(f"Chat messages must be 1 to {CHAT_TEXT_MAX_LENGTH} characters long.")
+        raise ValueError(
+            gettext("Chat messages must be 1 to {limit} characters long.").format(
+                limit=CHAT_TEXT_MAX_LENGTH
+            )
+        )
     message = ChatMessage.objects.create(room=room, user=user, text=text, peer_id=peer_id)
+    chat_history_forget(room_id=room.pk)
     try:
         history_purge_if_due()
     except Exception:
@@ -350,6 +364,7 @@ def chat_message_hide(*, message: ChatMessage) -> ChatMessage:
     """Hide a chat message from every history sent from now on."""
     message.hidden = True
     message.save(update_fields=["hidden"])
+    chat_history_forget(room_id=message.room_id)
     return message
 
 

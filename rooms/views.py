@@ -10,6 +10,8 @@ from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -30,14 +32,14 @@ REFUSAL_STATUS = {
     access.ROOM_NOT_FOUND: 404,
 }
 REFUSAL_TITLES = {
-    access.FORBIDDEN: "You can't join this room",
-    access.ROOM_LOCKED: "This room is locked",
-    access.ROOM_NOT_FOUND: "Room not found",
+    access.FORBIDDEN: _("You can't join this room"),
+    access.ROOM_LOCKED: _("This room is locked"),
+    access.ROOM_NOT_FOUND: _("Room not found"),
 }
-NOT_OWNER_MESSAGE = "Only the room's owner can change its settings."
+NOT_OWNER_MESSAGE = _("Only the room's owner can change its settings.")
 # Rooms per page in each list of the home page.
 HOME_PAGE_SIZE = 20
-PERSON_UNKNOWN_MESSAGE = "That person has not been in this room, or is its owner."
+PERSON_UNKNOWN_MESSAGE = _("That person has not been in this room, or is its owner.")
 
 
 def _site_url(request) -> str:
@@ -50,7 +52,7 @@ def _refused(request, refusal: str, message: str, room=None):
         "rooms/refused.html",
         {
             "refusal": refusal,
-            "title": REFUSAL_TITLES.get(refusal, "You can't join this room"),
+            "title": REFUSAL_TITLES.get(refusal, REFUSAL_TITLES[access.FORBIDDEN]),
             "message": message,
             "room": room if refusal != access.ROOM_NOT_FOUND else None,
         },
@@ -201,7 +203,8 @@ def room_guest_enter(request, slug: str):
     """
     if request.user.is_authenticated:
         return JsonResponse(
-            {"error": "logged_in", "message": "You are logged in; join as yourself."}, status=409
+            {"error": "logged_in", "message": gettext("You are logged in; join as yourself.")},
+            status=409,
         )
     room = selectors.room_get_by_slug(slug=slug)
     entry = guests.room_guest_enter(
@@ -282,7 +285,7 @@ def room_edit(request, slug: str):
             # The form mirrors the model's rules, so this is a safety net, not a normal path.
             form.add_error(None, error)
         else:
-            messages.success(request, "Room settings saved.")
+            messages.success(request, gettext("Room settings saved."))
             return redirect("rooms:edit", slug=room.slug)
     # A failed POST leaves the instance with the rejected values; show what is really stored.
     room.refresh_from_db()
@@ -321,21 +324,21 @@ def room_person(request, slug: str):
         moderation.room_person_standing_set(
             room=room, user=person, role=RoomMembership.Role.MODERATOR, by=request.user
         )
-        messages.success(request, f"{name} is now a moderator.")
+        messages.success(request, gettext("%(name)s is now a moderator.") % {"name": name})
     elif action == "make_member":
         moderation.room_person_standing_set(
             room=room, user=person, role=RoomMembership.Role.MEMBER, by=request.user
         )
-        messages.success(request, f"{name} is now a member.")
+        messages.success(request, gettext("%(name)s is now a member.") % {"name": name})
     elif action == "remove":
         moderation.room_person_standing_set(room=room, user=person, role=None, by=request.user)
-        messages.success(request, f"{name} is no longer a member.")
+        messages.success(request, gettext("%(name)s is no longer a member.") % {"name": name})
     elif action == "let_back_in":
         services.room_kick_lift(room=room, user=person)
-        messages.success(request, f"{name} may rejoin now.")
+        messages.success(request, gettext("%(name)s may rejoin now.") % {"name": name})
     else:
         services.room_unban_user(room=room, user=person, by=request.user)
-        messages.success(request, f"{name} is no longer banned.")
+        messages.success(request, gettext("%(name)s is no longer banned.") % {"name": name})
     return redirect("rooms:edit", slug=room.slug)
 
 
@@ -347,7 +350,7 @@ def room_rotate_invite(request, slug: str):
     if refusal:
         return refusal
     services.room_rotate_invite(room=room, by=request.user)
-    messages.success(request, "New invite link made. Old links no longer work.")
+    messages.success(request, gettext("New invite link made. Old links no longer work."))
     return redirect("rooms:edit", slug=room.slug)
 
 
@@ -368,7 +371,9 @@ def room_ban(request, slug: str, user_id: int):
             room=room, user=person, by=request.user, reason=form.cleaned_data["reason"]
         )
         messages.success(
-            request, f"{person.shown_name} is banned and was removed from any call here."
+            request,
+            gettext("%(name)s is banned and was removed from any call here.")
+            % {"name": person.shown_name},
         )
         return redirect("rooms:edit", slug=room.slug)
     return render(request, "rooms/ban_confirm.html", {"room": room, "person": person, "form": form})
@@ -387,7 +392,10 @@ def room_close(request, slug: str):
     if request.method == "GET":
         return render(request, "rooms/close_confirm.html", {"room": room})
     moderation.room_close_and_end_call(room=room, by=request.user)
-    messages.success(request, f"“{room.name}” is closed. You can reopen it from your rooms.")
+    messages.success(
+        request,
+        gettext("“%(room)s” is closed. You can reopen it from your rooms.") % {"room": room.name},
+    )
     return redirect("home")
 
 
@@ -405,10 +413,13 @@ def room_reopen(request, slug: str):
         except ValidationError:
             messages.error(
                 request,
-                f"You have as many open rooms as one person may have. "
-                f"Close one you no longer need, then reopen “{room.name}”.",
+                gettext(
+                    "You have as many open rooms as one person may have. Close one you no "
+                    "longer need, then reopen “%(room)s”."
+                )
+                % {"room": room.name},
             )
             return redirect("home")
         services.room_reopen(room=room, by=request.user)
-    messages.success(request, f"“{room.name}” is open again.")
+    messages.success(request, gettext("“%(room)s” is open again.") % {"room": room.name})
     return redirect("home")

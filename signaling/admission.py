@@ -9,13 +9,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext, ngettext
 
 from rooms.access import FORBIDDEN, room_access_for, room_with_access_facts
 from rooms.guests import guest_invite_token, room_visitor
 from rooms.lobby import knock_create, knocks_waiting
 from rooms.models import LobbyKnock, Room
 from rooms.moderation import MODERATOR_ROLES, can_moderate
-from rooms.selectors import chat_messages_latest
+from rooms.selectors import chat_messages_latest_cached
 from rooms.services import room_membership_from_invite
 from signaling.presence import (
     BannedMeanwhile,
@@ -61,8 +62,11 @@ class Admission:
 
 def _too_many_message() -> str:
     limit = settings.MAX_SOCKETS_PER_USER
-    windows = "1 window or tab" if limit == 1 else f"{limit} windows or tabs"
-    return f"You are already in this room in {windows}. Close one to join here."
+    return ngettext(
+        "You are already in this room in %(count)d window or tab. Close one to join here.",
+        "You are already in this room in %(count)d windows or tabs. Close one to join here.",
+        limit,
+    ) % {"count": limit}
 
 
 def socket_admit(
@@ -112,12 +116,12 @@ def socket_admit(
         banned = room_access_for(user=user, room=room, invite_token=invite_token)
         return Admission(
             refusal=banned.refusal or FORBIDDEN,
-            message=banned.message or "You have been banned from this room.",
+            message=banned.message or gettext("You have been banned from this room."),
         )
     except TooManyConnections:
         return Admission(refusal=TOO_MANY_CONNECTIONS, message=_too_many_message())
     except RoomFull:
-        return Admission(refusal=ROOM_FULL, message="This room is full.")
+        return Admission(refusal=ROOM_FULL, message=gettext("This room is full."))
     if access.via_invite:
         room_membership_from_invite(room=room, user=user)
     me = join.participant
@@ -128,7 +132,7 @@ def socket_admit(
         resume_token=resume_token_make(user_id=user.pk, room_id=room.pk, peer_id=me.peer_id),
         room=room,
         peers=[peer_json(other) for other in others],
-        chat=[chat_json(message) for message in chat_messages_latest(room=room)],
+        chat=[chat_json(message) for message in chat_messages_latest_cached(room=room)],
         lobby=[knock_json(knock) for knock in knocks_waiting(room=room)]
         if can_moderate(role=me.role)
         else None,

@@ -29,6 +29,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.db import connection
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 
 from rooms import lobby, moderation, services
 from rooms.models import REASON_CONNECTION_LOST, REASON_LEFT
@@ -36,6 +38,7 @@ from rooms.selectors import room_get_by_slug
 from signaling import events, metrics, presence, protocol, wire
 from signaling.admission import socket_admit, socket_admit_visitor
 from signaling.events import LAYER_BUSY_ERRORS, room_group
+from signaling.i18n import socket_language
 from signaling.ratelimit import ALLOW, DISCONNECT, FloodGuard, TokenBucket
 
 logger = logging.getLogger(__name__)
@@ -94,6 +97,8 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         started = time.monotonic()
+        # The language of the pages, for what this socket says in words (signaling/i18n.py).
+        self.language = socket_language(self.scope)
         self.roster: dict[str, str] = {}
         # Peers whose peer-left the keeper's roster check already told the client (the layer's
         # own announcement was late or lost): if it arrives after all, it is not repeated.
@@ -113,15 +118,17 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         # database thread, so a join storm is not serialised behind it (each worker thread has
         # its own connection); SQLite takes one writer at a time anyway, and its busy handler
         # sleeps up to 100 ms a try when threads contend, so there it stays on that thread.
-        user, invite_token, admission = await database_sync_to_async(
-            socket_admit_visitor, thread_sensitive=not ADMISSIONS_IN_PARALLEL
-        )(
-            scope=self.scope,
-            slug=slug,
-            channel_name=self.channel_name,
-            query_invite=(query.get("invite") or [None])[0],
-            resume_token=(query.get("resume") or [None])[0],
-        )
+        # A refusal's words are made in the admission, so it runs in the socket's language.
+        with translation.override(self.language):
+            user, invite_token, admission = await database_sync_to_async(
+                socket_admit_visitor, thread_sensitive=not ADMISSIONS_IN_PARALLEL
+            )(
+                scope=self.scope,
+                slug=slug,
+                channel_name=self.channel_name,
+                query_invite=(query.get("invite") or [None])[0],
+                resume_token=(query.get("resume") or [None])[0],
+            )
         # A guest acts as its guest identity from here on: chat, moderation's ``by``, bans.
         self.scope["user"] = user
         self.invite_token = invite_token
@@ -213,7 +220,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.knock = None
         await self._send_error(
             wire.KNOCK_EXPIRED,
-            "Nobody let you in in time. You can ask to join again.",
+            _("Nobody let you in in time. You can ask to join again."),
         )
         await self._close(wire.CLOSE_KNOCK_EXPIRED)
 
@@ -247,16 +254,19 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         if self.knock_expiry is not None:
             self.knock_expiry.cancel()
         if event["status"] != "admitted":
-            await self._send_error(wire.LOBBY_DENIED, "The host did not let you into this meeting.")
+            await self._send_error(
+                wire.LOBBY_DENIED, _("The host did not let you into this meeting.")
+            )
             await self._close(wire.CLOSE_LOBBY_DENIED)
             return
-        admission = await database_sync_to_async(socket_admit)(
-            user=self.scope["user"],
-            room=self.room,
-            channel_name=self.channel_name,
-            invite_token=self.invite_token,
-            admitted=True,
-        )
+        with translation.override(self.language):
+            admission = await database_sync_to_async(socket_admit)(
+                user=self.scope["user"],
+                room=self.room,
+                channel_name=self.channel_name,
+                invite_token=self.invite_token,
+                admitted=True,
+            )
         await self._enter_call(admission)
 
     async def lobby_knocked(self, event: dict[str, Any]) -> None:
@@ -299,13 +309,15 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         kind = "frame"
         verdict = self.flood_guard.check()
         if verdict != ALLOW:
-            await self._send_error(wire.RATE_LIMITED, "Slow down: too many messages.")
+            await self._send_error(wire.RATE_LIMITED, _("Slow down: too many messages."))
             if verdict == DISCONNECT:
                 await self._close(wire.CLOSE_RATE_LIMITED)
             return
         try:
             if text_data is None:
-                raise protocol.ProtocolError(wire.BAD_MESSAGE, "Frames must be JSON, not binary.")
+                raise protocol.ProtocolError(
+                    wire.BAD_MESSAGE, _("Frames must be JSON, not binary.")
+                )
             message = protocol.parse_frame(text_data)
             kind = message.type
             handler = self.HANDLERS[message.type]
@@ -314,13 +326,15 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             ):
                 raise protocol.ProtocolError(
                     wire.FORBIDDEN,
-                    "Only the room's owner and moderators can do this.",
+                    _("Only the room's owner and moderators can do this."),
                     ref=message.type,
                 )
             await handler(self, message.fields)
         except protocol.ProtocolError as error:
             metrics.error_sent(code=error.code)
-            await self.send_json(error.as_frame())
+            with translation.override(self.language):
+                frame = error.as_frame()
+            await self.send_json(frame)
         except moderation.ModerationRefused as refused:
             code = wire.MODERATION_REFUSAL_CODES[refused.reason]
             await self._send_error(code, refused.message, ref=message.type)
@@ -331,7 +345,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             logger.warning("Could not broadcast %s from peer %s", kind, self.peer_id)
             await self._send_error(
                 wire.NOT_DELIVERED,
-                "The server could not pass this on to the others; try again.",
+                _("The server could not pass this on to the others; try again."),
                 ref=kind,
             )
         except Exception:
@@ -341,25 +355,29 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     async def _receive_in_lobby(self, text_data: str | None) -> None:
         """A knocker may only ping (its page notices a dead socket that way) until let in."""
         if self.flood_guard.check() != ALLOW:
-            await self._send_error(wire.RATE_LIMITED, "Slow down: too many messages.")
+            await self._send_error(wire.RATE_LIMITED, _("Slow down: too many messages."))
             return
         try:
             message = protocol.parse_frame(text_data or "")
         except protocol.ProtocolError as error:
-            await self.send_json(error.as_frame())
+            with translation.override(self.language):
+                frame = error.as_frame()
+            await self.send_json(frame)
             return
         if message.type == "ping":
             await self.send_json(wire.pong_frame())
             return
         await self._send_error(
-            wire.IN_LOBBY, "You are waiting to be let in; wait for the host.", ref=message.type
+            wire.IN_LOBBY, _("You are waiting to be let in; wait for the host."), ref=message.type
         )
 
     async def handle_relay(self, kind: str, fields: dict[str, Any]) -> None:
         target = fields.pop("to")
         channel = self.roster.get(target)
         if target == self.peer_id or channel is None:
-            raise protocol.ProtocolError(wire.UNKNOWN_PEER, "No such peer in this room.", ref=kind)
+            raise protocol.ProtocolError(
+                wire.UNKNOWN_PEER, _("No such peer in this room."), ref=kind
+            )
         event = events.peer_signal_event(kind=kind, sender=self.peer_id, fields=fields)
         try:
             await self.channel_layer.send(channel, event)
@@ -368,7 +386,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             # The target's queue (its whole process's, with Redis) is full: tell the sender
             # rather than fail its socket; it may retry, and ICE restarts recover lost frames.
             raise protocol.ProtocolError(
-                wire.BUSY, "The server is too busy to deliver this now.", ref=kind
+                wire.BUSY, _("The server is too busy to deliver this now."), ref=kind
             ) from full
         metrics.RELAYS.inc()
 
@@ -382,7 +400,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         if not self.chat_rate.take():
             raise protocol.ProtocolError(
                 wire.RATE_LIMITED,
-                "Slow down: you are sending chat messages too quickly.",
+                _("Slow down: you are sending chat messages too quickly."),
                 ref="chat",
             )
         message = await database_sync_to_async(_chat_store)(
@@ -399,7 +417,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             await database_sync_to_async(services.chat_message_hide)(message=message)
             raise protocol.ProtocolError(
                 wire.NOT_DELIVERED,
-                "Your message could not be delivered; send it again.",
+                _("Your message could not be delivered; send it again."),
                 ref="chat",
             ) from failure
 
@@ -407,7 +425,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         if not self.reaction_rate.take():
             raise protocol.ProtocolError(
                 wire.RATE_LIMITED,
-                "Slow down: you are sending reactions too quickly.",
+                _("Slow down: you are sending reactions too quickly."),
                 ref="reaction",
             )
         event = events.peer_reaction_event(peer_id=self.peer_id, emoji=fields["emoji"])
@@ -464,7 +482,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         )
         if admitted is None:
             raise protocol.ProtocolError(
-                wire.UNKNOWN_KNOCK, "That person is no longer waiting.", ref="admit"
+                wire.UNKNOWN_KNOCK, _("That person is no longer waiting."), ref="admit"
             )
 
     async def handle_deny(self, fields: dict[str, Any]) -> None:
@@ -473,7 +491,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         )
         if denied is None:
             raise protocol.ProtocolError(
-                wire.UNKNOWN_KNOCK, "That person is no longer waiting.", ref="deny"
+                wire.UNKNOWN_KNOCK, _("That person is no longer waiting."), ref="deny"
             )
 
     async def handle_ping(self, fields: dict[str, Any]) -> None:
@@ -643,7 +661,10 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
 
     async def _send_error(self, code: str, message: str, ref: str | None = None) -> None:
         metrics.error_sent(code=code)
-        await self.send_json(wire.error_frame(code=code, message=message, ref=ref))
+        # ``message`` may be a lazy translation: it is put into words in the socket's language.
+        with translation.override(self.language):
+            frame = wire.error_frame(code=code, message=message, ref=ref)
+        await self.send_json(frame)
 
     async def _close(self, code: int) -> None:
         self.closing = True
@@ -697,7 +718,7 @@ def _chat_store(*, room, user, text: str, peer_id: str):
 def _moderate_peer(*, consumer_participant, peer_id: str, action: str, by, reason: str = ""):
     target = presence.participant_connected(room=consumer_participant.room, peer_id=peer_id)
     if target is None:
-        raise protocol.ProtocolError(wire.UNKNOWN_PEER, "No such peer in this room.", action)
+        raise protocol.ProtocolError(wire.UNKNOWN_PEER, _("No such peer in this room."), action)
     moderation.moderation_check_target(actor=consumer_participant, target=target)
     if action == "kick":
         moderation.participant_kick(participant=target, by=by, reason=reason)

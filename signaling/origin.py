@@ -23,12 +23,15 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http.request import validate_host
+from django.utils import translation
 from django.utils.http import is_same_domain
+from django.utils.translation import gettext_lazy as _
 
 from signaling import metrics
+from signaling.i18n import socket_language
 from signaling.wire import CLOSE_FORBIDDEN, FORBIDDEN, error_frame
 
-ORIGIN_REFUSED_MESSAGE = "This page's origin is not allowed to open a socket to this site."
+ORIGIN_REFUSED_MESSAGE = _("This page's origin is not allowed to open a socket to this site.")
 DEFAULT_PORTS = {"http": "80", "https": "443"}
 # The host syntax Django accepts in a Host header: a name or a bracketed IPv6 address, then an
 # optional port. Unlike Django's split_domain_port, a trailing dot is kept: to a browser
@@ -149,16 +152,17 @@ class OriginValidator:
             origins = _headers(scope).get(b"origin", [])
             origin = origins[0] if len(origins) == 1 else None
             if not socket_origin_allowed(scope=scope, origin=origin):
-                return await _refuse_foreign_origin(receive, send)
+                return await _refuse_foreign_origin(scope, receive, send)
         return await self.application(scope, receive, send)
 
 
-async def _refuse_foreign_origin(receive, send) -> None:
+async def _refuse_foreign_origin(scope, receive, send) -> None:
     # Nothing but the refusal: no session, no user, no channel layer, no database.
     message = await receive()
     if message["type"] != "websocket.connect":
         return
-    frame = error_frame(code=FORBIDDEN, message=ORIGIN_REFUSED_MESSAGE)
+    with translation.override(socket_language(scope)):
+        frame = error_frame(code=FORBIDDEN, message=ORIGIN_REFUSED_MESSAGE)
     # A refused admission like any other, for the metrics, though it never reached one.
     metrics.admission_counted(refusal=FORBIDDEN)
     metrics.error_sent(code=FORBIDDEN)

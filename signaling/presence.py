@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import secrets
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.models import User
 from rooms import services
 from rooms.access import ROLES_PAST_A_FULL_ROOM
 from rooms.models import (
@@ -139,42 +141,65 @@ def _resumable_row(*, room: Room, user, peer_id: str) -> Participant | None:
     return None
 
 
-# What a welcome needs of each peer already there (wire.peer_json) and what the roster and the
-# seat rules read: loading only these keeps the roster read cheap on every join.
-ROSTER_FIELDS = (
-    "peer_id",
-    "channel_name",
-    "role",
-    "state",
-    "joined_at",
-    "room_id",
-    "user_id",
-    "user__id",
-    "user__username",
-    "user__display_name",
-)
+def _lock_room_and_read_roster(*, room_id: int, user_id: int) -> tuple[bool, list[Participant]]:
+    """Lock the room's row until the transaction ends; the user's ban and who is connected.
 
-
-def _lock_room_and_read_ban(*, room_id: int, user_id: int) -> bool:
-    """Lock the room's row until the transaction ends and say whether the user is banned.
-
-    One statement, written out: the ORM took longer to build it than the database to run it.
-    SQLite has no row locks; there the transaction itself (``transaction_mode`` IMMEDIATE)
-    holds the database's write lock.
+    One statement, written out (the ORM took longer to build it than the database to run it):
+    the room's row (locked on PostgreSQL; SQLite has no row locks, and there the transaction
+    itself, ``transaction_mode`` IMMEDIATE, holds the database's write lock), whether the user
+    is banned, and every connected peer with the user fields a welcome shows, oldest first.
+    The peers come back as ``Participant`` rows with their ``user`` attached.
     """
     room_table, ban_table = Room._meta.db_table, RoomBan._meta.db_table
+    participant_table, user_table = Participant._meta.db_table, User._meta.db_table
     sql = (
-        f"SELECT EXISTS(SELECT 1 FROM {ban_table} WHERE room_id = %s AND user_id = %s) "  # noqa: S608 - table names only
-        f"FROM {room_table} WHERE id = %s"
+        f"SELECT EXISTS(SELECT 1 FROM {ban_table} b WHERE b.room_id = r.id AND b.user_id = %s),"  # noqa: S608 - table names only
+        " p.id, p.peer_id, p.channel_name, p.role, p.state, p.joined_at, p.user_id,"
+        " u.username, u.display_name"
+        f" FROM {room_table} r"
+        f" LEFT JOIN {participant_table} p ON p.room_id = r.id AND p.left_at IS NULL"
+        " AND p.last_seen >= %s"
+        f" LEFT JOIN {user_table} u ON u.id = p.user_id"
+        " WHERE r.id = %s ORDER BY p.joined_at, p.id"
     )
-    if connection.features.has_select_for_update:
+    if connection.features.has_select_for_update_of:
+        sql += " FOR UPDATE OF r"
+    elif connection.features.has_select_for_update:
         sql += " FOR UPDATE"
+    fresh_since = timezone.now() - timedelta(seconds=float(settings.PRESENCE_STALE_SECONDS))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [room_id, user_id, room_id])
-        row = cursor.fetchone()
-    if row is None:
+        cursor.execute(sql, [user_id, fresh_since, room_id])
+        rows = cursor.fetchall()
+    if not rows:
         raise Room.DoesNotExist
-    return bool(row[0])
+    roster = []
+    for (
+        _banned,
+        pk,
+        peer_id,
+        channel_name,
+        role,
+        state,
+        joined_at,
+        peer_user_id,
+        username,
+        display_name,
+    ) in rows:
+        if pk is None:
+            continue  # The room's row alone: nobody is connected.
+        participant = Participant(
+            pk=pk,
+            room_id=room_id,
+            user_id=peer_user_id,
+            peer_id=peer_id,
+            channel_name=channel_name,
+            role=role,
+            state=json.loads(state) if isinstance(state, str) else state,
+            joined_at=joined_at,
+        )
+        participant.user = User(pk=peer_user_id, username=username, display_name=display_name)
+        roster.append(participant)
+    return bool(rows[0][0]), roster
 
 
 def participant_join(
@@ -198,24 +223,16 @@ def participant_join(
         # Locking the room row serialises admissions to one room across processes (PostgreSQL),
         # so two last-seat joiners cannot both get in; room_ban_user takes the same lock, so a
         # ban is either seen below or written after this row exists (and then kicks it). The
-        # ban is read in the same query as the lock.
-        banned = _lock_room_and_read_ban(room_id=room.pk, user_id=user.pk)
+        # ban and the roster are read in the same statement as the lock.
+        banned, roster = _lock_room_and_read_roster(room_id=room.pk, user_id=user.pk)
         if banned and room.owner_id != user.pk:
             raise BannedMeanwhile
         previous = (
             _resumable_row(room=room, user=user, peer_id=resume_peer_id) if resume_peer_id else None
         )
-        # One read of who is connected gives the seat count, the user's sockets and the
+        # The one read of who is connected gives the seat count, the user's sockets and the
         # newcomer's roster.
-        connected = [
-            row
-            for row in Participant.objects.filter(room=room)
-            .connected()
-            .select_related("user")
-            .only(*ROSTER_FIELDS)
-            .order_by("joined_at", "id")
-            if previous is None or row.pk != previous.pk
-        ]
+        connected = [row for row in roster if previous is None or row.pk != previous.pk]
         # Without a cap one user's sockets could take every seat (nine tabs, eight seats).
         if sum(row.user_id == user.pk for row in connected) >= settings.MAX_SOCKETS_PER_USER:
             raise TooManyConnections

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from rooms.models import CHAT_TEXT_MAX_LENGTH, REACTION_EMOJI
 from signaling.wire import BAD_MESSAGE, TOO_LARGE, UNKNOWN_TYPE, error_frame
@@ -220,7 +222,10 @@ def _validate_chat(data: dict) -> dict[str, Any]:
         raise _bad("chat", "'text' must be a string.")
     text = text.strip()
     if not 1 <= len(text) <= CHAT_TEXT_MAX_LENGTH:
-        raise _bad("chat", f"Chat messages must be 1 to {CHAT_TEXT_MAX_LENGTH} characters long.")
+        # The one message here a person may meet (the page checks the length first); the
+        # others speak to client authors and stay in English, like the error codes.
+        message = _("Chat messages must be 1 to {limit} characters long.")
+        raise _bad("chat", format_lazy(message, limit=CHAT_TEXT_MAX_LENGTH))
     return {"text": text}
 
 

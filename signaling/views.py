@@ -13,6 +13,8 @@ import logging
 import prometheus_client
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
@@ -25,7 +27,7 @@ from signaling.turn import ice_servers_for
 
 logger = logging.getLogger(__name__)
 
-NO_SUCH_ROOM_MESSAGE = "There is no such room, or you may not enter it."
+NO_SUCH_ROOM_MESSAGE = _("There is no such room, or you may not enter it.")
 
 
 def _json(body: dict, status: int = 200) -> JsonResponse:
@@ -52,24 +54,31 @@ def turn_credentials(request: HttpRequest) -> JsonResponse:
     requests, when the link is rotated, guests are turned off or the guest is banned).
     """
     if request.method != "GET":
-        response = _error("method_not_allowed", "Use GET.", status=405)
+        response = _error("method_not_allowed", gettext("Use GET."), status=405)
         response["Allow"] = "GET"
         return response
 
     user = room_visitor(user=request.user, session=request.session)
     if not user.is_authenticated:
-        return _error(NOT_AUTHENTICATED, "Log in to get TURN credentials.", status=401)
+        return _error(NOT_AUTHENTICATED, gettext("Log in to get TURN credentials."), status=401)
     is_guest = bool(getattr(user, "is_guest", False))
     if is_guest and "room" not in request.GET:
         return _error(
-            FORBIDDEN, "Guests get TURN credentials for their room only: add ?room=.", status=403
+            FORBIDDEN,
+            gettext("Guests get TURN credentials for their room only: add ?room=."),
+            status=403,
         )
 
     limit = turn_credentials_rate_limit_hit(user_id=user.pk)
     if not limit.allowed:
         response = _error(
             "rate_limited",
-            f"Too many requests for TURN credentials; try again in {limit.retry_after} seconds.",
+            ngettext(
+                "Too many requests for TURN credentials; try again in %(count)d second.",
+                "Too many requests for TURN credentials; try again in %(count)d seconds.",
+                limit.retry_after,
+            )
+            % {"count": limit.retry_after},
             status=429,
         )
         response["Retry-After"] = str(limit.retry_after)
@@ -78,7 +87,7 @@ def turn_credentials(request: HttpRequest) -> JsonResponse:
     if "room" in request.GET:
         slug = request.GET["room"].strip()
         if not slug:
-            return _error("bad_request", "room must be a room's slug.", status=400)
+            return _error("bad_request", gettext("room must be a room's slug."), status=400)
         room = room_get_by_slug(slug=slug)
         invite = request.GET.get("invite") or None
         if is_guest and room is not None:

@@ -107,8 +107,11 @@ def refusal_close_code(refusal: str | None) -> int:
 
 
 def encode_frame(frame: dict[str, Any]) -> str:
-    """A frame as the text sent on the socket (orjson: UTF-8 as is, no spaces)."""
-    return orjson.dumps(frame).decode()
+    """A frame as the text sent on the socket (orjson: UTF-8 as is, no spaces).
+
+    A translatable message (a lazy string) is turned into text in the active language.
+    """
+    return orjson.dumps(frame, default=str).decode()
 
 
 # --- pieces of frames ---------------------------------------------------------------------------
@@ -286,7 +289,8 @@ def room_ended_frame(*, by: dict[str, Any] | None) -> dict[str, Any]:
 
 def error_frame(*, code: str, message: str, ref: str | None = None) -> dict[str, Any]:
     """What a client did wrong, or why it was refused (``ref``: the message type concerned)."""
-    frame: dict[str, Any] = {"type": "error", "code": code, "message": message}
+    # str(): a message may be a lazy translation, rendered in the active language here.
+    frame: dict[str, Any] = {"type": "error", "code": code, "message": str(message)}
     if ref is not None:
         frame["ref"] = ref
     return frame

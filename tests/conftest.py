@@ -16,6 +16,16 @@ ARTIFACTS_DIR = Path(__file__).resolve().parent.parent / "test-artifacts"
 _counter = itertools.count(1)
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty in-process cache: rate-limit counts, cached chat history
+    and the purge marker of one test must not leak into the next (whose rows may reuse ids)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def make_user(db, django_user_model):
     """Create a user; the password is always ``pw-<username>-123``."""

@@ -1,0 +1,96 @@
+"""What one join costs the database (issue #14): a fixed, small number of statements, whatever
+the size of the room's chat history or the number of rooms and users on the server."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.sessions.backends.cached_db import SessionStore
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils.functional import SimpleLazyObject
+
+from rooms import services
+from signaling.admission import socket_admit_visitor
+from signaling.auth import _get_user_sync
+from tests.support.servers import session_key_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _scope(user) -> dict:
+    """A socket's scope as the middleware leaves it: a session and a user read on first use."""
+    scope: dict = {"session": SessionStore(session_key=session_key_for(user))}
+    scope["user"] = SimpleLazyObject(lambda: _get_user_sync(scope))
+    return scope
+
+
+def _join(room, user, channel: str):
+    return socket_admit_visitor(scope=_scope(user), slug=room.slug, channel_name=channel)
+
+
+def _statements(captured) -> list[str]:
+    return [query["sql"] for query in captured.captured_queries]
+
+
+@pytest.fixture
+def busy_room(make_room, make_user):
+    """A room with two peers in the call and a long chat history, on a server with others."""
+    owner = make_user("owner")
+    room = make_room("Busy", owner=owner)
+    for index in range(3):
+        make_room(f"Other {index}", owner=make_user())
+    talkers = [make_user() for _ in range(2)]
+    for index, talker in enumerate(talkers):
+        _user, _token, admission = _join(room, talker, f"test.channel-{index}")
+        assert admission.join is not None
+    for index in range(40):
+        services.chat_message_create(room=room, user=talkers[index % 2], text=f"message {index}")
+    return room
+
+
+def test_a_join_reads_the_history_in_one_statement_however_long_it_is(busy_room, make_user):
+    newcomer = make_user("newcomer")
+    scope = _scope(newcomer)
+    scope["session"].load()  # The room page read the session just before: it is in the cache.
+    with CaptureQueriesContext(connection) as captured:
+        _user, _token, admission = socket_admit_visitor(
+            scope=scope, slug=busy_room.slug, channel_name="test.newcomer"
+        )
+    assert admission.join is not None
+    assert len(admission.welcome["chat"]) == 40
+    assert len(admission.welcome["peers"]) == 2
+    history = [sql for sql in _statements(captured) if "rooms_chatmessage" in sql]
+    assert len(history) == 1, history
+
+
+def test_a_join_costs_four_statements_once_the_session_and_history_are_cached(busy_room, make_user):
+    # One join warms the cache with the room's history (the first of a storm pays for it).
+    _join(busy_room, make_user(), "test.warm")
+    newcomer = make_user("newcomer")
+    scope = _scope(newcomer)
+    scope["session"].load()
+    with CaptureQueriesContext(connection) as captured:
+        _user, _token, admission = socket_admit_visitor(
+            scope=scope, slug=busy_room.slug, channel_name="test.newcomer"
+        )
+    assert admission.join is not None
+    assert len(admission.welcome["chat"]) == 40
+    statements = _statements(captured)
+    # The user; the room with the newcomer's ban, kick and membership; the room's lock with
+    # the ban again and who is connected (seats, sockets and the welcome's peers); the new row.
+    # (SQLite shows the transaction's BEGIN and COMMIT as statements; they are not counted.)
+    statements = [sql for sql in statements if sql not in ("BEGIN", "BEGIN IMMEDIATE", "COMMIT")]
+    assert len(statements) == 4, "\n".join(statements)
+    assert any("accounts_user" in sql and "rooms_participant" not in sql for sql in statements)
+    assert sum("rooms_participant" in sql for sql in statements) == 2  # roster, insert
+
+
+def test_a_new_message_or_a_hidden_one_reaches_the_next_welcome_at_once(busy_room, make_user):
+    _join(busy_room, make_user(), "test.warm")
+    author = busy_room.owner
+    message = services.chat_message_create(room=busy_room, user=author, text="late news")
+    _user, _token, admission = _join(busy_room, make_user(), "test.second")
+    assert admission.welcome["chat"][-1]["text"] == "late news"
+    services.chat_message_hide(message=message)
+    _user, _token, admission = _join(busy_room, make_user(), "test.third")
+    assert "late news" not in [line["text"] for line in admission.welcome["chat"]]
