@@ -20,6 +20,7 @@ in ``pyproject.toml``. On an upgrade, re-check against the new source:
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import channels_redis.pubsub
@@ -48,18 +49,54 @@ class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
 
 
 class _ConcurrentPublishShard(channels_redis.pubsub.RedisSingleShardConnection):
-    """A shard whose publishes do not wait for each other.
+    """A shard whose publishes do not wait for each other, and go out in pipelines.
 
     channels-redis holds one lock across every ``PUBLISH`` of a process, so publishes went out
     one round trip at a time and a busy Redis capped a whole process at a few hundred relays a
     second (measured). The lock guards subscriptions and the lazy client; a publish only needs
-    the client, which the connection pool shares safely. One sender's messages stay in order
-    because each sender awaits its publish before the next.
+    the client. Publishes made while others are on their way are sent together, in one
+    pipeline on one connection: per message, redis-py's connection checkout, command packing
+    and reply read were a quarter of a relay's cost under load (profiled with the benchmark).
+    One sender's messages stay in order: each sender awaits its publish before the next, and a
+    pipeline keeps the order it was given. A failed pipeline fails every publish in it, so each
+    sender hears of it as before.
     """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._pending: list[tuple[str, bytes, asyncio.Future]] = []
+        self._flusher: asyncio.Task | None = None
 
     async def publish(self, channel, message):
         self._ensure_redis()
-        await self._redis.publish(channel, message)
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        self._pending.append((channel, message, done))
+        if self._flusher is None:
+            self._flusher = loop.create_task(self._flush())
+        await done
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    async with self._redis.pipeline(transaction=False) as pipe:
+                        for channel, message, _done in batch:
+                            pipe.publish(channel, message)
+                        await pipe.execute()
+                except BaseException as error:  # noqa: BLE001 - every waiting sender hears it
+                    for _channel, _message, done in batch:
+                        if not done.done():
+                            done.set_exception(error)
+                    if isinstance(error, asyncio.CancelledError):
+                        raise
+                else:
+                    for _channel, _message, done in batch:
+                        if not done.done():
+                            done.set_result(None)
+        finally:
+            self._flusher = None
 
 
 class RedisPubSubChannelLayer(channels_redis.pubsub.RedisPubSubChannelLayer):
