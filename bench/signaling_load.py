@@ -44,6 +44,8 @@ CONFIGS = {
     "memory": {"redis": False, "count": 1},
     "redis-1": {"redis": True, "count": 1},
     "redis-2": {"redis": True, "count": 2},
+    # The admission on PostgreSQL (a fresh database on 127.0.0.1:5432, as the tests make one).
+    "postgres": {"redis": False, "count": 1, "postgres": True},
 }
 
 SETUP_CODE = """
@@ -262,7 +264,11 @@ async def run_config(name: str, args) -> dict:
     spec = CONFIGS[name]
     workdir = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     servers = LiveServers(
-        workdir=workdir, count=spec["count"], redis=spec["redis"], extra_env={"LOG_LEVEL": "ERROR"}
+        workdir=workdir,
+        count=spec["count"],
+        redis=spec["redis"],
+        postgres=spec.get("postgres", False),
+        extra_env={"LOG_LEVEL": "ERROR"},
     )
     servers.start()
     try:
