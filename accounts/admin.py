@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 
@@ -24,12 +25,15 @@ class UserAdmin(DjangoUserAdmin):
     list_editable = ("is_active",)
     fieldsets = (
         (None, {"fields": ("username", "password")}),
-        ("Profile", {"fields": ("display_name", "first_name", "last_name", "email", "is_guest")}),
         (
-            "Permissions",
+            _("Profile"),
+            {"fields": ("display_name", "first_name", "last_name", "email", "is_guest")},
+        ),
+        (
+            _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        ("Dates", {"fields": ("last_login", "date_joined")}),
+        (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.names import clean_name
@@ -19,11 +20,14 @@ class SignupForm(UserCreationForm):
     display_name = forms.CharField(
         max_length=80,
         required=False,
+        label=_("Display name"),
         # Not stripped here: clean_name tells a name of only spaces apart from an empty one.
         strip=False,
-        help_text="What others see in a call. Leave empty to use your username.",
+        help_text=_("What others see in a call. Leave empty to use your username."),
     )
-    email = forms.EmailField(required=False, help_text="Optional; only for password help.")
+    email = forms.EmailField(
+        required=False, label=_("Email"), help_text=_("Optional; only for password help.")
+    )
 
     class Meta(UserCreationForm.Meta):
         model = User
@@ -32,8 +36,8 @@ class SignupForm(UserCreationForm):
     def clean_username(self) -> str | None:
         username = self.cleaned_data.get("username") or ""
         # The name rules first, so a bidi trick gets its own message rather than a lookup.
-        self.cleaned_data["username"] = clean_name(username, label="Usernames")
+        self.cleaned_data["username"] = clean_name(username, label=_("Usernames"))
         return super().clean_username()
 
     def clean_display_name(self) -> str:
-        return clean_name(self.cleaned_data["display_name"], label="Display names")
+        return clean_name(self.cleaned_data["display_name"], label=_("Display names"))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import secrets
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 from accounts.models import User
 from accounts.names import clean_name
@@ -29,12 +30,13 @@ GUEST_NAME_MAX_LENGTH = 80
 
 def guest_display_name_clean(value: str) -> str:
     """The name a guest gave, under the same rules as display names; ``ValidationError`` else."""
-    name = clean_name(value or "", label="Names")
+    name = clean_name(value or "", label=gettext("Names"))
     if not name:
-        raise ValidationError("Enter the name the others will see.")
+        raise ValidationError(gettext("Enter the name the others will see."))
     if len(name) > GUEST_NAME_MAX_LENGTH:
         raise ValidationError(
-            f"Names can be at most {GUEST_NAME_MAX_LENGTH} characters (this one has {len(name)})."
+            gettext("Names can be at most %(limit)d characters (this one has %(length)d).")
+            % {"limit": GUEST_NAME_MAX_LENGTH, "length": len(name)}
         )
     return name
 

@@ -2,10 +2,11 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from accounts.names import clean_name, username_skeleton
 
-LOOKALIKE_USERNAME_MESSAGE = "This username looks like an existing username; choose another."
+LOOKALIKE_USERNAME_MESSAGE = _("This username looks like an existing username; choose another.")
 
 
 class User(AbstractUser):
@@ -22,7 +23,7 @@ class User(AbstractUser):
     is_guest = models.BooleanField(
         default=False,
         editable=False,
-        help_text="Entered a room with its invite link and a name; cannot log in.",
+        help_text=_("Entered a room with its invite link and a name; cannot log in."),
     )
 
     class Meta(AbstractUser.Meta):
@@ -32,7 +33,7 @@ class User(AbstractUser):
             models.UniqueConstraint(
                 Lower("username"),
                 name="accounts_user_username_case_insensitive_unique",
-                violation_error_message="A user with that username already exists.",
+                violation_error_message=_("A user with that username already exists."),
             ),
         ]
 
@@ -49,11 +50,11 @@ class User(AbstractUser):
         super().clean()
         errors: dict[str, list[str]] = {}
         try:
-            self.username = clean_name(self.username, label="Usernames")
+            self.username = clean_name(self.username, label=_("Usernames"))
         except ValidationError as error:
             errors["username"] = error.messages
         try:
-            self.display_name = clean_name(self.display_name, label="Display names")
+            self.display_name = clean_name(self.display_name, label=_("Display names"))
         except ValidationError as error:
             errors["display_name"] = error.messages
         if "username" not in errors and self.username:

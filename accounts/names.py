@@ -16,6 +16,7 @@ from functools import cache
 
 from confusable_homoglyphs.confusables import confusables_data
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 # Longer input is refused before normalising: NFKC of a huge string is slow, and every form that
 # uses these rules caps names far below this.
@@ -51,14 +52,17 @@ def normalise_name(value: str) -> str:
 def name_problem(value: str, *, label: str) -> str | None:
     """What is wrong with an already normalised name, as a sentence; or ``None``.
 
-    ``label`` starts the sentence: "Room names", "Usernames", "Display names".
+    ``label`` starts the sentence: "Room names", "Usernames", "Display names" (translated by
+    the caller, like the sentence here, into the active language).
     """
     if any(character in BIDI_CONTROLS for character in value):
-        return f"{label} cannot contain characters that change text direction."
+        return gettext("%(label)s cannot contain characters that change text direction.") % {
+            "label": label
+        }
     if any(unicodedata.category(character) in _CONTROL_CATEGORIES for character in value):
-        return f"{label} cannot contain control characters."
+        return gettext("%(label)s cannot contain control characters.") % {"label": label}
     if all(unicodedata.category(character) in _INVISIBLE_CATEGORIES for character in value):
-        return f"{label} need at least one visible character."
+        return gettext("%(label)s need at least one visible character.") % {"label": label}
     return None
 
 
@@ -73,7 +77,10 @@ def clean_name(value: str, *, label: str) -> str:
     if not value:
         return ""
     if len(value) > NORMALISE_MAX_INPUT:
-        raise ValidationError(f"{label} can be at most {NORMALISE_MAX_INPUT} characters.")
+        raise ValidationError(
+            gettext("%(label)s can be at most %(limit)d characters.")
+            % {"label": label, "limit": NORMALISE_MAX_INPUT}
+        )
     normalised = normalise_name(value)
     problem = name_problem(normalised, label=label)
     if problem:

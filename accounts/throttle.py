@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db.models import Sum
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 
 def client_address(request) -> str | None:
@@ -66,7 +67,7 @@ class LoginAttemptHandler(AxesDatabaseHandler):
 
 def _minutes(delta: timedelta) -> str:
     minutes = max(1, math.ceil(delta.total_seconds() / 60))
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
 
 
 def login_locked_out(request, original_response=None, credentials=None):
@@ -77,11 +78,10 @@ def login_locked_out(request, original_response=None, credentials=None):
     """
     cool_off = get_cool_off(request) or login_cool_off(request)
     retry_at = timezone.localtime(timezone.now() + cool_off)
-    message = (
-        "Logging in is paused after too many wrong passwords. "
-        f"Try again in {_minutes(cool_off)} (after {retry_at:%H:%M} {retry_at.tzname()}); "
-        "each new attempt before then starts the wait again."
-    )
+    message = gettext(
+        "Logging in is paused after too many wrong passwords. Try again in %(wait)s (after "
+        "%(time)s %(zone)s); each new attempt before then starts the wait again."
+    ) % {"wait": _minutes(cool_off), "time": f"{retry_at:%H:%M}", "zone": retry_at.tzname()}
     response = render(request, "accounts/locked_out.html", {"message": message}, status=429)
     response["Retry-After"] = str(math.ceil(cool_off.total_seconds()))
     return response

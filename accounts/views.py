@@ -6,6 +6,8 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 
 from accounts.forms import SignupForm
@@ -31,18 +33,23 @@ def _safe_next(request) -> str | None:
 
 SIGNUP_REFUSALS = {
     "closed": (
-        "Signing up is closed",
-        "On this server, accounts are created by the administrator. Ask them for one, then log in.",
+        _("Signing up is closed"),
+        _(
+            "On this server, accounts are created by the administrator. Ask them for one, "
+            "then log in."
+        ),
     ),
     "invite": (
-        "Signing up needs an invite link",
-        "Signing up needs an invite link to a room on this server. Open the link you were "
-        "sent (ask the room's owner for a fresh one if it stopped working), or log in if you "
-        "already have an account.",
+        _("Signing up needs an invite link"),
+        _(
+            "Signing up needs an invite link to a room on this server. Open the link you were "
+            "sent (ask the room's owner for a fresh one if it stopped working), or log in if "
+            "you already have an account."
+        ),
     ),
     "rate_limited": (
-        "Too many accounts",
-        "Too many accounts were created from your address. Try again in {retry_in}.",
+        _("Too many accounts"),
+        _("Too many accounts were created from your address. Try again in %(retry_in)s."),
     ),
 }
 
@@ -54,7 +61,7 @@ def _refused(request, *, reason: str, status: int, retry_in: str = ""):
         "accounts/signup_refused.html",
         {
             "title": title,
-            "message": message.format(retry_in=retry_in),
+            "message": message % {"retry_in": retry_in},
             "refusal": f"signup_{reason}",
         },
         status=status,
@@ -91,7 +98,8 @@ def signup(request):
                 request,
                 reason="rate_limited",
                 status=429,
-                retry_in="1 minute" if minutes == 1 else f"{minutes} minutes",
+                retry_in=ngettext("%(count)d minute", "%(count)d minutes", minutes)
+                % {"count": minutes},
             )
             response["Retry-After"] = str(limit.retry_after)
             return response
@@ -102,7 +110,10 @@ def signup(request):
             email=form.cleaned_data["email"],
         )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome, {user.shown_name}! Your account is ready.")
+        messages.success(
+            request,
+            gettext("Welcome, %(name)s! Your account is ready.") % {"name": user.shown_name},
+        )
         return redirect(next_url or "home")
     return render(
         request,

@@ -19,6 +19,7 @@
 // blob opened in a tab would run the sender's script with the receiver's session), and its
 // name goes through sanitizeFileName before it reaches the page or the download attribute.
 
+import { format, t } from "./i18n.js";
 import { displayName } from "./protocol.js";
 import { Sha256, sha256Hex } from "./sha256.js";
 
@@ -154,10 +155,10 @@ export class FileTransfers extends EventTarget {
    */
   send(file, to) {
     const targets = [...this.call.peers.values()].filter((peer) => !to || peer.id === to);
-    if (targets.length === 0) return to ? "That person has left." : "Nobody else is here yet.";
-    if (file.size > MAX_FILE_BYTES) return "Files over 1 GB cannot be sent.";
+    if (targets.length === 0) return to ? t("That person has left.") : t("Nobody else is here yet.");
+    if (file.size > MAX_FILE_BYTES) return t("Files over 1 GB cannot be sent.");
     const ready = targets.filter((peer) => this.canSendTo(peer));
-    if (ready.length === 0) return "The connection is not ready yet; try again in a moment.";
+    if (ready.length === 0) return t("The connection is not ready yet; try again in a moment.");
     const groupId = newId();
     /** @type {Transfer[]} */
     const outgoing = ready.map((peer, index) => {
@@ -175,7 +176,7 @@ export class FileTransfers extends EventTarget {
         message: "",
         sha256: "",
         url: null,
-        cancel: () => this.finish(transfer, "cancelled", "Cancelled."),
+        cancel: () => this.finish(transfer, "cancelled", t("Cancelled.")),
       };
       this.transfers.set(transfer.id, transfer);
       this.changed(transfer);
@@ -188,7 +189,7 @@ export class FileTransfers extends EventTarget {
         const percent = Math.round((done / Math.max(1, file.size)) * 100);
         for (const transfer of outgoing) {
           if (transfer.status !== "preparing") continue;
-          transfer.message = `Preparing (${percent}%)`;
+          transfer.message = format(t("Preparing (%(percent)s)"), { percent: `${percent}%` });
           this.changed(transfer);
         }
       },
@@ -201,13 +202,14 @@ export class FileTransfers extends EventTarget {
           if (transfer.status !== "preparing") return;
           transfer.sha256 = sha256;
           this.stream(file, peer, transfer).catch((error) => {
-            this.finish(transfer, "failed", `Sending failed: ${error.message || error}`);
+            this.finish(transfer, "failed", format(t("Sending failed: %(error)s"), { error: error.message || error }));
           });
         });
       },
       (error) => {
         for (const transfer of outgoing) {
-          this.finish(transfer, "failed", `The file could not be read: ${error.message || error}`);
+          const reason = error.message || error;
+          this.finish(transfer, "failed", format(t("The file could not be read: %(error)s"), { error: reason }));
         }
       },
     );
@@ -227,24 +229,24 @@ export class FileTransfers extends EventTarget {
     transfer.cancel = () => {
       this.sendControl(channel, { kind: "cancel" });
       channel.close();
-      this.finish(transfer, "cancelled", "Cancelled.");
+      this.finish(transfer, "cancelled", t("Cancelled."));
     };
     this.changed(transfer);
     channel.addEventListener("message", (event) => {
       if (typeof event.data !== "string") return;
       const message = parseControl(event.data);
       if (message?.kind === "verified") {
-        if (message.ok) this.finish(transfer, "done", "Delivered and checked.");
-        else this.finish(transfer, "failed", `${transfer.peerName} received a damaged copy.`);
+        if (message.ok) this.finish(transfer, "done", t("Delivered and checked."));
+        else this.finish(transfer, "failed", format(t("%(name)s received a damaged copy."), { name: transfer.peerName }));
         channel.close();
       } else if (message?.kind === "cancel") {
-        this.finish(transfer, "cancelled", `${transfer.peerName} declined or cancelled.`);
+        this.finish(transfer, "cancelled", format(t("%(name)s declined or cancelled."), { name: transfer.peerName }));
         channel.close();
       }
     });
     channel.addEventListener("close", () => {
       if (!isFinal(transfer.status)) {
-        this.finish(transfer, "failed", `The connection to ${transfer.peerName} closed.`);
+        this.finish(transfer, "failed", format(t("The connection to %(name)s closed."), { name: transfer.peerName }));
       }
     });
     await waitForOpen(channel);
@@ -310,7 +312,7 @@ export class FileTransfers extends EventTarget {
           this.verify(current, parts, received, channel);
         } else if (message.kind === "cancel" && transfer) {
           chunks = [];
-          this.finish(transfer, "cancelled", `${transfer.peerName} cancelled.`);
+          this.finish(transfer, "cancelled", format(t("%(name)s cancelled."), { name: transfer.peerName }));
           channel.close();
         }
         return;
@@ -322,7 +324,7 @@ export class FileTransfers extends EventTarget {
         chunks = [];
         this.sendControl(channel, { kind: "cancel" });
         channel.close();
-        this.finish(transfer, "failed", "More data arrived than announced; discarded.");
+        this.finish(transfer, "failed", t("More data arrived than announced; discarded."));
         return;
       }
       chunks.push(data);
@@ -334,7 +336,7 @@ export class FileTransfers extends EventTarget {
     channel.addEventListener("close", () => {
       chunks = [];
       if (transfer && !isFinal(transfer.status) && transfer.status !== "verifying") {
-        this.finish(transfer, "failed", `The connection to ${transfer.peerName} closed.`);
+        this.finish(transfer, "failed", format(t("The connection to %(name)s closed."), { name: transfer.peerName }));
       }
     });
   }
@@ -374,13 +376,13 @@ export class FileTransfers extends EventTarget {
       cancel: () => {
         this.sendControl(channel, { kind: "cancel" });
         channel.close();
-        this.finish(transfer, "cancelled", "Cancelled.");
+        this.finish(transfer, "cancelled", t("Cancelled."));
       },
     };
     this.transfers.set(transfer.id, transfer);
     if (meta.size > MAX_FILE_BYTES) {
       this.sendControl(channel, { kind: "cancel" });
-      this.finish(transfer, "failed", "Refused: files over 1 GB cannot be received.");
+      this.finish(transfer, "failed", t("Refused: files over 1 GB cannot be received."));
       return transfer;
     }
     this.changed(transfer);
@@ -399,7 +401,7 @@ export class FileTransfers extends EventTarget {
     if (received !== transfer.size) {
       this.sendControl(channel, { kind: "verified", ok: false });
       channel.close();
-      this.finish(transfer, "failed", "The file arrived incomplete; discarded.");
+      this.finish(transfer, "failed", t("The file arrived incomplete; discarded."));
       return;
     }
     try {
@@ -407,14 +409,14 @@ export class FileTransfers extends EventTarget {
       const actual = await sha256Hex(await blob.arrayBuffer());
       if (actual !== transfer.sha256) {
         this.sendControl(channel, { kind: "verified", ok: false });
-        this.finish(transfer, "failed", "The file arrived damaged (SHA-256 mismatch); discarded.");
+        this.finish(transfer, "failed", t("The file arrived damaged (SHA-256 mismatch); discarded."));
       } else {
         transfer.url = URL.createObjectURL(blob);
         this.sendControl(channel, { kind: "verified", ok: true });
-        this.finish(transfer, "done", "Received and checked (SHA-256).");
+        this.finish(transfer, "done", t("Received and checked (SHA-256)."));
       }
     } catch (error) {
-      this.finish(transfer, "failed", `The file could not be checked: ${error}`);
+      this.finish(transfer, "failed", format(t("The file could not be checked: %(error)s"), { error: String(error) }));
     }
     channel.close();
   }

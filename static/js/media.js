@@ -1,6 +1,8 @@
 // Local media: microphone and camera (getUserMedia), devices, screen share (getDisplayMedia)
 // and a microphone level meter. The call module only ever sees tracks handed out from here.
 
+import { t } from "./i18n.js";
+
 /**
  * @typedef {{cameras: MediaDeviceInfo[], microphones: MediaDeviceInfo[],
  *            speakers: MediaDeviceInfo[]}} DeviceLists
@@ -12,27 +14,58 @@
 const CAMERA_CONSTRAINTS = { width: { ideal: 960 }, height: { ideal: 540 }, frameRate: { ideal: 24 } };
 const MIC_CONSTRAINTS = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
 
+/** @typedef {"camera" | "microphone" | "camera and microphone"} MediaKind */
+
 /**
  * A plain-language reason for a getUserMedia failure.
  * @param {unknown} error
- * @param {string} what "camera", "microphone" or "camera and microphone"
+ * @param {MediaKind} what
  * @returns {string}
  */
 function describeMediaError(error, what) {
   const name = error instanceof Error || error instanceof DOMException ? error.name : "";
-  if (name === "NotAllowedError" || name === "SecurityError") {
-    return (
-      `Access to your ${what} is blocked. To allow it, click the camera or lock icon in the ` +
-      `address bar, set the ${what} to Allow, then try again.`
-    );
+  const texts = mediaErrorTexts(what);
+  if (name === "NotAllowedError" || name === "SecurityError") return texts.blocked;
+  if (name === "NotFoundError" || name === "OverconstrainedError") return texts.missing;
+  if (name === "NotReadableError" || name === "AbortError") return texts.busy;
+  return texts.failed;
+}
+
+/**
+ * The sentences of describeMediaError for one kind of device, whole, so each language words
+ * them its own way.
+ * @param {MediaKind} what
+ * @returns {{blocked: string, missing: string, busy: string, failed: string}}
+ */
+function mediaErrorTexts(what) {
+  if (what === "camera") {
+    return {
+      blocked: t(
+        "Access to your camera is blocked. To allow it, click the camera or lock icon in the address bar, set the camera to Allow, then try again.",
+      ),
+      missing: t("No camera was found."),
+      busy: t("Your camera is in use by another application."),
+      failed: t("Your camera could not be started."),
+    };
   }
-  if (name === "NotFoundError" || name === "OverconstrainedError") {
-    return `No ${what} was found.`;
+  if (what === "microphone") {
+    return {
+      blocked: t(
+        "Access to your microphone is blocked. To allow it, click the camera or lock icon in the address bar, set the microphone to Allow, then try again.",
+      ),
+      missing: t("No microphone was found."),
+      busy: t("Your microphone is in use by another application."),
+      failed: t("Your microphone could not be started."),
+    };
   }
-  if (name === "NotReadableError" || name === "AbortError") {
-    return `Your ${what} is in use by another application.`;
-  }
-  return `Your ${what} could not be started.`;
+  return {
+    blocked: t(
+      "Access to your camera and microphone is blocked. To allow it, click the camera or lock icon in the address bar, set the camera and microphone to Allow, then try again.",
+    ),
+    missing: t("No camera and microphone was found."),
+    busy: t("Your camera and microphone is in use by another application."),
+    failed: t("Your camera and microphone could not be started."),
+  };
 }
 
 /**
@@ -106,7 +139,7 @@ export class LocalMedia extends EventTarget {
     const stream = await this.tryGet({ audio: { ...this.micConstraints(), deviceId } }, "microphone", []);
     if (!stream) {
       this.setMicTrack(null);
-      return "The microphone could not be restarted with that setting.";
+      return t("The microphone could not be restarted with that setting.");
     }
     this.adopt(stream);
     return "";
@@ -124,7 +157,7 @@ export class LocalMedia extends EventTarget {
   async start() {
     if (!this.supported) {
       this.audioEnabled = this.videoEnabled = false;
-      return "This browser cannot use a camera or microphone here. You can still join to watch and listen.";
+      return t("This browser cannot use a camera or microphone here. You can still join to watch and listen.");
     }
     // The devices this browser chose last time (preferences.js) are asked for exactly: as
     // "ideal" they lose to a default camera that fits the size constraints better. When one
@@ -160,17 +193,17 @@ export class LocalMedia extends EventTarget {
       if (!audio && !video) {
         this.audioEnabled = this.videoEnabled = false;
         const both = describeMediaError(bothError, "camera and microphone");
-        return `${both} You can still join to watch and listen; others will not see or hear you.`;
+        return `${both} ${t("You can still join to watch and listen; others will not see or hear you.")}`;
       }
       if (!audio) this.audioEnabled = false;
       if (!video) this.videoEnabled = false;
-      return `${problems.join(" ")} You can still join; the rest works.`;
+      return `${problems.join(" ")} ${t("You can still join; the rest works.")}`;
     }
   }
 
   /**
    * @param {MediaStreamConstraints} constraints
-   * @param {string} what
+   * @param {MediaKind} what
    * @param {string[]} problems
    * @returns {Promise<MediaStream | null>}
    */
@@ -257,7 +290,7 @@ export class LocalMedia extends EventTarget {
         problems,
       );
       // The same words as before joining: why it failed and, if blocked, how to allow it.
-      if (!stream) return problems[0] || "Your microphone could not be started.";
+      if (!stream) return problems[0] || t("Your microphone could not be started.");
       this.audioEnabled = true;
       this.adopt(stream);
       return "";
@@ -285,7 +318,7 @@ export class LocalMedia extends EventTarget {
       "camera",
       problems,
     );
-    if (!stream) return problems[0] || "Your camera could not be started.";
+    if (!stream) return problems[0] || t("Your camera could not be started.");
     this.videoEnabled = true;
     this.adopt(stream);
     return "";
@@ -304,7 +337,7 @@ export class LocalMedia extends EventTarget {
       "camera",
       [],
     );
-    if (!stream) return "That camera could not be started.";
+    if (!stream) return t("That camera could not be started.");
     this.adopt(stream);
     return "";
   }
@@ -320,7 +353,7 @@ export class LocalMedia extends EventTarget {
       "microphone",
       [],
     );
-    if (!stream) return "That microphone could not be started.";
+    if (!stream) return t("That microphone could not be started.");
     this.adopt(stream);
     return "";
   }
@@ -331,7 +364,7 @@ export class LocalMedia extends EventTarget {
    */
   async startScreen() {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getDisplayMedia) {
-      return "This browser cannot share a screen.";
+      return t("This browser cannot share a screen.");
     }
     let stream;
     try {
@@ -348,7 +381,7 @@ export class LocalMedia extends EventTarget {
     } catch (error) {
       const name = error instanceof DOMException ? error.name : "";
       if (name === "NotAllowedError" || name === "AbortError") return "";
-      return "Your screen could not be shared.";
+      return t("Your screen could not be shared.");
     }
     this.screenStream = stream;
     const [video] = stream.getVideoTracks();

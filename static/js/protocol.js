@@ -1,6 +1,8 @@
 // The signaling protocol, version 1, as JSDoc types (see docs/protocol.md for the prose).
 // Nothing here talks to the network; signaling.js sends and receives these shapes.
 
+import { t } from "./i18n.js";
+
 /**
  * The protocol version this client speaks; the server states its own in `welcome.protocol`.
  * Within a version the contract only ever adds fields and message types, so the number changes
@@ -235,6 +237,6 @@ export function candidateToWire(candidate) {
  * @returns {string}
  */
 export function displayName(user) {
-  if (!user) return "Someone";
-  return user.display_name || user.username || "Someone";
+  if (!user) return t("Someone");
+  return user.display_name || user.username || t("Someone");
 }

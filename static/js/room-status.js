@@ -2,6 +2,8 @@
 // visitor decides, so "the meeting is full" shows before Join, and goes when a seat frees.
 // The words are a pure function, tested without a browser.
 
+import { format, t, tn } from "./i18n.js";
+
 /**
  * @typedef {{connected: number, max_participants: number, full: boolean, locked: boolean,
  *            seat_for_you: boolean}} RoomStatus
@@ -13,32 +15,39 @@
  * @returns {{text: string, full: boolean, joinable: boolean}}
  */
 export function seatNotice(status) {
-  const count = `${status.connected} of ${status.max_participants}`;
+  const counts = { connected: status.connected, max: status.max_participants };
   if (status.locked && !status.seat_for_you) {
     return {
-      text: "This room is locked: only its owner and staff can join right now.",
+      text: t("This room is locked: only its owner and staff can join right now."),
       full: status.full,
       joinable: false,
     };
   }
   if (status.full && !status.seat_for_you) {
     return {
-      text: `This meeting is full (${count} people). Join works as soon as someone leaves.`,
+      text: format(t("This meeting is full (%(connected)s of %(max)s people). Join works as soon as someone leaves."), counts),
       full: true,
       joinable: false,
     };
   }
   if (status.full) {
     return {
-      text: `This meeting is full (${count} people), but you can join as its moderator.`,
+      text: format(t("This meeting is full (%(connected)s of %(max)s people), but you can join as its moderator."), counts),
       full: true,
       joinable: true,
     };
   }
   const text =
     status.connected === 0
-      ? `Nobody is in the meeting yet (room for ${status.max_participants}).`
-      : `${count} people are in the meeting.`;
+      ? format(t("Nobody is in the meeting yet (room for %(max)s)."), counts)
+      : format(
+          tn(
+            "%(connected)s of %(max)s people is in the meeting.",
+            "%(connected)s of %(max)s people are in the meeting.",
+            status.connected,
+          ),
+          counts,
+        );
   return { text, full: false, joinable: true };
 }
 

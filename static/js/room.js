@@ -4,6 +4,7 @@
 
 import { Call } from "./call.js";
 import { FileTransfers } from "./files.js";
+import { format, t } from "./i18n.js";
 import { IceProvider } from "./ice.js";
 import { LevelMeter, LocalMedia } from "./media.js";
 import { loadPreference } from "./preferences.js";
@@ -129,10 +130,10 @@ function syncControls() {
   local.audio = Boolean(media.micTrack) && media.audioEnabled;
   local.video = Boolean(media.cameraTrack) && media.videoEnabled;
   local.screen = Boolean(media.screenStream);
-  setToggle(controls.audio, local.audio, "Microphone", "Microphone (M)");
-  setToggle(controls.video, local.video, "Camera", "Camera (V)");
-  setToggle(controls.screen, local.screen, "Present your screen");
-  setToggle(controls.hand, local.hand, "Raise hand", "Raise hand (H)");
+  setToggle(controls.audio, local.audio, t("Microphone"), t("Microphone (M)"));
+  setToggle(controls.video, local.video, t("Camera"), t("Camera (V)"));
+  setToggle(controls.screen, local.screen, t("Present your screen"));
+  setToggle(controls.hand, local.hand, t("Raise hand"), t("Raise hand (H)"));
   controls.leave.setAttribute("aria-pressed", "false");
   stage?.updateSelf(media.previewStream, local, local.video);
   stage?.setSelfPresenting(local.screen);
@@ -178,10 +179,11 @@ const participants = new ParticipantsPanel({
   onMute: (peerId) => {
     signaling.send({ type: "mute", peer_id: peerId });
     const peer = call?.peers.get(peerId);
-    toast(`Asked ${displayName(peer?.user)} to mute.`);
+    toast(format(t("Asked %(name)s to mute."), { name: displayName(peer?.user) }));
   },
   onKick: (peerId, name) => {
-    confirmAction(`Remove ${name} from the meeting? They cannot rejoin for a while unless the room's owner lets them back in.`, "Remove", () => {
+    const question = t("Remove %(name)s from the meeting? They cannot rejoin for a while unless the room's owner lets them back in.");
+    confirmAction(format(question, { name }), t("Remove"), () => {
       signaling.send({ type: "kick", peer_id: peerId });
     });
   },
@@ -191,16 +193,18 @@ const participants = new ParticipantsPanel({
   },
   onBan: (peerId, name) => {
     confirmAction(
-      `Ban ${name} from this room? They are removed now and cannot come back until the owner lifts the ban.`,
-      "Ban",
+      format(t("Ban %(name)s from this room? They are removed now and cannot come back until the owner lifts the ban."), {
+        name,
+      }),
+      t("Ban"),
       (reason) => signaling.send({ type: "ban", peer_id: peerId, reason }),
       { reason: true },
     );
   },
   onEnd: () => {
     confirmAction(
-      "End the meeting for everyone? Everybody is disconnected; the room stays open for the next meeting.",
-      "End for everyone",
+      t("End the meeting for everyone? Everybody is disconnected; the room stays open for the next meeting."),
+      t("End for everyone"),
       () => signaling.send({ type: "end" }),
     );
   },
@@ -259,7 +263,7 @@ async function toggleScreen() {
 async function copyInvite() {
   try {
     await navigator.clipboard.writeText(config.invite_url);
-    toast("Invite link copied. Anyone with it can ask to join.");
+    toast(t("Invite link copied. Anyone with it can ask to join."));
     return true;
   } catch {
     // Without clipboard permission, show the link so it can be copied by hand.
@@ -267,7 +271,7 @@ async function copyInvite() {
     field.value = config.invite_url;
     field.hidden = false;
     field.select();
-    toast("Copy the invite link from the box above the controls.");
+    toast(t("Copy the invite link from the box above the controls."));
     return false;
   }
 }
@@ -334,7 +338,7 @@ function closePanelOnEscape(event) {
  * Tab (or screen-reader cursor) reaches a hidden "Log out", and the first Tab is in the call.
  */
 function coverPageWithCall() {
-  for (const node of document.querySelectorAll(".skip-link, .site-header, .messages, #prejoin")) {
+  for (const node of document.querySelectorAll(".skip-link, .site-header, .messages, .site-footer, #prejoin")) {
     /** @type {HTMLElement} */ (node).inert = true;
   }
 }
@@ -356,7 +360,7 @@ const lobbyCard = new LobbyCard({
 function waitInLobby(hostsPresent) {
   if (callState() === "joining" && !$("#prejoin")) {
     $("#call").hidden = true;
-    for (const node of document.querySelectorAll(".skip-link, .site-header, .messages")) {
+    for (const node of document.querySelectorAll(".skip-link, .site-header, .messages, .site-footer")) {
       /** @type {HTMLElement} */ (node).inert = false;
     }
     prejoin.reopen();
@@ -400,7 +404,7 @@ wireAudioSettings({ media, onProblem: (text) => toast(text, { tone: "error" }) }
 const alerts = new Alerts();
 const mutedHint = new MutedSpeechHint({
   media,
-  show: () => toast("You are muted — press M or the microphone to speak", { tone: "warning" }),
+  show: () => toast(t("You are muted — press M or the microphone to speak"), { tone: "warning" }),
 });
 
 /** The tab title: unread chat messages and whether someone's hand is up. */
@@ -415,7 +419,7 @@ $('#controls [data-action="change-layout"]').addEventListener("click", () => set
 function showSelfView(shown) {
   stage?.setSelfView(shown);
   settings.showSelfView(shown);
-  if (!shown) toast("Your video is hidden from you; the others still see it. Settings brings it back.");
+  if (!shown) toast(t("Your video is hidden from you; the others still see it. Settings brings it back."));
 }
 
 media.addEventListener("trackchange", (event) => {
@@ -437,7 +441,7 @@ media.addEventListener("screenended", () => {
 ice.addEventListener("error", (event) => {
   const reason = /** @type {CustomEvent<string>} */ (event).detail;
   console.warn("ice:", reason);
-  toast("Relay servers are unavailable right now; calls across strict networks may fail.", {
+  toast(t("Relay servers are unavailable right now; calls across strict networks may fail."), {
     tone: "warning",
   });
 });
@@ -451,7 +455,7 @@ async function enterAsGuest() {
   const field = /** @type {HTMLInputElement} */ ($('input[name="display_name"]'));
   const name = field.value.trim();
   if (!name) {
-    prejoin.showNotice("Enter your name: it is what the others will see.");
+    prejoin.showNotice(t("Enter your name: it is what the others will see."));
     field.focus();
     return false;
   }
@@ -469,13 +473,13 @@ async function enterAsGuest() {
     });
     answer = await response.json();
     if (!response.ok) {
-      prejoin.showNotice(answer.message || "You cannot join this meeting.");
+      prejoin.showNotice(answer.message || t("You cannot join this meeting."));
       if (answer.error === "bad_name") field.focus();
       return false;
     }
   } catch (error) {
     console.warn("room: guest entry failed", error);
-    prejoin.showNotice("The server could not be reached. Check your connection and try again.");
+    prejoin.showNotice(t("The server could not be reached. Check your connection and try again."));
     return false;
   }
   config.user = answer.user;
@@ -523,7 +527,9 @@ async function join() {
     files,
     onProblem: (text) => toast(text, { tone: "warning" }),
     onReceived: (transfer) => {
-      if (openPanel !== "chat") toast(`${transfer.peerName} sent you ${transfer.name}.`);
+      if (openPanel !== "chat") {
+        toast(format(t("%(name)s sent you %(file)s."), { name: transfer.peerName, file: transfer.name }));
+      }
     },
   });
   wireCall(call);
@@ -583,8 +589,8 @@ signaling.addEventListener("statechange", (event) => {
   body.dataset.signaling = state;
   const pill = $("[data-signal-label]");
   pill.hidden = state === "open" || state === "closed";
-  pill.textContent = state === "reconnecting" ? "Reconnecting… your call continues" : "Connecting…";
-  if (state === "open" && wasOpen) toast("Reconnected.");
+  pill.textContent = state === "reconnecting" ? t("Reconnecting… your call continues") : t("Connecting…");
+  if (state === "open" && wasOpen) toast(t("Reconnected."));
   if (state === "open") wasOpen = true;
 });
 
@@ -641,7 +647,7 @@ function onMessage(message) {
       call.onPeerState(message.peer_id, message.state);
       const peer = call.peers.get(message.peer_id);
       if (peer && before && !before.hand && peer.state.hand) {
-        toast(`${displayName(peer.user)} raised a hand.`);
+        toast(format(t("%(name)s raised a hand."), { name: displayName(peer.user) }));
         alerts.handRaised();
       }
       return showAlertCounts();
@@ -649,7 +655,7 @@ function onMessage(message) {
     case "room":
       if (typeof message.locked === "boolean") {
         if (message.locked !== participants.locked) {
-          toast(message.locked ? "The room is now locked: nobody new can join." : "The room is unlocked.");
+          toast(message.locked ? t("The room is now locked: nobody new can join.") : t("The room is unlocked."));
         }
         showRoomLocked(message.locked);
       }
@@ -670,7 +676,7 @@ function onMessage(message) {
       return waitInLobby(message.hosts_present);
     case "knock":
       if (lobbyCard.add(message.knock)) {
-        toast(`${displayName(message.knock.user)} wants to join.`);
+        toast(format(t("%(name)s wants to join."), { name: displayName(message.knock.user) }));
         alerts.play("join");
       }
       return;
@@ -689,7 +695,7 @@ function onWelcome(message) {
   if (!acceptProtocol(message.protocol)) return;
   if (callState() === "lobby") {
     showCallPage();
-    toast("You were let in.");
+    toast(t("You were let in."));
   }
   const kind = welcomeKind(selfPeerId, message);
   const resumed = kind === "resumed";
@@ -698,7 +704,7 @@ function onWelcome(message) {
     signaling.dropQueue();
     call.removeAll("reset");
     participants.clear();
-    toast("Your connection was restored as a new session.");
+    toast(t("Your connection was restored as a new session."));
   }
   selfPeerId = message.self.peer_id;
   call.selfPeerId = selfPeerId;
@@ -733,8 +739,9 @@ function joinedTwice() {
   if (local.audio) media.setAudioEnabled(false);
   syncControls();
   toast(
-    "You are also in this meeting in another tab or device, so this one joined with the " +
-      "microphone off. Close the other one, or turn the microphone on here if you need it.",
+    t(
+      "You are also in this meeting in another tab or device, so this one joined with the microphone off. Close the other one, or turn the microphone on here if you need it.",
+    ),
     { tone: "warning", sticky: true },
   );
 }
@@ -754,16 +761,16 @@ function acceptProtocol(version) {
     endCall(
       "refused",
       "outdated",
-      "The server has been updated and this page no longer matches it. Reload the page to join again.",
+      t("The server has been updated and this page no longer matches it. Reload the page to join again."),
     );
     return false;
   }
   if (!protocolNoticeShown) {
     protocolNoticeShown = true;
-    toast("The server has been updated. Reload this page when convenient; your call continues.", {
+    toast(t("The server has been updated. Reload this page when convenient; your call continues."), {
       tone: "warning",
       sticky: true,
-      link: { label: "Reload", href: thisPage() },
+      link: { label: t("Reload"), href: thisPage() },
     });
   }
   return true;
@@ -805,8 +812,8 @@ function onRole(peerId, role) {
   if (moderatesRoom(role) !== wasModerator) {
     toast(
       moderatesRoom(role)
-        ? "You are now a moderator: you can mute and remove people, lock and end the meeting."
-        : "You are no longer a moderator.",
+        ? t("You are now a moderator: you can mute and remove people, lock and end the meeting.")
+        : t("You are no longer a moderator."),
     );
   }
 }
@@ -818,7 +825,7 @@ async function onMuteRequest(name) {
     syncControls();
     sendState({ audio: false });
   }
-  toast(`${name} muted your microphone. Unmute when you want to speak.`, { tone: "warning" });
+  toast(format(t("%(name)s muted your microphone. Unmute when you want to speak."), { name }), { tone: "warning" });
 }
 
 /**
@@ -830,7 +837,11 @@ function showReaction(message) {
   const own = message.peer_id === selfPeerId;
   const tile = own ? stage.selfTile : stage.cameraTiles.get(message.peer_id);
   if (!tile) return;
-  floatReaction(tile, message.emoji, own ? "You" : displayName(call?.peers.get(message.peer_id)?.user));
+  const emoji = message.emoji;
+  const label = own
+    ? format(t("You reacted %(emoji)s"), { emoji })
+    : format(t("%(name)s reacted %(emoji)s"), { name: displayName(call?.peers.get(message.peer_id)?.user), emoji });
+  floatReaction(tile, emoji, label);
 }
 
 /** @param {import("./protocol.js").ErrorMessage} message */
@@ -841,12 +852,12 @@ function onError(message) {
     return;
   }
   if (message.ref === "chat") {
-    chat.showError(message.message || "Your message was not sent.");
+    chat.showError(message.message || t("Your message was not sent."));
     return;
   }
   if (message.ref === "lock") participants.setLocked(!participants.locked);
   if (!message.ref) return; // admission errors end in a close code, handled by "final"
-  toast(message.message || `The server refused that (${message.code}).`, { tone: "error" });
+  toast(message.message || format(t("The server refused that (%(code)s)."), { code: message.code }), { tone: "error" });
 }
 
 // --- Ending ----------------------------------------------------------------------------------
@@ -879,27 +890,27 @@ function endCall(state, kind, text) {
   document.getElementById("prejoin")?.remove();
   setCallState(state);
   const titles = {
-    kicked: "You were removed",
-    "room-ended": "The meeting has ended",
-    locked: "This room is locked",
-    full: "This meeting is full",
-    refused: "You cannot join",
-    "rate-limited": "Disconnected",
-    replaced: "Opened elsewhere",
-    "lobby-denied": "You were not let in",
-    "knock-expired": "Nobody answered",
-    outdated: "Please reload the page",
+    kicked: t("You were removed"),
+    "room-ended": t("The meeting has ended"),
+    locked: t("This room is locked"),
+    full: t("This meeting is full"),
+    refused: t("You cannot join"),
+    "rate-limited": t("Disconnected"),
+    replaced: t("Opened elsewhere"),
+    "lobby-denied": t("You were not let in"),
+    "knock-expired": t("Nobody answered"),
+    outdated: t("Please reload the page"),
   };
   /** @type {import("./ui/notices.js").NoticeAction[]} */
-  const actions = [{ label: "Back to home", href: config.home_url, primary: kind !== "outdated" }];
+  const actions = [{ label: t("Back to home"), href: config.home_url, primary: kind !== "outdated" }];
   if (kind === "outdated") {
-    actions.unshift({ label: "Reload", href: thisPage(), primary: true });
+    actions.unshift({ label: t("Reload"), href: thisPage(), primary: true });
   } else if (state === "refused" && kind !== "refused") {
-    actions.push({ label: "Try again", href: thisPage() });
+    actions.push({ label: t("Try again"), href: thisPage() });
   }
   showNotice({
     kind,
-    title: titles[/** @type {keyof titles} */ (kind)] || (joined ? "The call ended" : "You cannot join"),
+    title: titles[/** @type {keyof titles} */ (kind)] || (joined ? t("The call ended") : t("You cannot join")),
     text,
     actions,
   });
@@ -912,11 +923,11 @@ function leave() {
   setCallState("left");
   showNotice({
     kind: "left",
-    title: "You left the meeting",
-    text: `You left ${config.name}.`,
+    title: t("You left the meeting"),
+    text: format(t("You left %(room)s."), { room: config.name }),
     actions: [
-      { label: "Rejoin", href: thisPage(), primary: true },
-      { label: "Back to home", href: config.home_url },
+      { label: t("Rejoin"), href: thisPage(), primary: true },
+      { label: t("Back to home"), href: config.home_url },
     ],
   });
 }
@@ -932,5 +943,5 @@ setCallState("prejoin");
 seats.start();
 prejoin.start().catch((error) => {
   console.warn("prejoin: could not start", error);
-  prejoin.showNotice("Your camera and microphone could not be started. You can still join.");
+  prejoin.showNotice(t("Your camera and microphone could not be started. You can still join."));
 });

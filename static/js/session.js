@@ -2,6 +2,7 @@
 // the notice to show, the toast to raise. No DOM and no socket here, so the rules are tested
 // under Node (tests/js/session.test.mjs); room.js applies the answers to the page.
 
+import { format, t, tn } from "./i18n.js";
 import { CLOSE, displayName } from "./protocol.js";
 
 /** @typedef {import("./protocol.js").User} User */
@@ -20,19 +21,20 @@ import { CLOSE, displayName } from "./protocol.js";
  */
 export function endingForClose({ code, message, maxParticipants }) {
   if (code === CLOSE.KICKED) {
-    return { state: "kicked", kind: "kicked", text: "You were removed from the meeting." };
+    return { state: "kicked", kind: "kicked", text: t("You were removed from the meeting.") };
   }
-  if (code === CLOSE.ROOM_ENDED) return { state: "ended", kind: "room-ended", text: "The meeting has ended." };
+  if (code === CLOSE.ROOM_ENDED) return { state: "ended", kind: "room-ended", text: t("The meeting has ended.") };
+  const full = tn("This meeting is full (%(count)s person).", "This meeting is full (%(count)s people).", maxParticipants);
   /** @type {Record<number, [string, string]>} */
   const notices = {
-    [CLOSE.ROOM_LOCKED]: ["locked", "This room is locked. Only its owner and staff can enter right now."],
-    [CLOSE.ROOM_FULL]: ["full", `This meeting is full (${maxParticipants} people).`],
-    [CLOSE.RATE_LIMITED]: ["rate-limited", "You were disconnected for sending too many messages."],
-    [CLOSE.REPLACED]: ["replaced", "This call continues in another window or tab."],
-    [CLOSE.LOBBY_DENIED]: ["lobby-denied", "The host did not let you into this meeting."],
-    [CLOSE.KNOCK_EXPIRED]: ["knock-expired", "Nobody let you in in time. You can ask to join again."],
+    [CLOSE.ROOM_LOCKED]: ["locked", t("This room is locked. Only its owner and staff can enter right now.")],
+    [CLOSE.ROOM_FULL]: ["full", format(full, { count: maxParticipants })],
+    [CLOSE.RATE_LIMITED]: ["rate-limited", t("You were disconnected for sending too many messages.")],
+    [CLOSE.REPLACED]: ["replaced", t("This call continues in another window or tab.")],
+    [CLOSE.LOBBY_DENIED]: ["lobby-denied", t("The host did not let you into this meeting.")],
+    [CLOSE.KNOCK_EXPIRED]: ["knock-expired", t("Nobody let you in in time. You can ask to join again.")],
   };
-  const [kind, fallback] = notices[code] || ["refused", "You cannot join this meeting."];
+  const [kind, fallback] = notices[code] || ["refused", t("You cannot join this meeting.")];
   return { state: "refused", kind, text: message || fallback };
 }
 
@@ -42,10 +44,17 @@ export function endingForClose({ code, message, maxParticipants }) {
  * @returns {Ending}
  */
 export function endingForKicked(frame) {
-  const by = frame.by ? ` by ${displayName(frame.by)}` : "";
-  const reason = frame.reason ? ` Reason: ${frame.reason}` : "";
-  const what = frame.banned ? "banned from this room" : "removed from the meeting";
-  return { state: "kicked", kind: "kicked", text: `You were ${what}${by}.${reason}` };
+  const name = frame.by ? displayName(frame.by) : "";
+  let text;
+  if (frame.banned) {
+    text = name ? format(t("You were banned from this room by %(name)s."), { name }) : t("You were banned from this room.");
+  } else {
+    text = name
+      ? format(t("You were removed from the meeting by %(name)s."), { name })
+      : t("You were removed from the meeting.");
+  }
+  if (frame.reason) text += ` ${format(t("Reason: %(reason)s"), { reason: frame.reason })}`;
+  return { state: "kicked", kind: "kicked", text };
 }
 
 /**
@@ -54,8 +63,10 @@ export function endingForKicked(frame) {
  * @returns {Ending}
  */
 export function endingForRoomEnded(frame) {
-  const by = frame.by ? `${displayName(frame.by)} ended` : "The host ended";
-  return { state: "ended", kind: "room-ended", text: `${by} the meeting for everyone.` };
+  const text = frame.by
+    ? format(t("%(name)s ended the meeting for everyone."), { name: displayName(frame.by) })
+    : t("The host ended the meeting for everyone.");
+  return { state: "ended", kind: "room-ended", text };
 }
 
 /**
@@ -65,8 +76,8 @@ export function endingForRoomEnded(frame) {
  * @returns {string | null}
  */
 export function peerJoinedToast({ name, known, wasLost, resumed }) {
-  if (!known && !resumed) return `${name} joined.`;
-  if (wasLost) return `${name} is back.`;
+  if (!known && !resumed) return format(t("%(name)s joined."), { name });
+  if (wasLost) return format(t("%(name)s is back."), { name });
   return null;
 }
 
@@ -77,9 +88,9 @@ export function peerJoinedToast({ name, known, wasLost, resumed }) {
  * @returns {string}
  */
 export function peerLeftToast(name, reason) {
-  if (reason === "kicked") return `${name} was removed from the meeting.`;
-  if (reason === "connection-lost") return `${name} lost their connection…`;
-  return `${name} left.`;
+  if (reason === "kicked") return format(t("%(name)s was removed from the meeting."), { name });
+  if (reason === "connection-lost") return format(t("%(name)s lost their connection…"), { name });
+  return format(t("%(name)s left."), { name });
 }
 
 /**

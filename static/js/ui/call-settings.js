@@ -99,10 +99,10 @@ export class CallSettings {
 
   async fillDevices() {
     const lists = await this.media.devices();
-    fillDeviceSelect(this.cameraSelect, lists.cameras, this.media.cameraId, "Camera");
-    fillDeviceSelect(this.micSelect, lists.microphones, this.media.microphoneId, "Microphone");
+    fillDeviceSelect(this.cameraSelect, lists.cameras, this.media.cameraId, "camera");
+    fillDeviceSelect(this.micSelect, lists.microphones, this.media.microphoneId, "microphone");
     if (this.media.canPickSpeaker) {
-      fillDeviceSelect(this.speakerSelect, lists.speakers, this.media.speakerId, "Speaker");
+      fillDeviceSelect(this.speakerSelect, lists.speakers, this.media.speakerId, "speaker");
     }
   }
 }

@@ -1,6 +1,7 @@
 // The chat panel: history from `welcome`, live messages with their time, auto-scroll, an
 // unread badge while the panel is closed, and links made clickable without parsing HTML.
 
+import { format, t } from "../i18n.js";
 import { displayName } from "../protocol.js";
 import { $, appendLinkified, el } from "./dom.js";
 
@@ -50,17 +51,16 @@ export class ChatPanel {
   submit(send) {
     const text = this.input.value.trim();
     if (!text) {
-      this.showError("Type a message first.");
+      this.showError(t("Type a message first."));
       return;
     }
     if (text.length > this.maxLength) {
-      this.showError(
-        `Messages can be at most ${this.maxLength} characters (this one has ${text.length}).`,
-      );
+      const limit = t("Messages can be at most %(limit)s characters (this one has %(length)s).");
+      this.showError(format(limit, { limit: this.maxLength, length: text.length }));
       return;
     }
     if (!send(text)) {
-      this.showError("Not connected; your message was kept. Try again in a moment.");
+      this.showError(t("Not connected; your message was kept. Try again in a moment."));
       return;
     }
     this.input.value = "";
@@ -156,7 +156,7 @@ export class ChatPanel {
     appendLinkified(text, String(message.text ?? ""));
     return el("li", { class: `chat-message${mine ? " chat-message--mine" : ""}`, "data-chat-id": message.id }, [
       el("div", { class: "chat-meta" }, [
-        el("span", { class: "chat-author", text: mine ? "You" : displayName(message.user) }),
+        el("span", { class: "chat-author", text: mine ? t("You") : displayName(message.user) }),
         el("time", {
           datetime: valid ? message.sent_at : null,
           title: valid ? sentAt.toLocaleString() : null,

@@ -1,6 +1,8 @@
 // Small DOM helpers. Everything user-supplied reaches the page through textContent or
 // attributes set one by one; nothing here ever parses HTML.
 
+import { format, t } from "../i18n.js";
+
 /**
  * Create an element with attributes and children.
  * @param {string} tag
@@ -127,6 +129,17 @@ export function avatarColour(userId) {
 }
 
 /**
+ * What a device picker says of one kind of device: none found, or the nth unnamed one.
+ * @param {"camera" | "microphone" | "speaker"} kind
+ * @returns {{none: string, numbered: string}}
+ */
+function deviceWords(kind) {
+  if (kind === "camera") return { none: t("No camera found"), numbered: t("Camera %(number)s") };
+  if (kind === "microphone") return { none: t("No microphone found"), numbered: t("Microphone %(number)s") };
+  return { none: t("No speaker found"), numbered: t("Speaker %(number)s") };
+}
+
+/**
  * Play a media element, tolerating the browser's "play() was interrupted" rejections, which
  * only mean a newer srcObject or a pause replaced this request.
  * @param {HTMLMediaElement} media
@@ -157,18 +170,19 @@ export function playQuietly(media) {
  * @param {HTMLSelectElement} select
  * @param {MediaDeviceInfo[]} devices
  * @param {string} current
- * @param {string} noun
+ * @param {"camera" | "microphone" | "speaker"} kind
  */
-export function fillDeviceSelect(select, devices, current, noun) {
+export function fillDeviceSelect(select, devices, current, kind) {
+  const words = deviceWords(kind);
   if (devices.length === 0) {
-    select.replaceChildren(el("option", { value: "", text: `No ${noun.toLowerCase()} found` }));
+    select.replaceChildren(el("option", { value: "", text: words.none }));
     select.disabled = true;
     return;
   }
   select.disabled = false;
   select.replaceChildren(
     ...devices.map((device, index) =>
-      el("option", { value: device.deviceId, text: device.label || `${noun} ${index + 1}` }),
+      el("option", { value: device.deviceId, text: device.label || format(words.numbered, { number: index + 1 }) }),
     ),
   );
   if (current && devices.some((device) => device.deviceId === current)) select.value = current;

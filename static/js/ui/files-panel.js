@@ -1,6 +1,7 @@
 // Sending files: a recipient picker and a file input (choosing a file sends it at once, there
 // is no separate send button), and a tray of transfers with progress, cancel and downloads.
 
+import { format, t } from "../i18n.js";
 import { displayName } from "../protocol.js";
 import { $, el } from "./dom.js";
 
@@ -19,16 +20,24 @@ function formatBytes(bytes) {
   return `${(bytes / 1024 / 1024 / 1024).toFixed(2)} GB`;
 }
 
-const STATUS_TEXT = {
-  preparing: "Preparing…",
-  waiting: "Waiting for the connection…",
-  sending: "Sending…",
-  receiving: "Receiving…",
-  verifying: "Checking…",
-  done: "Done",
-  failed: "Failed",
-  cancelled: "Cancelled",
-};
+/**
+ * A transfer's status in words.
+ * @param {import("../files.js").TransferStatus} status
+ * @returns {string}
+ */
+function statusText(status) {
+  const texts = {
+    preparing: t("Preparing…"),
+    waiting: t("Waiting for the connection…"),
+    sending: t("Sending…"),
+    receiving: t("Receiving…"),
+    verifying: t("Checking…"),
+    done: t("Done"),
+    failed: t("Failed"),
+    cancelled: t("Cancelled"),
+  };
+  return texts[status];
+}
 
 export class FilesPanel {
   /**
@@ -65,7 +74,7 @@ export class FilesPanel {
    */
   setRecipients(peers) {
     const chosen = this.select.value;
-    const options = [el("option", { value: "", text: "Everyone" })];
+    const options = [el("option", { value: "", text: t("Everyone") })];
     for (const peer of peers) {
       options.push(el("option", { value: peer.id, text: displayName(peer.user) }));
     }
@@ -92,7 +101,7 @@ export class FilesPanel {
     status.textContent =
       transfer.message && !active
         ? transfer.message
-        : `${STATUS_TEXT[transfer.status]}${active ? ` ${percent}%` : ""}`;
+        : `${statusText(transfer.status)}${active ? ` ${percent}%` : ""}`;
     const cancel = row.querySelector('[data-action="cancel-transfer"]');
     const final = ["done", "failed", "cancelled"].includes(transfer.status);
     if (final && cancel) cancel.remove();
@@ -106,7 +115,7 @@ export class FilesPanel {
           href: transfer.url,
           download: transfer.name,
           "data-file-sha256": transfer.sha256,
-          text: "Save",
+          text: t("Save"),
           title: `SHA-256 ${transfer.sha256}`,
         });
         row.querySelector(".transfer-actions")?.append(link);
@@ -121,12 +130,14 @@ export class FilesPanel {
    */
   buildRow(transfer) {
     const direction =
-      transfer.direction === "out" ? `To ${transfer.peerName}` : `From ${transfer.peerName}`;
+      transfer.direction === "out"
+        ? format(t("To %(name)s"), { name: transfer.peerName })
+        : format(t("From %(name)s"), { name: transfer.peerName });
     const cancel = el("button", {
       class: "button button--ghost button--small",
       type: "button",
       "data-action": "cancel-transfer",
-      text: "Cancel",
+      text: t("Cancel"),
     });
     cancel.addEventListener("click", () => transfer.cancel());
     return el(
@@ -143,7 +154,7 @@ export class FilesPanel {
           el("span", { class: "transfer-size", text: formatBytes(transfer.size) }),
         ]),
         el("div", { class: "transfer-peer", text: direction }),
-        el("progress", { max: "1", value: "0", "aria-label": `Progress of ${transfer.name}` }),
+        el("progress", { max: "1", value: "0", "aria-label": format(t("Progress of %(file)s"), { file: transfer.name }) }),
         el("div", { class: "transfer-foot" }, [
           el("span", { class: "transfer-status" }),
           el("span", { class: "transfer-actions" }, [cancel]),

@@ -2,6 +2,7 @@
 // a Copy button and a short prompt to share it, and the self view shrinks beside the card instead
 // of filling the screen. The card goes for good (on this page) when someone joins or it is closed.
 
+import { t } from "../i18n.js";
 import { el } from "./dom.js";
 
 export class InviteCard {
@@ -17,7 +18,7 @@ export class InviteCard {
       class: "invite-card-link",
       readonly: true,
       value: inviteUrl,
-      "aria-label": "Invite link",
+      "aria-label": t("Invite link"),
       "data-invite-link": true,
     });
     link.addEventListener("focus", () => /** @type {HTMLInputElement} */ (link).select());
@@ -25,11 +26,11 @@ export class InviteCard {
       type: "button",
       class: "button button--primary invite-card-copy",
       "data-action": "copy-invite-link",
-      text: "Copy link",
+      text: t("Copy link"),
     });
     this.copyButton.addEventListener("click", async () => {
       if (await onCopy()) {
-        this.copyButton.textContent = "Copied";
+        this.copyButton.textContent = t("Copied");
         this.copyButton.dataset.copied = "true";
       }
     });
@@ -37,8 +38,8 @@ export class InviteCard {
       type: "button",
       class: "invite-card-close",
       "data-action": "dismiss-invite",
-      "aria-label": "Close the invite prompt",
-      title: "Close",
+      "aria-label": t("Close the invite prompt"),
+      title: t("Close"),
       text: "×",
     });
     close.addEventListener("click", () => this.dismiss());
@@ -46,8 +47,8 @@ export class InviteCard {
       "section",
       { class: "invite-card", "data-invite-card": true, "aria-labelledby": "invite-card-title", hidden: true },
       [
-        el("h2", { id: "invite-card-title", text: "Your meeting's ready" }),
-        el("p", { text: "Share this link with the people you want in the meeting. You're the only one here." }),
+        el("h2", { id: "invite-card-title", text: t("Your meeting's ready") }),
+        el("p", { text: t("Share this link with the people you want in the meeting. You're the only one here.") }),
         el("div", { class: "invite-card-row" }, [link, this.copyButton]),
         close,
       ],

@@ -4,12 +4,12 @@
 // and Admit all once two or more wait; the card shows only while someone waits. The knocker waits
 // on the pre-join page with its camera preview, and is told whether a host is there to let it in.
 
+import { format, t, tn } from "../i18n.js";
 import { displayName } from "../protocol.js";
 import { $, el } from "./dom.js";
 
 /** @typedef {import("../protocol.js").Knock} Knock */
 
-const ROLE_BADGES = { guest: "Guest", member: "", moderator: "", owner: "" };
 
 export class LobbyCard {
   /**
@@ -36,20 +36,21 @@ export class LobbyCard {
   add(knock) {
     if (this.rows.has(knock.id)) return false;
     const name = displayName(knock.user);
-    const badge = ROLE_BADGES[/** @type {keyof ROLE_BADGES} */ (knock.role)] || "";
+    // Only guests are marked: anyone else who knocks has an account, as the hosts do.
+    const badge = knock.role === "guest" ? t("Guest") : "";
     const admit = el("button", {
       type: "button",
       class: "button button--small button--primary",
       "data-action": "admit",
-      "aria-label": `Admit ${name}`,
-      text: "Admit",
+      "aria-label": format(t("Admit %(name)s"), { name }),
+      text: t("Admit"),
     });
     const deny = el("button", {
       type: "button",
       class: "button button--small",
       "data-action": "deny",
-      "aria-label": `Deny ${name}`,
-      text: "Deny",
+      "aria-label": format(t("Deny %(name)s"), { name }),
+      text: t("Deny"),
     });
     admit.addEventListener("click", () => this.decide(knock.id, "admit"));
     deny.addEventListener("click", () => this.decide(knock.id, "deny"));
@@ -119,8 +120,11 @@ export class LobbyCard {
     const count = this.rows.size;
     this.root.hidden = count === 0;
     this.admitAll.hidden = count < 2;
-    this.admitAll.textContent = `Admit all (${count})`;
-    this.title.textContent = count === 1 ? "Someone wants to join" : `${count} people want to join`;
+    this.admitAll.textContent = format(t("Admit all (%(count)s)"), { count });
+    this.title.textContent =
+      count === 1
+        ? t("Someone wants to join")
+        : format(tn("%(count)s person wants to join", "%(count)s people want to join", count), { count });
   }
 }
 
@@ -130,8 +134,10 @@ export class LobbyCard {
  * @returns {string}
  */
 export function lobbyWaitingText(hostsPresent) {
-  if (hostsPresent === null) return "Asking to join…";
+  if (hostsPresent === null) return t("Asking to join…");
   return hostsPresent
-    ? "Waiting for the host to let you in…"
-    : "Waiting for the host to let you in. Nobody who can let you in is in the call yet; you will be let in when they arrive.";
+    ? t("Waiting for the host to let you in…")
+    : t(
+        "Waiting for the host to let you in. Nobody who can let you in is in the call yet; you will be let in when they arrive.",
+      );
 }

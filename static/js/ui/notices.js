@@ -1,5 +1,6 @@
 // Blocking notices (kicked, room ended, refused, left) and transient toasts.
 
+import { t } from "../i18n.js";
 import { $, el } from "./dom.js";
 
 const TOAST_MS = 6000;
@@ -53,7 +54,7 @@ export function toast(text, { tone = "info", sticky = false, link } = {}) {
   item.append(el("span", { class: "toast-text", text }));
   if (sticky) {
     if (link) item.append(el("a", { class: "toast-link", href: link.href, text: link.label }));
-    const dismiss = el("button", { class: "toast-dismiss", type: "button", "aria-label": "Dismiss" });
+    const dismiss = el("button", { class: "toast-dismiss", type: "button", "aria-label": t("Dismiss") });
     dismiss.textContent = "×";
     dismiss.addEventListener("click", () => item.remove());
     item.append(dismiss);

@@ -1,6 +1,7 @@
 // The participants panel: everyone in the call, and for moderators the means to ask someone
 // to mute, remove or ban them, lock the room and end the meeting for all.
 
+import { format, t, tn } from "../i18n.js";
 import { displayName, moderatesRoom } from "../protocol.js";
 import { $, el, initials } from "./dom.js";
 import { iconNode } from "./stage.js";
@@ -9,7 +10,17 @@ import { iconNode } from "./stage.js";
 /** @typedef {import("../protocol.js").PeerState} PeerState */
 /** @typedef {import("../protocol.js").User} User */
 
-const ROLE_LABELS = { owner: "Host", moderator: "Moderator", member: "", guest: "Guest" };
+/**
+ * The role shown under a participant's name; members have none.
+ * @param {string} role
+ * @returns {string}
+ */
+function roleLabel(role) {
+  if (role === "owner") return t("Host");
+  if (role === "moderator") return t("Moderator");
+  if (role === "guest") return t("Guest");
+  return "";
+}
 
 /**
  * A row and its parts, so that an update touches only the parts that changed: `peer-updated`
@@ -73,7 +84,7 @@ export class ParticipantsPanel {
     this.locked = locked;
     this.lockButton.setAttribute("aria-pressed", String(locked));
     const label = /** @type {HTMLElement} */ (this.lockButton.querySelector(".label"));
-    label.textContent = locked ? "Unlock room" : "Lock room";
+    label.textContent = locked ? t("Unlock room") : t("Lock room");
   }
 
   /**
@@ -93,11 +104,10 @@ export class ParticipantsPanel {
       this.updateCount();
     }
     const name = displayName(user);
-    const roleLabel = ROLE_LABELS[/** @type {keyof ROLE_LABELS} */ (role)] || "";
     const iconKey = `${Boolean(state.hand)}/${Boolean(state.screen)}/${state.audio !== false}`;
     setText(row, "avatar", initials(name));
-    setText(row, "name", self ? `${name} (you)` : name);
-    setText(row, "detail", [roleLabel, lost ? "reconnecting…" : ""].filter(Boolean).join(" · "));
+    setText(row, "name", self ? format(t("%(name)s (you)"), { name }) : name);
+    setText(row, "detail", [roleLabel(role), lost ? t("reconnecting…") : ""].filter(Boolean).join(" · "));
     if (row.iconKey !== iconKey) {
       row.iconKey = iconKey;
       row.icons.replaceChildren(...stateIcons(state));
@@ -158,14 +168,14 @@ export class ParticipantsPanel {
         type: "button",
         "data-action": "mute",
         "data-target-peer": peerId,
-        text: "Mute",
+        text: t("Mute"),
       });
       const kick = el("button", {
         class: "button button--small button--danger-ghost",
         type: "button",
         "data-action": "kick",
         "data-target-peer": peerId,
-        text: "Remove",
+        text: t("Remove"),
       });
       // Banning also keeps them out of the room for good, so it asks first, like removing.
       const ban = el("button", {
@@ -173,14 +183,14 @@ export class ParticipantsPanel {
         type: "button",
         "data-action": "ban",
         "data-target-peer": peerId,
-        text: "Ban",
+        text: t("Ban"),
       });
       mute.addEventListener("click", () => this.handlers.onMute(peerId));
       kick.addEventListener("click", () => {
-        this.handlers.onKick(peerId, row.name.textContent || "this person");
+        this.handlers.onKick(peerId, row.name.textContent || t("this person"));
       });
       ban.addEventListener("click", () => {
-        this.handlers.onBan(peerId, row.name.textContent || "this person");
+        this.handlers.onBan(peerId, row.name.textContent || t("this person"));
       });
       row.mute = /** @type {HTMLButtonElement} */ (mute);
       row.mute.disabled = !row.audio;
@@ -224,7 +234,8 @@ export class ParticipantsPanel {
     for (const rows of people.values()) {
       rows.forEach((row, index) => {
         row.row.hidden = index > 0;
-        const text = index === 0 && rows.length > 1 ? `in ${rows.length} tabs or devices` : "";
+        const places = tn("in %(count)s tab or device", "in %(count)s tabs or devices", rows.length);
+        const text = index === 0 && rows.length > 1 ? format(places, { count: rows.length }) : "";
         if (row.places.textContent !== text) row.places.textContent = text;
         row.places.hidden = !text;
       });
@@ -249,12 +260,12 @@ function setText(row, part, text) {
  */
 function stateIcons(state) {
   const icons = [];
-  if (state.hand) icons.push(labelledIcon("hand", "Hand raised"));
-  if (state.screen) icons.push(labelledIcon("screen", "Presenting"));
+  if (state.hand) icons.push(labelledIcon("hand", t("Hand raised")));
+  if (state.screen) icons.push(labelledIcon("screen", t("Presenting")));
   icons.push(
     state.audio === false
-      ? labelledIcon("mic-off", "Microphone off")
-      : labelledIcon("mic", "Microphone on"),
+      ? labelledIcon("mic-off", t("Microphone off"))
+      : labelledIcon("mic", t("Microphone on")),
   );
   return icons;
 }

@@ -1,6 +1,7 @@
 // The pre-join preview: camera preview, microphone level, device pickers, mic and camera
 // toggles, and Join. When devices fail it says so plainly and still lets the user join.
 
+import { t } from "../i18n.js";
 import { savePreference } from "../preferences.js";
 import { $, fillDeviceSelect, playQuietly, setToggle } from "./dom.js";
 
@@ -60,7 +61,7 @@ export class Prejoin {
 
   /** Ask for devices and show the preview. */
   async start() {
-    this.status.textContent = "Starting your camera and microphone…";
+    this.status.textContent = t("Starting your camera and microphone…");
     const notice = await this.media.start();
     this.status.textContent = "";
     this.showNotice(notice);
@@ -106,10 +107,10 @@ export class Prejoin {
 
   async fillDevices() {
     const lists = await this.media.devices();
-    fillDeviceSelect(this.cameraSelect, lists.cameras, this.media.cameraId, "Camera");
-    fillDeviceSelect(this.micSelect, lists.microphones, this.media.microphoneId, "Microphone");
+    fillDeviceSelect(this.cameraSelect, lists.cameras, this.media.cameraId, "camera");
+    fillDeviceSelect(this.micSelect, lists.microphones, this.media.microphoneId, "microphone");
     if (this.media.canPickSpeaker) {
-      fillDeviceSelect(this.speakerSelect, lists.speakers, this.media.speakerId, "Speaker");
+      fillDeviceSelect(this.speakerSelect, lists.speakers, this.media.speakerId, "speaker");
     }
   }
 
@@ -117,8 +118,8 @@ export class Prejoin {
     if (!this.running) return;
     const audioOn = Boolean(this.media.micTrack) && this.media.audioEnabled;
     const videoOn = Boolean(this.media.cameraTrack) && this.media.videoEnabled;
-    setToggle(this.audioButton, audioOn, "Microphone");
-    setToggle(this.videoButton, videoOn, "Camera");
+    setToggle(this.audioButton, audioOn, t("Microphone"));
+    setToggle(this.videoButton, videoOn, t("Camera"));
     this.frame.dataset.video = videoOn ? "on" : "off";
     // A video element holding a stream without video never gets a frame, and until its first
     // frame it delays the page's load event; so it holds the stream only while there is video.
@@ -146,13 +147,13 @@ export class Prejoin {
     if (line.textContent !== text) line.textContent = text;
     line.hidden = false;
     this.joinButton.disabled = true;
-    this.joinButton.textContent = "Asking to join…";
+    this.joinButton.textContent = t("Asking to join…");
   }
 
   /** Join failed before the call (a guest's name refused): Join is offered again. */
   showJoinable() {
     this.joinButton.disabled = false;
-    this.joinButton.textContent = "Join now";
+    this.joinButton.textContent = t("Join now");
   }
 
   /** Joining: the preview goes away so the self-view in the call is the only one. */

@@ -2,6 +2,7 @@
 // passes on floats up the sender's tile for a few seconds, on every page (the sender's too).
 // The emoji come from the page's configuration; the server refuses any other.
 
+import { format, t } from "../i18n.js";
 import { el } from "./dom.js";
 
 /** How long a reaction stays on a tile; the CSS animation (reactions.css) lasts as long. */
@@ -16,15 +17,16 @@ export class ReactionsMenu {
   constructor({ button, emoji, onPick }) {
     this.button = button;
     this.onPick = onPick;
-    this.menu = el("div", { id: "reactions-menu", class: "reactions-menu", role: "menu", "aria-label": "Reactions", hidden: true });
+    this.menu = el("div", { id: "reactions-menu", class: "reactions-menu", role: "menu", "aria-label": t("Reactions"), hidden: true });
     for (const symbol of emoji) {
+      const label = format(t("React with %(emoji)s"), { emoji: symbol });
       const item = el("button", {
         type: "button",
         class: "reaction-choice",
         role: "menuitem",
         "data-reaction": symbol,
-        "aria-label": `React with ${symbol}`,
-        title: `React with ${symbol}`,
+        "aria-label": label,
+        title: label,
         text: symbol,
       });
       item.addEventListener("click", () => this.onPick(symbol));
@@ -75,9 +77,9 @@ export class ReactionsMenu {
  * end, removes it, so it goes with reduced motion (no animation) too.
  * @param {HTMLElement} tile the sender's camera tile or the self view
  * @param {string} emoji
- * @param {string} name who reacted, for screen readers
+ * @param {string} label who reacted with what, for screen readers ("Ana reacted 🎉")
  */
-export function floatReaction(tile, emoji, name) {
+export function floatReaction(tile, emoji, label) {
   const floating = tile.querySelectorAll("[data-reaction-float]");
   // The oldest come first in document order.
   for (const old of [...floating].slice(0, Math.max(0, floating.length - MAX_PER_TILE + 1))) old.remove();
@@ -85,7 +87,7 @@ export function floatReaction(tile, emoji, name) {
     class: "reaction-float",
     "data-reaction-float": emoji,
     role: "img",
-    "aria-label": `${name} reacted ${emoji}`,
+    "aria-label": label,
     text: emoji,
   });
   // A small random sideways offset, so reactions sent together do not sit on top of each other.

@@ -1,13 +1,17 @@
 // Keyboard shortcuts, listed in the help dialog. Single keys, ignored while typing.
 
+import { t } from "../i18n.js";
+
+// The labels are translated when the module loads, after the page's catalog (room.html loads
+// /jsi18n/ before its modules).
 /** @type {{key: string, label: string, action: string}[]} */
 export const SHORTCUTS = [
-  { key: "m", label: "Microphone on or off", action: "toggle-audio" },
-  { key: "v", label: "Camera on or off", action: "toggle-video" },
-  { key: "c", label: "Open or close the chat", action: "toggle-chat" },
-  { key: "p", label: "Open or close the participants", action: "toggle-participants" },
-  { key: "h", label: "Raise or lower your hand", action: "raise-hand" },
-  { key: "?", label: "Show this help", action: "help" },
+  { key: "m", label: t("Microphone on or off"), action: "toggle-audio" },
+  { key: "v", label: t("Camera on or off"), action: "toggle-video" },
+  { key: "c", label: t("Open or close the chat"), action: "toggle-chat" },
+  { key: "p", label: t("Open or close the participants"), action: "toggle-participants" },
+  { key: "h", label: t("Raise or lower your hand"), action: "raise-hand" },
+  { key: "?", label: t("Show this help"), action: "help" },
 ];
 
 /**

@@ -4,6 +4,7 @@
 // dot with its numbers on hover or focus.
 // Only remote media carries data-peer-id; the self-view is the one [data-self] tile.
 
+import { format, t } from "../i18n.js";
 import { displayName } from "../protocol.js";
 import { linkGrade } from "../stats.js";
 import { $, avatarColour, el, initials, playQuietly, setFlag } from "./dom.js";
@@ -19,13 +20,18 @@ const SPEAKING_LEVEL = 0.03;
 const SPEAKING_HANGOVER_MS = 800;
 const SELF_SPEAKING_LEVEL = 0.08;
 
-const CONNECTION_LABELS = {
-  new: "Connecting…",
-  connecting: "Connecting…",
-  disconnected: "Connection interrupted…",
-  failed: "Reconnecting…",
-  closed: "Disconnected",
-};
+/**
+ * What a tile says about its connection while it is not connected; nothing when it is.
+ * @param {string} state an RTCPeerConnectionState
+ * @returns {string}
+ */
+function connectionLabel(state) {
+  if (state === "new" || state === "connecting") return t("Connecting…");
+  if (state === "disconnected") return t("Connection interrupted…");
+  if (state === "failed") return t("Reconnecting…");
+  if (state === "closed") return t("Disconnected");
+  return "";
+}
 
 export class Stage {
   /** @param {{selfName: string, selfUserId?: number | null}} options */
@@ -70,13 +76,13 @@ export class Stage {
       video,
       el("div", { class: "tile-avatar", "aria-hidden": "true", text: initials(this.selfName) }),
       el("div", { class: "tile-badges" }),
-      tileActions("your video", true),
+      tileActions(t("your video"), true),
       el("div", { class: "tile-footer" }, [
-        el("span", { class: "tile-name", text: `${this.selfName} (you)` }),
+        el("span", { class: "tile-name", text: format(t("%(name)s (you)"), { name: this.selfName }) }),
       ]),
     ]);
     tile.dataset.viewKey = "self";
-    nameTile(tile, `${this.selfName} (you), camera`, this.selfUserId);
+    nameTile(tile, format(t("%(name)s (you), camera"), { name: this.selfName }), this.selfUserId);
     return tile;
   }
 
@@ -86,13 +92,13 @@ export class Stage {
       class: "button button--danger",
       type: "button",
       "data-action": "stop-presenting",
-      text: "Stop presenting",
+      text: t("Stop presenting"),
     });
     return el("div", { class: "presenting-card" }, [
-      el("p", { class: "presenting-title", text: "You are presenting to everyone" }),
+      el("p", { class: "presenting-title", text: t("You are presenting to everyone") }),
       el("p", {
         class: "presenting-hint",
-        text: "Your screen is not shown back to you here, so it does not repeat itself.",
+        text: t("Your screen is not shown back to you here, so it does not repeat itself."),
       }),
       stop,
     ]);
@@ -146,15 +152,13 @@ export class Stage {
     setFlag(tile, "lost", peer.lost, ["true", "false"]);
     this.syncBadges(tile, peer.state.audio !== false, peer.state.video !== false, peer.state.hand);
     const status = /** @type {HTMLElement} */ (tile.querySelector(".tile-status"));
-    const label = peer.lost
-      ? `${name} is reconnecting…`
-      : CONNECTION_LABELS[/** @type {keyof CONNECTION_LABELS} */ (state)] || "";
+    const label = peer.lost ? format(t("%(name)s is reconnecting…"), { name }) : connectionLabel(state);
     status.textContent = label;
     status.hidden = !label;
     if (tile.dataset.labelName !== name) {
       tile.dataset.labelName = name;
       labelActions(tile, name);
-      nameTile(tile, `${name}, camera`, peer.user?.id);
+      nameTile(tile, format(t("%(name)s, camera"), { name }), peer.user?.id);
     }
     this.attach(/** @type {HTMLVideoElement} */ (tile.querySelector("video")), peer.cameraStream);
     this.syncScreen(peer, name);
@@ -194,7 +198,7 @@ export class Stage {
         tileActions(displayName(peer.user), false),
         el("div", { class: "tile-footer" }, [
           el("span", { class: "tile-name" }),
-          el("span", { class: "role-badge", text: "Guest", hidden: true }),
+          el("span", { class: "role-badge", text: t("Guest"), hidden: true }),
           quality,
         ]),
       ],
@@ -241,7 +245,7 @@ export class Stage {
           },
           [
             el("video", { autoplay: true, playsinline: true }),
-            tileActions(`${name}'s screen`, false),
+            tileActions(format(t("%(name)s's screen"), { name }), false),
             el("div", { class: "tile-footer" }, [el("span", { class: "tile-name" })]),
           ],
         );
@@ -249,9 +253,9 @@ export class Stage {
         this.spotlight.append(view);
       }
       const label = /** @type {HTMLElement} */ (view.querySelector(".tile-name"));
-      label.textContent = `${name}'s screen`;
+      label.textContent = format(t("%(name)s's screen"), { name });
       view.setAttribute("role", "group");
-      view.setAttribute("aria-label", `${name}, screen`);
+      view.setAttribute("aria-label", format(t("%(name)s, screen"), { name }));
       this.attach(/** @type {HTMLVideoElement} */ (view.querySelector("video")), peer.screenStream);
       this.presenters.set(peer.id, name);
     } else {
@@ -278,9 +282,9 @@ export class Stage {
   syncBadges(tile, audio, video, hand) {
     const footer = /** @type {HTMLElement} */ (tile.querySelector(".tile-footer"));
     const badges = /** @type {HTMLElement} */ (tile.querySelector(".tile-badges"));
-    toggleBadge(footer, "muted", !audio, "Microphone off", "mic-off");
-    toggleBadge(badges, "camera-off", !video, "Camera off", "cam-off");
-    toggleBadge(badges, "hand", hand, "Hand raised", "hand");
+    toggleBadge(footer, "muted", !audio, t("Microphone off"), "mic-off");
+    toggleBadge(badges, "camera-off", !video, t("Camera off"), "cam-off");
+    toggleBadge(badges, "hand", hand, t("Hand raised"), "hand");
   }
 
   /** @param {string} peerId */
@@ -301,11 +305,12 @@ export class Stage {
     const { rttMs, lossPercent, path } = peer.stats;
     const grade = linkGrade(peer.stats);
     quality.dataset.grade = grade;
-    const parts = [path === "relay" ? "Relayed" : "Direct"];
+    const parts = [path === "relay" ? t("Relayed") : t("Direct")];
     if (rttMs !== null) parts.push(`${rttMs} ms`);
-    if (lossPercent !== null) parts.push(`${lossPercent}% loss`);
+    if (lossPercent !== null) parts.push(format(t("%(percent)s loss"), { percent: `${lossPercent}%` }));
     details.textContent = parts.join(" · ");
-    quality.setAttribute("aria-label", `Connection ${grade}: ${parts.join(", ")}`);
+    const named = { grade: gradeWord(grade), details: parts.join(", ") };
+    quality.setAttribute("aria-label", format(t("Connection %(grade)s: %(details)s"), named));
     quality.hidden = false;
   }
 
@@ -486,13 +491,11 @@ export class Stage {
     this.stage.dataset.pinned = this.pinned ? "true" : "false";
     this.spotlight.hidden = plan.featured.length === 0;
     const names = [...this.presenters.values()];
-    if (this.selfPresenting) names.unshift("You");
-    if (names.length === 0) {
+    if (names.length === 0 && !this.selfPresenting) {
       this.indicator.hidden = true;
       this.indicator.textContent = "";
     } else {
-      const verb = names.length === 1 && names[0] !== "You" ? "is" : "are";
-      this.indicator.textContent = `${joinNames(names)} ${verb} presenting`;
+      this.indicator.textContent = presentersText(names, this.selfPresenting);
       this.indicator.hidden = false;
     }
     this.spotlight.dataset.count = String(this.spotlight.children.length);
@@ -587,9 +590,9 @@ function tileActions(name, self) {
 function labelActions(root, name) {
   /** @type {Record<string, string>} */
   const labels = {
-    pin: `Pin ${name}`,
-    fullscreen: `Show ${name} full screen`,
-    "hide-self": "Hide your own video (the others still see it)",
+    pin: format(t("Pin %(name)s"), { name }),
+    fullscreen: format(t("Show %(name)s full screen"), { name }),
+    "hide-self": t("Hide your own video (the others still see it)"),
   };
   for (const [action, label] of Object.entries(labels)) {
     const node = root.querySelector(`[data-action="${action}"]`);
@@ -600,12 +603,29 @@ function labelActions(root, name) {
 }
 
 /**
- * @param {string[]} names
+ * Who presents, as the share indicator says it: "Ana is presenting", "You and Ana are presenting".
+ * @param {string[]} names the remote presenters
+ * @param {boolean} self whether we present too (named first, as "You")
  * @returns {string}
  */
-function joinNames(names) {
-  if (names.length <= 1) return names.join("");
-  return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+function presentersText(names, self) {
+  if (self && names.length === 0) return t("You are presenting");
+  if (!self && names.length === 1) return format(t("%(name)s is presenting"), { name: names[0] });
+  const all = self ? [t("You"), ...names] : names;
+  const list = all.slice(0, -1).join(", ");
+  return format(t("%(names)s and %(last)s are presenting"), { names: list, last: all[all.length - 1] });
+}
+
+/**
+ * A link grade (stats.js linkGrade) in words, for the quality dot's name.
+ * @param {string} grade
+ * @returns {string}
+ */
+function gradeWord(grade) {
+  if (grade === "good") return t("good");
+  if (grade === "fair") return t("fair");
+  if (grade === "poor") return t("poor");
+  return grade;
 }
 
 /**
