@@ -452,6 +452,22 @@ def test_the_same_account_in_a_second_tab_joins_muted_and_the_others_see_one_per
     expect(people).to_have_count(2)
     expect(bob.page.locator("[data-participant-count]")).to_have_text("2")
     expect(people.filter(has_text="Ana")).to_contain_text("2")
+    # On Bob's stage Ana is one tile too: the first tab's. The second's view stays in the page,
+    # hidden, still connected (every remote video sits in its peer's data-peer-id).
+    expect(bob.tile(ana.peer_id)).to_be_visible()
+    expect(bob.tile(second_tab.peer_id)).to_be_hidden()
+    expect(bob.tile(second_tab.peer_id)).to_have_attribute("data-connection-state", "connected")
+    expect(bob.page.locator('[data-view="camera"][data-peer-id]:visible')).to_have_count(1)
+    # Ana's second tab does not show (or play) her first tab: her self view stands for it.
+    expect(second_tab.tile(ana.peer_id)).to_be_hidden()
+    assert second_tab.page.evaluate(
+        "(id) => document.querySelector(`[data-peer-id='${id}'][data-view='camera'] video`).muted",
+        ana.peer_id,
+    )
+    expect(second_tab.tile(bob.peer_id)).to_be_visible()
+    # When the first tab leaves, the second is Ana's tile for Bob.
+    ana.action("leave").click()
+    expect(bob.tile(second_tab.peer_id)).to_be_visible()
 
 
 def test_axe_finds_nothing_on_the_guest_pre_join_the_lobby_and_the_hosts_lobby_card(call_room):

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { planStage } from "../../static/js/ui/layout.js";
+import { companionCameras, planStage } from "../../static/js/ui/layout.js";
 
 const quiet = { pinned: "", screens: [], selfPresenting: false, activeSpeaker: "", cameras: ["camera:b", "camera:c"] };
 
@@ -43,4 +43,25 @@ test("a pin features only the pinned view, in a spotlight unless speaker or side
   }
   assert.deepEqual(planStage({ ...quiet, choice: "speaker", pinned: "self" }), { layout: "speaker", featured: ["self"] });
   assert.deepEqual(planStage({ ...quiet, choice: "sidebar", pinned: "camera:b" }).layout, "sidebar");
+});
+
+test("one person's second tab is not a second tile; the tab with its camera on is the one shown", () => {
+  const cameras = [
+    { key: "camera:a1", userId: "7", video: false },
+    { key: "camera:b", userId: "8", video: true },
+    { key: "camera:a2", userId: "7", video: true },
+  ];
+  assert.deepEqual([...companionCameras({ selfUserId: 1, cameras })], ["camera:a1"]);
+  const bothOff = cameras.map((camera) => ({ ...camera, video: false }));
+  assert.deepEqual([...companionCameras({ selfUserId: 1, cameras: bothOff })], ["camera:a2"]);
+});
+
+test("our own other tabs are all hidden, and peers of unknown users are never grouped", () => {
+  const cameras = [
+    { key: "camera:me", userId: "1", video: true },
+    { key: "camera:x", userId: "", video: true },
+    { key: "camera:y", userId: "", video: true },
+  ];
+  assert.deepEqual([...companionCameras({ selfUserId: 1, cameras })], ["camera:me"]);
+  assert.deepEqual([...companionCameras({ selfUserId: null, cameras })], []);
 });

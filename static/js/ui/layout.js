@@ -36,3 +36,37 @@ export function planStage({ choice, pinned, screens, selfPresenting, activeSpeak
   const speaker = activeSpeaker && cameras.includes(activeSpeaker) ? activeSpeaker : cameras[0];
   return { layout: choice, featured: [speaker || "self"] };
 }
+
+/**
+ * Which remote camera views are a person's other tab or device, not shown as tiles of their own
+ * (issue #15): the others see one person however many tabs that person has open. Of one
+ * person's cameras the first with its video on is shown (else the first); the rest are hidden.
+ * Our own other tabs are all hidden, as our self view stands for them (and their sound, which
+ * would only echo us, is muted by the stage).
+ * @param {{selfUserId: number | null | undefined,
+ *          cameras: {key: string, userId: string, video: boolean}[]}} input
+ *   `cameras` in arrival order; `userId` "" for a peer whose user is unknown (never grouped)
+ * @returns {Set<string>} the keys of the camera views to hide
+ */
+export function companionCameras({ selfUserId, cameras }) {
+  const self = selfUserId === null || selfUserId === undefined ? "" : String(selfUserId);
+  /** @type {Map<string, {key: string, video: boolean}[]>} */
+  const byUser = new Map();
+  for (const camera of cameras) {
+    if (!camera.userId) continue;
+    const list = byUser.get(camera.userId) ?? [];
+    list.push(camera);
+    byUser.set(camera.userId, list);
+  }
+  const hidden = new Set();
+  for (const [userId, list] of byUser) {
+    if (userId === self) {
+      for (const camera of list) hidden.add(camera.key);
+      continue;
+    }
+    if (list.length < 2) continue;
+    const shown = list.find((camera) => camera.video) ?? list[0];
+    for (const camera of list) if (camera !== shown) hidden.add(camera.key);
+  }
+  return hidden;
+}

@@ -8,7 +8,7 @@ import { format, t } from "../i18n.js";
 import { displayName } from "../protocol.js";
 import { linkGrade } from "../stats.js";
 import { $, avatarColour, el, initials, playQuietly, setFlag } from "./dom.js";
-import { planStage } from "./layout.js";
+import { companionCameras, planStage } from "./layout.js";
 
 /** @typedef {import("../call.js").RemotePeer} RemotePeer */
 /** @typedef {import("../protocol.js").PeerState} PeerState */
@@ -140,6 +140,8 @@ export class Stage {
     avatar.textContent = initials(name);
     const state = peer.pc.connectionState;
     if (tile.dataset.connectionState !== state) tile.dataset.connectionState = state;
+    const userId = typeof peer.user?.id === "number" ? String(peer.user.id) : "";
+    if (tile.dataset.userId !== userId) tile.dataset.userId = userId;
     if (tile.dataset.role !== peer.role) {
       tile.dataset.role = peer.role;
       const badge = /** @type {HTMLElement} */ (tile.querySelector(".tile-footer .role-badge"));
@@ -458,8 +460,21 @@ export class Stage {
   }
 
   layout() {
+    // A person's other tabs or devices are one tile (layout.js companionCameras): their views
+    // stay in the page, hidden, at the end of the strip.
+    const companions = companionCameras({
+      selfUserId: this.selfUserId,
+      cameras: [...this.cameraTiles].map(([id, tile]) => ({
+        key: `camera:${id}`,
+        userId: tile.dataset.userId || "",
+        video: tile.dataset.video !== "off",
+      })),
+    });
+    if (companions.has(this.pinned)) this.pinned = "";
     if (this.pinned && !this.viewFor(this.pinned)) this.pinned = "";
-    const cameras = [...this.cameraTiles.keys()].map((id) => `camera:${id}`);
+    const cameras = [...this.cameraTiles.keys()]
+      .map((id) => `camera:${id}`)
+      .filter((key) => !companions.has(key));
     const screens = [...this.screenViews.keys()].map((id) => `screen:${id}`);
     const plan = planStage({
       choice: this.choice,
@@ -470,12 +485,21 @@ export class Stage {
       cameras,
     });
     const all = ["self", ...cameras, ...(this.selfPresenting ? ["presenting"] : []), ...screens];
-    const strip = all.filter((key) => !plan.featured.includes(key));
+    const strip = [...all.filter((key) => !plan.featured.includes(key)), ...companions];
     const placement = `${plan.layout}|${plan.featured.join(",")}|${strip.join(",")}`;
     if (placement !== this.placement) {
       this.placement = placement;
       place(this.spotlight, plan.featured.map((key) => this.viewFor(key)));
       place(this.tiles, strip.map((key) => this.viewFor(key)));
+    }
+    for (const [id, tile] of this.cameraTiles) {
+      const companion = companions.has(`camera:${id}`);
+      if (tile.hidden !== companion) tile.hidden = companion;
+      tile.dataset.companion = String(companion);
+      // Our own other tab's sound would only echo us back.
+      const ours = companion && tile.dataset.userId === String(this.selfUserId);
+      const video = /** @type {HTMLVideoElement | null} */ (tile.querySelector("video"));
+      if (video && video.muted !== ours) video.muted = ours;
     }
     for (const key of all) {
       const view = this.viewFor(key);
