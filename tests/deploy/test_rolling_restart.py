@@ -137,9 +137,11 @@ def test_a_call_through_nginx_survives_restarting_each_worker_in_turn(deployment
                 page.wait_for_selector('body[data-call-state="in-call"]', state="attached")
                 pages[name] = page
                 # Each socket lands on a different worker: nginx's least_conn sends Bob's to
-                # the worker that does not already hold Ana's.
-                assert _socket_opens(servers, index, slug) == 1, (
-                    f"{name}'s socket is not on worker {index}"
+                # the worker that does not already hold Ana's (which one Ana's goes to depends
+                # on the page's earlier requests, so it is not asserted).
+                opened = [_socket_opens(servers, worker, slug) for worker in (0, 1)]
+                assert sum(opened) == index + 1 and max(opened) == 1, (
+                    f"after {name} joined the workers hold {opened} sockets"
                 )
             ana, bob = pages["ana"], pages["bob"]
             ana_id = ana.evaluate("window.meet.selfPeerId")
