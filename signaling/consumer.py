@@ -230,9 +230,12 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         joined: dict | None = None,
         left: str | None = None,
         role: tuple[str, str] | None = None,
+        clear: bool = False,
     ) -> None:
         """Keep a knocker's view of who could let it in, and tell the client when it changes."""
         before = bool(self.hosts)
+        if clear:
+            self.hosts.clear()
         if joined is not None and moderation.can_moderate(role=joined["role"]):
             self.hosts.add(joined["peer_id"])
         if left is not None:
@@ -566,6 +569,11 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         await self._deliver(events.delivery_for(event))
 
     async def call_ended(self, event: dict[str, Any]) -> None:
+        if self.knock is not None:
+            # The call ended for everyone, hosts included (their rows ended without a peer-left):
+            # the knocker keeps waiting for the next host, and is told nobody is there now.
+            await self._hosts_changed(clear=True)
+            return
         await self._deliver(events.delivery_for(event))
 
     async def socket_replaced(self, event: dict[str, Any]) -> None:

@@ -192,3 +192,17 @@ async def test_a_guest_knocks_when_the_lobby_holds_guests(connect, room, people)
     assert guest.first["type"] == "lobby"
     knock = (await ana.receive_type("knock"))["knock"]
     assert knock["role"] == "guest"
+
+
+async def test_a_knocker_hears_that_nobody_is_left_when_the_call_is_ended(connect, room, people):
+    ana = await connect(room.slug, people["ana"])
+    bob = await connect(room.slug, people["bob"])
+    assert bob.first["hosts_present"] is True
+    await ana.receive_type("knock")
+    await ana.send({"type": "end"})
+    assert (await ana.receive_type("room-ended"))["type"] == "room-ended"
+    assert (await bob.receive_type("lobby"))["hosts_present"] is False
+    # Still waiting: the next host to arrive sees the knock.
+    mo = await connect(room.slug, people["mo"])
+    assert [k["user"]["username"] for k in mo.welcome["lobby"]] == ["bob"]
+    assert (await bob.receive_type("lobby"))["hosts_present"] is True
