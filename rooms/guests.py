@@ -17,7 +17,7 @@ from django.utils.translation import gettext, ngettext
 
 from accounts.guests import guest_display_name_clean, guest_for_session, guest_from_session
 from meet.ratelimit import rate_limit_hit
-from rooms.access import room_access_for
+from rooms.access import NOT_AUTHENTICATED, room_access_for
 from rooms.models import LobbyPolicy, Room
 
 # Session key: room id (as text, sessions are JSON) to the invite token the guest entered with.
@@ -90,7 +90,7 @@ def room_guest_enter(
         )
     verdict = room_access_for(user=None, room=room, invite_token=invite_token)
     if not verdict.guest_entry:
-        if verdict.refusal and verdict.refusal != "not_authenticated":
+        if verdict.refusal and verdict.refusal != NOT_AUTHENTICATED:
             return GuestEntry(error=verdict.refusal, message=verdict.message)
         return GuestEntry(
             error="forbidden",

@@ -2,7 +2,7 @@
 
 A knock is a ``LobbyKnock`` row, so every server process sees the same waiting list: a host who
 joins the call reads it from here, and a decision reaches the knocker's socket by its channel
-name (``CallNotifier.knock_decided``), whichever process holds it. A decision is a conditional
+name (``CallNotifier.knock_ended``), whichever process holds it. A decision is a conditional
 update of a waiting row, so two hosts clicking at once decide once: the second finds nothing
 waiting. Admit and deny are written to the moderation log.
 """
@@ -59,27 +59,37 @@ def lobby_hosts_present(*, room: Room) -> bool:
     return Participant.objects.filter(room=room, role__in=MODERATOR_ROLES).connected().exists()
 
 
-def _decide(*, knock_id: int, room: Room, status: str, by) -> LobbyKnock | None:
-    """Move a waiting knock of ``room`` to ``status``; None when it was not waiting any more."""
-    now = timezone.now()
+# A host's decisions are logged as moderation; a knock that expires or is withdrawn is not.
+_HOST_DECISION_ACTIONS = {
+    Status.ADMITTED: AuditEntry.Action.ADMIT,
+    Status.DENIED: AuditEntry.Action.DENY,
+}
+
+
+def _end_knock(*, room: Room, knock_id: int, status: str, by=None) -> LobbyKnock | None:
+    """Move a waiting knock of ``room`` to ``status``, log a host's decision and tell the call.
+
+    None when the knock was not waiting any more (another host decided, it expired, or the
+    knocker left): the conditional update decides once, whoever asks at the same moment.
+    """
+    action = _HOST_DECISION_ACTIONS.get(status)
     decided = LobbyKnock.objects.filter(pk=knock_id, room=room, status=Status.WAITING).update(
-        status=status, decided_at=now, decided_by=by if status in _HOST_DECISIONS else None
+        status=status, decided_at=timezone.now(), decided_by=by if action else None
     )
     if not decided:
         return None
-    return LobbyKnock.objects.select_related("user", "room").get(pk=knock_id)
-
-
-_HOST_DECISIONS = frozenset({Status.ADMITTED, Status.DENIED})
+    knock = LobbyKnock.objects.select_related("user", "room").get(pk=knock_id)
+    if action:
+        audit_record(room=room, action=action, actor=by, target=knock.user)
+        call_notifier().knock_ended(knock=knock, status=status, by=by)
+    else:
+        call_notifier().knock_ended(knock=knock, status=status)
+    return knock
 
 
 def knock_admit(*, room: Room, knock_id: int, by) -> LobbyKnock | None:
     """Let a waiting knocker in: their socket enters the call at once. None if not waiting."""
-    knock = _decide(knock_id=knock_id, room=room, status=Status.ADMITTED, by=by)
-    if knock is not None:
-        audit_record(room=room, action=AuditEntry.Action.ADMIT, actor=by, target=knock.user)
-        call_notifier().knock_ended(knock=knock, status=Status.ADMITTED, by=by)
-    return knock
+    return _end_knock(room=room, knock_id=knock_id, status=Status.ADMITTED, by=by)
 
 
 def knocks_admit_all(*, room: Room, by) -> list[LobbyKnock]:
@@ -94,24 +104,14 @@ def knocks_admit_all(*, room: Room, by) -> list[LobbyKnock]:
 
 def knock_deny(*, room: Room, knock_id: int, by) -> LobbyKnock | None:
     """Turn a waiting knocker away: they are told and their socket closes. None if not waiting."""
-    knock = _decide(knock_id=knock_id, room=room, status=Status.DENIED, by=by)
-    if knock is not None:
-        audit_record(room=room, action=AuditEntry.Action.DENY, actor=by, target=knock.user)
-        call_notifier().knock_ended(knock=knock, status=Status.DENIED, by=by)
-    return knock
+    return _end_knock(room=room, knock_id=knock_id, status=Status.DENIED, by=by)
 
 
 def knock_expire(*, room: Room, knock_id: int) -> LobbyKnock | None:
     """A knock nobody answered in ``LOBBY_KNOCK_TIMEOUT_SECONDS``; None if decided meanwhile."""
-    knock = _decide(knock_id=knock_id, room=room, status=Status.EXPIRED, by=None)
-    if knock is not None:
-        call_notifier().knock_ended(knock=knock, status=Status.EXPIRED)
-    return knock
+    return _end_knock(room=room, knock_id=knock_id, status=Status.EXPIRED)
 
 
 def knock_withdraw(*, room: Room, knock_id: int) -> LobbyKnock | None:
     """The knocker left the lobby (closed the page, lost the connection); None if decided."""
-    knock = _decide(knock_id=knock_id, room=room, status=Status.LEFT, by=None)
-    if knock is not None:
-        call_notifier().knock_ended(knock=knock, status=Status.LEFT)
-    return knock
+    return _end_knock(room=room, knock_id=knock_id, status=Status.LEFT)

@@ -244,7 +244,7 @@ def room_status(request, slug: str):
     if verdict.guest_entry:
         return JsonResponse(selectors.room_status(room=room, role="guest"))
     if verdict.refusal == access.NOT_AUTHENTICATED:
-        return JsonResponse({"error": "not_authenticated"}, status=401)
+        return JsonResponse({"error": access.NOT_AUTHENTICATED}, status=401)
     if verdict.allowed:
         return JsonResponse(selectors.room_status(room=room, role=verdict.role))
     # A lock is no secret from someone the room page would tell "this room is locked".
