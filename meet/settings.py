@@ -374,6 +374,15 @@ if JANUS_URLS and not (JANUS_API_SECRET and JANUS_ADMIN_KEY):
     raise ImproperlyConfigured(
         "JANUS_URLS needs JANUS_API_SECRET and JANUS_ADMIN_KEY (deploy/janus/README.md)."
     )
+# Each SFU call's VideoRoom: at most this many publishers (a screen share is a second one).
+SFU_MAX_PUBLISHERS = env.int("SFU_MAX_PUBLISHERS", default=64)
+# The cap Janus puts on each publisher's video (bits per second, over all simulcast layers).
+SFU_PUBLISHER_BITRATE = env.int("SFU_PUBLISHER_BITRATE", default=1_200_000)
+# How many remote videos a browser in an SFU call receives at once (last-N); the others are
+# shown as their name and picture until they speak or are pinned.
+SFU_LAST_N = env.int("SFU_LAST_N", default=9)
+# After Janus dies, how long peers keep trying to rejoin it before giving up.
+SFU_RECOVERY_SECONDS = env.int("SFU_RECOVERY_SECONDS", default=60)
 if SFU_THRESHOLD < 2:
     raise ImproperlyConfigured("SFU_THRESHOLD must be 2 or more.")
 

@@ -117,14 +117,30 @@ class RoomAdmin(admin.ModelAdmin):
         "lobby",
         "is_closed",
         "max_participants",
+        "media_mode",
         "connected",
+        "live_media",
         "created_at",
     )
-    list_filter = ("is_locked", "is_private", "guests_allowed", "lobby", ClosedFilter)
+    list_filter = (
+        "is_locked",
+        "is_private",
+        "guests_allowed",
+        "lobby",
+        "media_mode",
+        ClosedFilter,
+    )
     search_fields = ("name", "slug", "owner__username", "owner__display_name")
     list_select_related = ("owner",)
     raw_id_fields = ("owner",)
-    readonly_fields = ("slug", "invite_token", "created_at", "updated_at", "closed_at")
+    readonly_fields = (
+        "slug",
+        "invite_token",
+        "live_media",
+        "created_at",
+        "updated_at",
+        "closed_at",
+    )
     fields = (
         "name",
         "slug",
@@ -136,6 +152,8 @@ class RoomAdmin(admin.ModelAdmin):
         "lobby",
         "lobby_when_locked",
         "max_participants",
+        "media_mode",
+        "live_media",
         "invite_token",
         "created_at",
         "updated_at",
@@ -169,6 +187,18 @@ class RoomAdmin(admin.ModelAdmin):
     @admin.display(description=_("connected"), ordering="connected_count")
     def connected(self, room: Room) -> int:
         return room.connected_count
+
+    @admin.display(description=_("call media"))
+    def live_media(self, room: Room) -> str:
+        """How the call in progress carries media, and on which Janus node if through the SFU."""
+        if not getattr(room, "connected_count", None):
+            return "—"
+        if room.sfu_node:
+            return gettext("SFU on %(node)s (room %(room)s)") % {
+                "node": room.sfu_node,
+                "room": room.sfu_room,
+            }
+        return gettext("peer to peer")
 
     def save_model(self, request, obj, form, change):
         # The slug is read-only here, so a room added in the admin gets one as the form's

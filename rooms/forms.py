@@ -14,6 +14,7 @@ from rooms.models import (
     MAX_PARTICIPANTS_MIN,
     ROOM_NAME_MAX_LENGTH,
     LobbyPolicy,
+    MediaMode,
     Room,
 )
 
@@ -92,6 +93,14 @@ class RoomCreateForm(RoomFieldsForm):
     """Only ``name`` is required; everything else has a sensible default."""
 
 
+# The media modes in the owner's words (the model's labels are written for the admin).
+MEDIA_MODE_CHOICES = (
+    (MediaMode.AUTO, _("Automatic: peer to peer while small, through the server when larger")),
+    (MediaMode.MESH, _("Always peer to peer: lowest delay, nothing passes through the server")),
+    (MediaMode.SFU, _("Always through the server: each browser sends its video once")),
+)
+
+
 # The lobby choices in the owner's words (the model's labels are written for the admin).
 LOBBY_CHOICES = (
     (LobbyPolicy.OFF, _("Nobody waits: everyone allowed in joins at once")),
@@ -135,6 +144,16 @@ class RoomEditForm(RoomFieldsForm):
         required=False,
         label=_("While locked, send newcomers to the lobby instead of turning them away"),
     )
+    media_mode = forms.ChoiceField(
+        choices=MEDIA_MODE_CHOICES,
+        label=_("How video travels"),
+        help_text=_(
+            "Peer to peer suits a handful of people; past that every browser would send its "
+            "video to everyone, so larger calls go through the server. Without a media server "
+            "configured, every call is peer to peer."
+        ),
+        error_messages={"invalid_choice": _("Choose one of the media options.")},
+    )
 
     class Meta(RoomFieldsForm.Meta):
         fields = (
@@ -146,15 +165,17 @@ class RoomEditForm(RoomFieldsForm):
             "guests_allowed",
             "lobby",
             "lobby_when_locked",
+            "media_mode",
         )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        # A post without the lobby at all (a page from before it existed, a script) keeps the
-        # room's lobby rather than failing; the page's own select always sends one.
-        if self.is_bound and "lobby" not in self.data:
-            self.data = self.data.copy()
-            self.data["lobby"] = self.instance.lobby
+        # A post without the lobby or the media mode at all (a page from before they existed,
+        # a script) keeps the room's value rather than failing; the page always sends both.
+        for name in ("lobby", "media_mode"):
+            if self.is_bound and name not in self.data:
+                self.data = self.data.copy()
+                self.data[name] = getattr(self.instance, name)
 
     def room_fields(self) -> list[forms.BoundField]:
         """The fields about the room itself, in form order (the first group on the page)."""

@@ -36,6 +36,14 @@ class LobbyPolicy(models.TextChoices):
     NON_MEMBERS = "non_members", _("Everyone but the owner, moderators and members knocks")
 
 
+class MediaMode(models.TextChoices):
+    """How a room's calls carry media (issue #11): browser to browser, or through the SFU."""
+
+    AUTO = "auto", _("Automatic: peer to peer for small calls, the server's SFU for larger ones")
+    MESH = "mesh", _("Always peer to peer (each browser sends to every other)")
+    SFU = "sfu", _("Always through the server (needs Janus configured)")
+
+
 class Room(models.Model):
     name = models.CharField(max_length=ROOM_NAME_MAX_LENGTH)
     slug = models.SlugField(max_length=100, unique=True)
@@ -71,6 +79,18 @@ class Room(models.Model):
             MaxValueValidator(MAX_PARTICIPANTS_MAX),
         ],
     )
+    media_mode = models.CharField(
+        max_length=8,
+        choices=MediaMode.choices,
+        default=MediaMode.AUTO,
+        help_text=_("Peer to peer suits up to a handful of people; larger calls need the SFU."),
+    )
+    # The live call's SFU, while it has one: the Janus node it is pinned to, the VideoRoom id on
+    # that node and the room's secret. Set when a call moves to the SFU (signaling.media_mode),
+    # cleared when a call starts afresh in an empty room.
+    sfu_node = models.CharField(max_length=200, blank=True, default="")
+    sfu_room = models.PositiveBigIntegerField(null=True, blank=True)
+    sfu_secret = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(null=True, blank=True)

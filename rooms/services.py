@@ -53,6 +53,7 @@ ROOM_EDITABLE_FIELDS = frozenset(
         "guests_allowed",
         "lobby",
         "lobby_when_locked",
+        "media_mode",
     }
 )
 

@@ -32,6 +32,7 @@ from signaling.wire import (
     TOO_MANY_CONNECTIONS,
     chat_json,
     knock_json,
+    media_json,
     peer_json,
     refusal_close_code,
     welcome_frame,
@@ -136,6 +137,7 @@ def socket_admit(
         lobby=[knock_json(knock) for knock in knocks_waiting(room=room)]
         if can_moderate(role=me.role)
         else None,
+        media=media_json(mode=join.media.mode),
     )
     roster = {other.peer_id: other.channel_name for other in others}
     return Admission(join=join, room=room, welcome=welcome, roster=roster)

@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy as _
 from rooms import lobby, moderation, services
 from rooms.models import REASON_CONNECTION_LOST, REASON_LEFT
 from rooms.selectors import room_get_by_slug
-from signaling import events, metrics, presence, protocol, wire
+from signaling import events, media_mode, metrics, presence, protocol, sfu, wire
 from signaling.admission import socket_admit, socket_admit_visitor
 from signaling.events import LAYER_BUSY_ERRORS, room_group
 from signaling.i18n import socket_language
@@ -64,6 +64,11 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     # is not needed, only who they are) and the task that ends the knock when nobody answers.
     knock = None
     knock_expiry = None
+    # In an SFU call: this peer's Janus handles (signaling.sfu) and the task that opens them.
+    sfu: sfu.SfuPeer | None = None
+    sfu_starting: asyncio.Task | None = None
+    # Set while a moderator's mute is enforced by the SFU (lifted when the person unmutes).
+    sfu_muted = False
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -168,10 +173,21 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.roster = dict(admission.roster)
         presence.presence_keeper().add(self.participant.pk, self.channel_name, consumer=self)
         await self.send_json(admission.welcome)
+        media = join.media
         if not admission.roster and not join.resumed:
-            # Nobody else was in the room: this peer starts a call (every call is a mesh today).
-            metrics.CALLS_STARTED_MESH.inc()
+            # Nobody else was in the room: this peer starts a call.
+            (metrics.CALLS_STARTED_SFU if media.on_sfu else metrics.CALLS_STARTED_MESH).inc()
+        if media.retired is not None:
+            asyncio.ensure_future(sfu.videoroom_destroy(media.retired))
+        if media.on_sfu:
+            self._sfu_open(media)
 
+        if media.switched:
+            # This peer's arrival moved the call to the SFU: everyone else follows, before they
+            # hear of the newcomer, so nobody opens a mesh connection to it.
+            await self.channel_layer.group_send(
+                self.group_name, events.call_media_changed_event(media=media)
+            )
         joined = events.peer_joined_event(
             peer=wire.peer_json(join.participant), resumed=join.resumed, channel=self.channel_name
         )
@@ -292,6 +308,12 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         # The row is ended before any layer call: with Redis down those raise, and a row left
         # open (and refreshed by the keeper) would be a ghost in every welcome until a restart.
         await self._end_participant(REASON_CONNECTION_LOST)
+        if self.sfu is not None:
+            await self._sfu_close()
+            try:
+                await self._sfu_release_if_empty()
+            except Exception:
+                logger.warning("Could not release the SFU room", exc_info=True)
         if self.group_name:
             try:
                 await self.channel_layer.group_discard(self.group_name, self.channel_name)
@@ -440,6 +462,10 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         )
         event = events.peer_state_event(peer_id=self.peer_id, state=state)
         await self.channel_layer.group_send(self.group_name, event)
+        if self.sfu is not None and self.sfu_muted and fields["state"].get("audio") is True:
+            # The person unmuted themselves: the SFU forwards their microphone again.
+            self.sfu_muted = False
+            await self.sfu.moderate_audio(muted=False)
 
     async def handle_kick(self, fields: dict[str, Any]) -> None:
         await database_sync_to_async(_moderate_peer)(
@@ -474,6 +500,9 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
 
     async def handle_end(self, fields: dict[str, Any]) -> None:
         await database_sync_to_async(moderation.room_end)(room=self.room, by=self.scope["user"])
+        # Ending the call destroys its VideoRoom at once: no media flows past the end, even to
+        # a browser that ignores the close.
+        await self._sfu_release_if_empty()
 
     async def handle_admit(self, fields: dict[str, Any]) -> None:
         by = self.scope["user"]
@@ -497,6 +526,95 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 wire.UNKNOWN_KNOCK, _("That person is no longer waiting."), ref="deny"
             )
 
+    # --- SFU mode: the browser's requests for its own Janus handles (signaling.sfu) -------------
+
+    async def _sfu_request(self, ref: str, action) -> None:
+        """Run one SFU request of the browser; a refusal or Janus failure becomes an error."""
+        if self.sfu is None:
+            raise protocol.ProtocolError(
+                wire.SFU_UNAVAILABLE, _("This call does not go through the SFU."), ref=ref
+            )
+        try:
+            if self.sfu_starting is not None:
+                await self.sfu_starting
+            await action(self.sfu)
+        except (sfu.SfuRefused, sfu.JanusError, sfu.JanusUnavailable) as failure:
+            logger.info("SFU request %s of peer %s failed: %s", ref, self.peer_id, failure)
+            raise protocol.ProtocolError(
+                wire.SFU_UNAVAILABLE,
+                _("The media server could not do this; try again in a moment."),
+                ref=ref,
+            ) from failure
+
+    async def handle_sfu_publish(self, fields: dict[str, Any]) -> None:
+        await self._sfu_request(
+            "sfu-publish", lambda peer: peer.publish(kind=fields["feed"], sdp=fields["sdp"])
+        )
+        if fields["feed"] == "camera" and self.sfu_muted:
+            # A republish (after a Janus restart) must not undo an enforced mute.
+            await self.sfu.moderate_audio(muted=True)
+
+    async def handle_sfu_unpublish(self, fields: dict[str, Any]) -> None:
+        await self._sfu_request("sfu-unpublish", lambda peer: peer.unpublish(kind=fields["feed"]))
+
+    async def handle_sfu_subscribe(self, fields: dict[str, Any]) -> None:
+        await self._sfu_request("sfu-subscribe", lambda peer: peer.subscribe(feeds=fields["feeds"]))
+
+    async def handle_sfu_start(self, fields: dict[str, Any]) -> None:
+        await self._sfu_request("sfu-start", lambda peer: peer.answer(sdp=fields["sdp"]))
+
+    async def handle_sfu_trickle(self, fields: dict[str, Any]) -> None:
+        await self._sfu_request(
+            "sfu-trickle",
+            lambda peer: peer.trickle(target=fields["target"], candidate=fields["candidate"]),
+        )
+
+    async def handle_sfu_configure(self, fields: dict[str, Any]) -> None:
+        await self._sfu_request(
+            "sfu-configure", lambda peer: peer.configure_layers(layers=fields["layers"])
+        )
+
+    def _sfu_open(self, media: media_mode.CallMedia) -> None:
+        """Join the call's VideoRoom on this peer's behalf, in the background."""
+        if self.sfu is not None:
+            return
+        self.sfu = sfu.SfuPeer(peer_id=self.peer_id, media=media, send=self._sfu_send)
+        self.sfu_starting = asyncio.ensure_future(self._sfu_start())
+
+    async def _sfu_start(self) -> None:
+        try:
+            await self.sfu.start()
+        except (sfu.JanusError, sfu.JanusUnavailable) as failure:
+            logger.warning("Peer %s could not join the SFU: %s", self.peer_id, failure)
+            await self._sfu_send({"type": "sfu-failed"})
+        finally:
+            self.sfu_starting = None
+
+    async def _sfu_send(self, frame: dict[str, Any]) -> None:
+        if not self.closing:
+            await self.send_json(frame)
+
+    async def _sfu_close(self) -> None:
+        if self.sfu is None:
+            return
+        peer, self.sfu = self.sfu, None
+        if self.sfu_starting is not None:
+            self.sfu_starting.cancel()
+        try:
+            await peer.close()
+        except Exception:
+            logger.warning("Could not leave the SFU for peer %s", self.peer_id, exc_info=True)
+
+    async def _sfu_release_if_empty(self) -> None:
+        """The last one out destroys the call's VideoRoom."""
+        if self.room is None:
+            return
+        media = await database_sync_to_async(media_mode.call_media_release_if_empty)(
+            room_id=self.room.pk
+        )
+        if media is not None:
+            await sfu.videoroom_destroy(media)
+
     async def handle_ping(self, fields: dict[str, Any]) -> None:
         await self.send_json(wire.pong_frame())
 
@@ -519,6 +637,12 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         "leave": handle_leave,
         "admit": handle_admit,
         "deny": handle_deny,
+        "sfu-publish": handle_sfu_publish,
+        "sfu-unpublish": handle_sfu_unpublish,
+        "sfu-subscribe": handle_sfu_subscribe,
+        "sfu-start": handle_sfu_start,
+        "sfu-trickle": handle_sfu_trickle,
+        "sfu-configure": handle_sfu_configure,
     }
 
     # --- events from the channel layer ----------------------------------------------------------
@@ -557,7 +681,22 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         await self._deliver(events.delivery_for(event))
 
     async def participant_mute_requested(self, event: dict[str, Any]) -> None:
+        if self.sfu is not None and not self.closing:
+            # In an SFU call a mute is enforced: Janus stops forwarding this microphone.
+            self.sfu_muted = True
+            await self.sfu.moderate_audio(muted=True)
         await self._deliver(events.delivery_for(event))
+
+    async def call_media_changed(self, event: dict[str, Any]) -> None:
+        """The call moved to the SFU: tell the client, and join the VideoRoom for it."""
+        if self.knock is not None or self.closing or self.peer_id is None:
+            return
+        media = media_mode.CallMedia(
+            mode=event["mode"], node=event["node"], room=event["room"], secret=event["secret"]
+        )
+        await self.send_json(wire.media_mode_frame(mode=media.mode))
+        if media.on_sfu:
+            self._sfu_open(media)
 
     async def participant_role_changed(self, event: dict[str, Any]) -> None:
         if self.knock is not None:

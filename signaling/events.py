@@ -116,6 +116,21 @@ def room_locked_event(*, locked: bool) -> dict[str, Any]:
     return {"type": "room.locked", "locked": locked}
 
 
+def call_media_changed_event(*, media) -> dict[str, Any]:
+    """The call moved to the SFU (``media_mode.CallMedia``); to the room.
+
+    Each consumer joins the VideoRoom for its peer, so the event carries where it is; it
+    travels only between meet's processes, never to a browser.
+    """
+    return {
+        "type": "call.media_changed",
+        "mode": media.mode,
+        "node": media.node,
+        "room": media.room,
+        "secret": media.secret,
+    }
+
+
 def call_ended_event(*, by: dict[str, Any] | None) -> dict[str, Any]:
     """The call was ended for everyone; to the room."""
     return {"type": "call.ended", "by": by}

@@ -26,7 +26,8 @@ logger = logging.getLogger(__name__)
 
 # How a call carries media. Every call is a peer-to-peer mesh today; the SFU adds "sfu".
 MEDIA_MODE_MESH = "mesh"
-MEDIA_MODES = (MEDIA_MODE_MESH,)
+MEDIA_MODE_SFU = "sfu"
+MEDIA_MODES = (MEDIA_MODE_MESH, MEDIA_MODE_SFU)
 
 ADMITTED = "admitted"
 
@@ -67,6 +68,7 @@ CALLS_STARTED = Counter(
     ["media_mode"],
 )
 CALLS_STARTED_MESH = CALLS_STARTED.labels(media_mode=MEDIA_MODE_MESH)
+CALLS_STARTED_SFU = CALLS_STARTED.labels(media_mode=MEDIA_MODE_SFU)
 
 # The hot path: one unlabelled counter, bumped once per relayed sdp or ice message.
 RELAYS = Counter(

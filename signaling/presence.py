@@ -44,6 +44,7 @@ from signaling.events import (
     room_group,
     socket_lost_event,
 )
+from signaling.media_mode import MESH, SFU, CallMedia, call_media_settle
 from signaling.wire import peer_state_json
 
 logger = logging.getLogger(__name__)
@@ -77,6 +78,8 @@ class JoinResult:
     resumed: bool
     replaced_channel: str = ""
     others: tuple[Participant, ...] = ()
+    # How the call carries media now that this peer is in it (signaling.media_mode).
+    media: CallMedia = CallMedia()
 
 
 def _heartbeat_seconds() -> float:
@@ -141,8 +144,13 @@ def _resumable_row(*, room: Room, user, peer_id: str) -> Participant | None:
     return None
 
 
-def _lock_room_and_read_roster(*, room_id: int, user_id: int) -> tuple[bool, list[Participant]]:
+def _lock_room_and_read_roster(
+    *, room_id: int, user_id: int
+) -> tuple[bool, list[Participant], str, CallMedia]:
     """Lock the room's row until the transaction ends; the user's ban and who is connected.
+
+    Also the room's media mode and its live call's SFU (``media_mode.CallMedia``), as they are
+    under the lock.
 
     One statement, written out (the ORM took longer to build it than the database to run it):
     the room's row (locked on PostgreSQL; SQLite has no row locks, and there the transaction
@@ -155,7 +163,7 @@ def _lock_room_and_read_roster(*, room_id: int, user_id: int) -> tuple[bool, lis
     sql = (
         f"SELECT EXISTS(SELECT 1 FROM {ban_table} b WHERE b.room_id = r.id AND b.user_id = %s),"  # noqa: S608 - table names only
         " p.id, p.peer_id, p.channel_name, p.role, p.state, p.joined_at, p.user_id,"
-        " u.username, u.display_name"
+        " u.username, u.display_name, r.media_mode, r.sfu_node, r.sfu_room, r.sfu_secret"
         f" FROM {room_table} r"
         f" LEFT JOIN {participant_table} p ON p.room_id = r.id AND p.left_at IS NULL"
         " AND p.last_seen >= %s"
@@ -184,6 +192,7 @@ def _lock_room_and_read_roster(*, room_id: int, user_id: int) -> tuple[bool, lis
         peer_user_id,
         username,
         display_name,
+        *_media,
     ) in rows:
         if pk is None:
             continue  # The room's row alone: nobody is connected.
@@ -199,7 +208,11 @@ def _lock_room_and_read_roster(*, room_id: int, user_id: int) -> tuple[bool, lis
         )
         participant.user = User(pk=peer_user_id, username=username, display_name=display_name)
         roster.append(participant)
-    return bool(rows[0][0]), roster
+    room_mode, sfu_node, sfu_room, sfu_secret = rows[0][-4:]
+    media = CallMedia(
+        mode=SFU if sfu_node else MESH, node=sfu_node, room=sfu_room, secret=sfu_secret
+    )
+    return bool(rows[0][0]), roster, room_mode, media
 
 
 def participant_join(
@@ -224,7 +237,9 @@ def participant_join(
         # so two last-seat joiners cannot both get in; room_ban_user takes the same lock, so a
         # ban is either seen below or written after this row exists (and then kicks it). The
         # ban and the roster are read in the same statement as the lock.
-        banned, roster = _lock_room_and_read_roster(room_id=room.pk, user_id=user.pk)
+        banned, roster, room_mode, media = _lock_room_and_read_roster(
+            room_id=room.pk, user_id=user.pk
+        )
         if banned and room.owner_id != user.pk:
             raise BannedMeanwhile
         previous = (
@@ -238,6 +253,9 @@ def participant_join(
             raise TooManyConnections
         if role not in ROLES_PAST_A_FULL_ROOM and len(connected) >= room.max_participants:
             raise RoomFull
+        media = call_media_settle(
+            room_id=room.pk, room_mode=room_mode, current=media, others_connected=len(connected)
+        )
         replaced_channel = ""
         if previous is not None and previous.left_at is None:
             Participant.objects.filter(pk=previous.pk).open().update(
@@ -259,6 +277,7 @@ def participant_join(
         resumed=previous is not None,
         replaced_channel=replaced_channel,
         others=tuple(connected),
+        media=media,
     )
 
 

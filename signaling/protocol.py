@@ -49,8 +49,19 @@ CLIENT_TYPES = frozenset(
         "reaction",
         "admit",
         "deny",
+        # SFU mode (issue #11): the browser's requests for its own Janus handles.
+        "sfu-publish",
+        "sfu-unpublish",
+        "sfu-subscribe",
+        "sfu-start",
+        "sfu-trickle",
+        "sfu-configure",
     }
 )
+SFU_FEEDS = ("camera", "screen")
+SFU_TARGETS = ("camera", "screen", "subscriber")
+# More feeds than any room can hold (SFU_MAX_PUBLISHERS is far below): a list past this is junk.
+MAX_SFU_FEEDS = 128
 
 
 class ProtocolError(Exception):
@@ -282,6 +293,69 @@ def _validate_deny(data: dict) -> dict[str, Any]:
     return {"knock_id": _knock_id(data, "deny")}
 
 
+def _sfu_feed(data: dict, kind: str) -> str:
+    feed = data.get("feed")
+    if feed not in SFU_FEEDS:
+        raise _bad(kind, "'feed' must be camera or screen.")
+    return feed
+
+
+def _validate_sfu_publish(data: dict) -> dict[str, Any]:
+    return {
+        "feed": _sfu_feed(data, "sfu-publish"),
+        "sdp": _string(data, "sdp", "sfu-publish", max_length=MAX_SDP_LENGTH, min_length=1),
+    }
+
+
+def _validate_sfu_unpublish(data: dict) -> dict[str, Any]:
+    return {"feed": _sfu_feed(data, "sfu-unpublish")}
+
+
+def _sfu_feed_list(data: dict, key: str, kind: str) -> list[dict]:
+    items = data.get(key)
+    if not isinstance(items, list) or len(items) > MAX_SFU_FEEDS:
+        raise _bad(kind, f"'{key}' must be a list of at most {MAX_SFU_FEEDS} feeds.")
+    for item in items:
+        if not isinstance(item, dict):
+            raise _bad(kind, f"Each of '{key}' must be an object with 'peer_id' and 'feed'.")
+    return items
+
+
+def _validate_sfu_subscribe(data: dict) -> dict[str, Any]:
+    feeds = _sfu_feed_list(data, "feeds", "sfu-subscribe")
+    return {
+        "feeds": [
+            (_peer_id(item, "peer_id", "sfu-subscribe"), _sfu_feed(item, "sfu-subscribe"))
+            for item in feeds
+        ]
+    }
+
+
+def _validate_sfu_start(data: dict) -> dict[str, Any]:
+    return {"sdp": _string(data, "sdp", "sfu-start", max_length=MAX_SDP_LENGTH, min_length=1)}
+
+
+def _validate_sfu_trickle(data: dict) -> dict[str, Any]:
+    target = data.get("target")
+    if target not in SFU_TARGETS:
+        raise _bad("sfu-trickle", "'target' must be camera, screen or subscriber.")
+    # The same candidate rules as a mesh ``ice`` frame; ``to`` is not part of this one.
+    checked = _validate_ice({**data, "to": "sfu"})
+    return {"target": target, "candidate": checked["candidate"]}
+
+
+def _validate_sfu_configure(data: dict) -> dict[str, Any]:
+    layers = []
+    for item in _sfu_feed_list(data, "layers", "sfu-configure"):
+        layer = item.get("layer")
+        if layer is not None and (isinstance(layer, bool) or layer not in (0, 1, 2)):
+            raise _bad("sfu-configure", "'layer' must be 0, 1, 2 or null (paused).")
+        layers.append(
+            (_peer_id(item, "peer_id", "sfu-configure"), _sfu_feed(item, "sfu-configure"), layer)
+        )
+    return {"layers": layers}
+
+
 def _no_fields(data: dict) -> dict[str, Any]:
     return {}
 
@@ -301,4 +375,10 @@ _VALIDATORS = {
     "leave": _no_fields,
     "admit": _validate_admit,
     "deny": _validate_deny,
+    "sfu-publish": _validate_sfu_publish,
+    "sfu-unpublish": _validate_sfu_unpublish,
+    "sfu-subscribe": _validate_sfu_subscribe,
+    "sfu-start": _validate_sfu_start,
+    "sfu-trickle": _validate_sfu_trickle,
+    "sfu-configure": _validate_sfu_configure,
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import orjson
+from django.conf import settings
 
 from accounts.selectors import user_json
 from rooms.access import FORBIDDEN, NOT_AUTHENTICATED, ROOM_LOCKED, ROOM_NOT_FOUND
@@ -81,6 +82,9 @@ KNOCK_EXPIRED = "knock_expired"
 UNKNOWN_KNOCK = "unknown_knock"
 # Added: a knocker may only ping until it is let in.
 IN_LOBBY = "in_lobby"
+# Added (issue #11): an SFU request the server could not carry out (no SFU in this call, Janus
+# unreachable or refusing); ``ref`` names the request.
+SFU_UNAVAILABLE = "sfu_unavailable"
 
 # The close code that follows each refusal of a socket's admission.
 REFUSAL_CLOSE_CODES = {
@@ -180,10 +184,12 @@ def welcome_frame(
     peers: list[dict[str, Any]],
     chat: list[dict[str, Any]],
     lobby: list[dict[str, Any]] | None = None,
+    media: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The first frame of an admitted socket: who it is, the room, who is there, recent chat.
 
     ``lobby`` (hosts only) lists the knocks waiting now, as ``knock_json`` shows them.
+    ``media`` says how the call carries media (``media_json``).
     """
     frame = {
         "type": "welcome",
@@ -193,10 +199,21 @@ def welcome_frame(
         "room": room_json(room),
         "peers": peers,
         "chat": chat,
+        "media": media or media_json(mode="mesh"),
     }
     if lobby is not None:
         frame["lobby"] = lobby
     return frame
+
+
+def media_json(*, mode: str) -> dict[str, Any]:
+    """How the call carries media: ``mesh`` or ``sfu``, and how many videos an SFU peer gets."""
+    return {"mode": mode, "last_n": settings.SFU_LAST_N}
+
+
+def media_mode_frame(*, mode: str) -> dict[str, Any]:
+    """To everyone in a call: it moves to ``mode`` (make-before-break, docs/protocol.md)."""
+    return {"type": "media-mode", "media": media_json(mode=mode)}
 
 
 def lobby_frame(*, hosts_present: bool, timeout_seconds: int) -> dict[str, Any]:

@@ -4,10 +4,13 @@
 // its on* methods and sends through the signaling connection; the peers themselves only know
 // the `send` callback it hands them.
 //
-// A second media transport (an SFU connection beside the mesh) would be a sibling of peer.js
-// owned by this engine: see docs/client.md.
+// In an SFU call (issue #11) the engine owns an SfuSession (sfu.js) instead: the RemotePeers
+// stay (the roster, the tiles' streams) but their media arrives through the SFU. A call that
+// moves from mesh to SFU keeps each mesh connection until that peer's media plays through the
+// SFU on both ends (peer.js, make-before-break); MESH_FALLBACK_MS bounds how long that may take.
 
 import { isPolite, RemotePeer, TRANSCEIVER_ROLES } from "./peer.js";
+import { SfuSession } from "./sfu.js";
 import { StatsReporter } from "./stats.js";
 
 export { RemotePeer } from "./peer.js";
@@ -22,6 +25,36 @@ export { RemotePeer } from "./peer.js";
 /** @typedef {import("./media.js").TrackChange} TrackChange */
 /** @typedef {import("./peer.js").MediaRole} MediaRole */
 /** @typedef {import("./stats.js").LinkStats} LinkStats */
+/** @typedef {import("./protocol.js").CallMedia} CallMedia */
+/** @typedef {import("./protocol.js").SfuServerMessage} SfuServerMessage */
+/** @typedef {import("./protocol.js").SfuStream} SfuStream */
+
+// After a switch to the SFU, mesh connections still open this long are closed anyway (a peer
+// whose camera is off sends nothing to compare; a peer on an old page never says it is covered).
+export const MESH_FALLBACK_MS = 15_000;
+// A peer heard speaking through the SFU stays "recent" (first in line for last-N) this long.
+const SPEAKER_MEMORY = 8;
+
+/**
+ * Whether a signal is an offer for a connection that carries data channels only (a file
+ * transfer's connection in an SFU call), not media.
+ * @param {{type: string, description?: SessionDescription}} message
+ * @returns {boolean}
+ */
+export function isDataOnlyOffer(message) {
+  const sdp = message.type === "sdp" && message.description?.type === "offer" ? message.description.sdp : "";
+  return Boolean(sdp) && /^m=application /m.test(sdp || "") && !/^m=(audio|video) /m.test(sdp || "");
+}
+
+/**
+ * The mesh transceiver role of one SFU stream.
+ * @param {SfuStream} stream
+ * @returns {MediaRole}
+ */
+export function roleOfStream(stream) {
+  if (stream.feed === "screen") return stream.kind === "audio" ? "screen-audio" : "screen";
+  return stream.kind === "audio" ? "audio" : "video";
+}
 
 /**
  * Camera encoding by mesh size: every sender encodes and uploads one copy per peer, so a
@@ -58,6 +91,17 @@ export class Call extends EventTarget {
     /** @type {Map<string, RemotePeer>} */
     this.peers = new Map();
     this.ended = false;
+    /** @type {"mesh" | "sfu"} */
+    this.mode = "mesh";
+    /** @type {SfuSession | null} */
+    this.sfu = null;
+    this.lastN = 9;
+    /** Peer ids most wanted on screen, first first: the pinned one, then recent speakers. */
+    /** @type {string[]} */
+    this.recentSpeakers = [];
+    this.pinned = "";
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.meshFallback = null;
     this.reporter = new StatsReporter({
       peers: () => [...this.peers.values()],
       onStats: (peer) => this.dispatchEvent(new CustomEvent("stats", { detail: peer })),
@@ -76,6 +120,93 @@ export class Call extends EventTarget {
   setIceConfig(config) {
     this.iceConfig = config;
     for (const peer of this.peers.values()) peer.setIceConfig(config);
+    this.sfu?.setIceConfig(config);
+  }
+
+  /**
+   * How the call carries media (the welcome's `media`, or a `media-mode` message). A call only
+   * ever moves from mesh to SFU; the SFU session starts at once, the mesh goes peer by peer.
+   * @param {CallMedia | undefined} media
+   */
+  setMedia(media) {
+    if (!media || media.mode !== "sfu" || this.ended) return;
+    this.lastN = media.last_n || this.lastN;
+    if (this.sfu) return;
+    this.mode = "sfu";
+    this.sfu = new SfuSession({
+      send: (message) => this.signaling.send(message),
+      iceConfig: this.iceConfig,
+      selfPeerId: this.selfPeerId,
+      lastN: this.lastN,
+      localTrack: (role) => this.localTrackFor(role),
+      preferred: () => [this.pinned, ...this.recentSpeakers].filter(Boolean),
+      pinned: () => this.pinned,
+      onTrack: (stream, track, receiver) => this.onSfuTrack(stream, track, receiver),
+      onStreamGone: (stream) => this.peers.get(stream.peer_id)?.dropSfuTrack(roleOfStream(stream)),
+      onTalking: (peerId, talking) => this.onSfuTalking(peerId, talking),
+      onState: (state) => this.onSfuState(state),
+      onFeeds: () => {},
+    });
+    this.sfu.start();
+    if (this.peers.size > 0) {
+      this.meshFallback = setTimeout(() => {
+        for (const peer of this.peers.values()) if (peer.viaSfu) peer.dropMesh();
+      }, MESH_FALLBACK_MS);
+    }
+    this.dispatchEvent(new CustomEvent("mode", { detail: this.mode }));
+  }
+
+  /** @param {SfuServerMessage} message */
+  onSfuMessage(message) {
+    this.sfu?.onMessage(message);
+  }
+
+  /**
+   * @param {SfuStream} stream
+   * @param {MediaStreamTrack} track
+   * @param {RTCRtpReceiver} receiver
+   */
+  onSfuTrack(stream, track, receiver) {
+    const peer = this.peers.get(stream.peer_id);
+    if (!peer) return;
+    peer.sfuState = this.sfu?.subscriber?.connectionState || "new";
+    peer.adoptSfuTrack(roleOfStream(stream), track, receiver);
+  }
+
+  /** @param {RTCPeerConnectionState} state */
+  onSfuState(state) {
+    for (const peer of this.peers.values()) {
+      if (peer.sfuState === state) continue;
+      peer.sfuState = state;
+      this.dispatchEvent(new CustomEvent("peer-updated", { detail: peer }));
+    }
+  }
+
+  /**
+   * Janus says who is talking: the level shown on tiles, and last-N's order.
+   * @param {string} peerId
+   * @param {boolean} talking
+   */
+  onSfuTalking(peerId, talking) {
+    const peer = this.peers.get(peerId);
+    if (!peer) return;
+    peer.talking = talking;
+    if (!talking) return;
+    this.recentSpeakers = [peerId, ...this.recentSpeakers.filter((id) => id !== peerId)].slice(
+      0,
+      SPEAKER_MEMORY,
+    );
+    this.sfu?.resubscribe();
+  }
+
+  /**
+   * Pin a peer (or none, ""): in an SFU call it is always among the videos received.
+   * @param {string} peerId
+   */
+  setPinned(peerId) {
+    this.pinned = peerId;
+    this.sfu?.resubscribe();
+    this.sfu?.configureLayers();
   }
 
   /**
@@ -105,8 +236,13 @@ export class Call extends EventTarget {
       },
     });
     this.peers.set(peer.id, peer);
-    peer.connect(this.iceConfig);
-    if (offer) peer.startOffer();
+    // In an SFU call a peer's media comes through the SFU: no mesh connection is made.
+    if (this.mode === "mesh") {
+      peer.connect(this.iceConfig);
+      if (offer) peer.startOffer();
+    } else {
+      peer.sfuState = this.sfu?.subscriber?.connectionState || "new";
+    }
     this.dispatchEvent(new CustomEvent("peer-added", { detail: peer }));
     return peer;
   }
@@ -122,6 +258,7 @@ export class Call extends EventTarget {
       // An offer can overtake its `peer-joined` only through a server bug, but answering it is
       // still right: the sender is in the room, the server stamped its id.
       if (message.type !== "sdp" || message.description?.type !== "offer") return;
+      if (this.mode === "sfu") return;
       peer = this.addPeer(
         {
           peer_id: message.from,
@@ -132,7 +269,25 @@ export class Call extends EventTarget {
         { offer: false },
       );
     }
+    if (!peer.hasConnection) {
+      // In an SFU call the only mesh connections are for files: the other side opens one. An
+      // offer with media is the old mesh connection's ICE restart, from a side that has not
+      // closed it yet: that connection is over.
+      if (this.mode !== "sfu" || !isDataOnlyOffer(message)) return;
+      peer.connect(this.iceConfig);
+    }
     peer.signal(message);
+  }
+
+  /**
+   * The connection to send a file to `peer` over: the mesh's, or in an SFU call a data-only
+   * connection made now (file bytes never pass through the server).
+   * @param {RemotePeer} peer
+   * @returns {RTCPeerConnection}
+   */
+  dataConnection(peer) {
+    if (!peer.hasConnection && this.mode === "sfu") peer.connect(this.iceConfig);
+    return peer.pc;
   }
 
   /**
@@ -152,6 +307,7 @@ export class Call extends EventTarget {
    */
   onLocalTrack(role, track) {
     if (!TRANSCEIVER_ROLES.includes(role)) return;
+    this.sfu?.onLocalTrack(role, track);
     const replacing = [];
     for (const peer of this.peers.values()) {
       const replaced = peer.replaceTrack(role, track);
@@ -175,7 +331,7 @@ export class Call extends EventTarget {
     for (const info of present) {
       const peer = this.peers.get(info.peer_id);
       if (!peer) {
-        this.addPeer(info, { offer: true });
+        this.addPeer(info, { offer: this.mode === "mesh" });
         continue;
       }
       this.addPeer(info, { offer: false });
@@ -282,6 +438,8 @@ export class Call extends EventTarget {
   end() {
     this.ended = true;
     this.reporter.stop();
+    if (this.meshFallback) clearTimeout(this.meshFallback);
+    this.sfu?.close();
     this.removeAll("left");
   }
 }

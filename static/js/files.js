@@ -144,7 +144,9 @@ export class FileTransfers extends EventTarget {
    * @param {RemotePeer} peer
    */
   canSendTo(peer) {
-    return Boolean(peer.pc.sctp) && peer.pc.connectionState !== "closed";
+    // In an SFU call a data-only connection is opened for the file (call.dataConnection).
+    if (this.call.mode === "sfu") return true;
+    return peer.hasConnection && Boolean(peer.pc.sctp) && peer.pc.connectionState !== "closed";
   }
 
   /**
@@ -222,7 +224,7 @@ export class FileTransfers extends EventTarget {
    * @param {Transfer} transfer
    */
   async stream(file, peer, transfer) {
-    const channel = peer.pc.createDataChannel(`file:${transfer.id}`, { ordered: true });
+    const channel = this.call.dataConnection(peer).createDataChannel(`file:${transfer.id}`, { ordered: true });
     channel.binaryType = "arraybuffer";
     channel.bufferedAmountLowThreshold = BUFFER_LOW_BYTES;
     transfer.status = "waiting";

@@ -125,8 +125,22 @@ export class RemotePeer {
     this.onUpdate = onUpdate;
     this.onConnected = onConnected;
     this.onDataChannel = onDataChannel;
+    // The mesh connection to this peer. In an SFU call there is none (null), or one carrying
+    // only file transfers' data channels, opened when a file is sent (connect()).
     /** @type {RTCPeerConnection} */
     this.pc = /** @type {any} */ (null);
+    // SFU mode: the peer's media arrives on the engine's subscriber connection instead.
+    // sfuReceivers: the receivers of its tracks there, by role; viaSfu: once any of them is
+    // what the tiles show (make-before-break: until then the mesh's tracks stay).
+    /** @type {Map<MediaRole, RTCRtpReceiver>} */
+    this.sfuReceivers = new Map();
+    this.viaSfu = false;
+    /** @type {RTCPeerConnectionState} */
+    this.sfuState = "new";
+    // The mesh connection closes only when both ends receive each other through the SFU (each
+    // tells the other on the `meet` channel): closing it kills both directions at once.
+    this.meshCovered = false;
+    this.remoteCovered = false;
     this.makingOffer = false;
     this.ignoreOffer = false;
     /** Signals from this peer are handled one at a time, in arrival order. */
@@ -151,6 +165,8 @@ export class RemotePeer {
     /** @type {LinkStats} */
     this.stats = emptyLinkStats();
     this.audioLevel = 0;
+    /** Janus says this peer is talking (SFU calls). */
+    this.talking = false;
     /** @type {{lost: number, received: number} | null} */
     this.lastPackets = null;
     /** @type {{energy: number, duration: number} | null} */
@@ -158,7 +174,144 @@ export class RemotePeer {
   }
 
   /**
-   * Create the connection; call once, right after construction.
+   * The state of the connection carrying this peer's media: the SFU's subscriber connection
+   * once its media comes from there, else the mesh connection.
+   * @returns {RTCPeerConnectionState}
+   */
+  get connectionState() {
+    if (this.viaSfu) return this.sfuState;
+    return this.pc ? this.pc.connectionState : "new";
+  }
+
+  /** Whether a mesh connection is open (for media, or in an SFU call for files only). */
+  get hasConnection() {
+    return Boolean(this.pc) && this.pc.signalingState !== "closed";
+  }
+
+  /**
+   * The receiver of this peer's microphone, wherever it arrives (for the speaking level).
+   * @returns {RTCRtpReceiver | null}
+   */
+  audioReceiver() {
+    if (this.viaSfu) return this.sfuReceivers.get("audio") || null;
+    if (!this.hasConnection) return null;
+    return this.pc.getTransceivers()[0]?.receiver || null;
+  }
+
+  /**
+   * What to read link statistics from: the mesh connection, or in an SFU call the receiver of
+   * this peer's camera on the subscriber connection (its report holds the shared path too).
+   * @returns {RTCPeerConnection | RTCRtpReceiver | null}
+   */
+  linkStatsSource() {
+    if (this.viaSfu) return this.sfuReceivers.get("video") || this.sfuReceivers.get("audio") || null;
+    return this.hasConnection ? this.pc : null;
+  }
+
+  /**
+   * One of this peer's tracks arrived through the SFU. It replaces the mesh's track in the
+   * tile's stream once it carries media (make-before-break), and the mesh connection closes
+   * when every track it was still receiving has its SFU twin playing.
+   * @param {MediaRole} role
+   * @param {MediaStreamTrack} track
+   * @param {RTCRtpReceiver} receiver
+   */
+  adoptSfuTrack(role, track, receiver) {
+    if (this.sfuReceivers.get(role) === receiver && this.streamFor(role).getTrackById(track.id)) return;
+    this.sfuReceivers.set(role, receiver);
+    const swap = () => {
+      if (this.closed || this.sfuReceivers.get(role) !== receiver) return;
+      const stream = this.streamFor(role);
+      const audio = role.endsWith("audio");
+      for (const old of audio ? stream.getAudioTracks() : stream.getVideoTracks()) {
+        if (old !== track) stream.removeTrack(old);
+      }
+      if (!stream.getTrackById(track.id)) stream.addTrack(track);
+      this.viaSfu = true;
+      this.dropMeshIfCovered();
+      this.onUpdate();
+    };
+    // A track that is not yet receiving would freeze the tile: the mesh's stays until it does.
+    if (track.muted && this.meshTrackLive(role)) track.addEventListener("unmute", swap, { once: true });
+    else swap();
+  }
+
+  /**
+   * The SFU stopped sending one of this peer's tracks (unsubscribed, or the feed ended).
+   * @param {MediaRole} role
+   */
+  dropSfuTrack(role) {
+    const receiver = this.sfuReceivers.get(role);
+    if (!receiver) return;
+    this.sfuReceivers.delete(role);
+    const stream = this.streamFor(role);
+    if (stream.getTrackById(receiver.track.id)) stream.removeTrack(receiver.track);
+    this.onUpdate();
+  }
+
+  /**
+   * @param {MediaRole} role
+   * @returns {MediaStream}
+   */
+  streamFor(role) {
+    return role === "screen" || role === "screen-audio" ? this.screenStream : this.cameraStream;
+  }
+
+  /**
+   * Whether the mesh connection is receiving media for this role now.
+   * @param {MediaRole} role
+   */
+  meshTrackLive(role) {
+    if (!this.hasConnection) return false;
+    const transceiver = this.pc.getTransceivers()[TRANSCEIVER_ROLES.indexOf(role)];
+    const track = transceiver?.receiver.track;
+    return Boolean(track) && track.readyState === "live" && !track.muted;
+  }
+
+  /** Close the mesh connection once the SFU carries everything it still carried. */
+  dropMeshIfCovered() {
+    if (!this.hasConnection || this.pc.getTransceivers().length === 0) return;
+    const uncovered = TRANSCEIVER_ROLES.filter((role) => {
+      if (!this.meshTrackLive(role)) return false;
+      const receiver = this.sfuReceivers.get(role);
+      return !receiver || !this.streamFor(role).getTrackById(receiver.track.id);
+    });
+    if (uncovered.length > 0 || this.meshCovered) return;
+    this.meshCovered = true;
+    try {
+      if (this.channel?.readyState === "open") this.channel.send(JSON.stringify({ type: "sfu-covered" }));
+    } catch (error) {
+      console.warn("call: could not tell the peer its media is covered", error);
+    }
+    if (this.remoteCovered) this.dropMesh();
+  }
+
+  /**
+   * A message on the mesh's `meet` channel.
+   * @param {MessageEvent} event
+   */
+  onChannelMessage(event) {
+    if (typeof event.data !== "string" || !event.data.includes("sfu-covered")) return;
+    this.remoteCovered = true;
+    if (this.meshCovered) this.dropMesh();
+  }
+
+  /** The call moved to the SFU and its media flows: the mesh connection goes. */
+  dropMesh() {
+    if (!this.pc) return;
+    if (this.disconnectedTimer) clearTimeout(this.disconnectedTimer);
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.disconnectedTimer = this.restartTimer = null;
+    const pc = this.pc;
+    this.pc = /** @type {any} */ (null);
+    this.channel = null;
+    pc.close();
+    this.onUpdate();
+  }
+
+  /**
+   * Create the connection; call once, right after construction (in a mesh), or in an SFU call
+   * when a file is to be sent or another peer offers a connection for one.
    * @param {IceConfig} iceConfig
    */
   connect(iceConfig) {
@@ -190,6 +343,7 @@ export class RemotePeer {
    * @param {IceConfig} config
    */
   setIceConfig(config) {
+    if (!this.hasConnection) return;
     try {
       this.pc.setConfiguration({ ...this.pc.getConfiguration(), ...config });
     } catch (error) {
@@ -268,7 +422,7 @@ export class RemotePeer {
 
   /** @param {any} candidate */
   async onCandidate(candidate) {
-    if (!candidate) return;
+    if (!candidate || !this.hasConnection) return;
     try {
       await this.pc.addIceCandidate(candidate);
     } catch (error) {
@@ -279,6 +433,7 @@ export class RemotePeer {
 
   /** @param {RTCTrackEvent} event */
   onRemoteTrack(event) {
+    if (this.viaSfu) return;
     const index = this.pc.getTransceivers().indexOf(event.transceiver);
     const role = TRANSCEIVER_ROLES[index];
     if (!role) return;
@@ -294,6 +449,7 @@ export class RemotePeer {
   adoptChannel(channel) {
     if (channel.label === "meet") {
       this.channel = channel;
+      channel.addEventListener("message", (event) => this.onChannelMessage(event));
       return;
     }
     this.onDataChannel(channel);
@@ -348,7 +504,7 @@ export class RemotePeer {
   }
 
   restartIce() {
-    if (this.closed) return;
+    if (this.closed || !this.hasConnection) return;
     const now = performance.now();
     if (!mayRestartIce({ polite: this.polite, now, lastRestartNews: this.lastRestartNews })) return;
     console.info(`call: restarting ICE with ${this.id}`);
@@ -364,6 +520,7 @@ export class RemotePeer {
    * the connection gave up meanwhile.
    */
   repairAfterOutage() {
+    if (!this.hasConnection) return;
     const pc = this.pc;
     if (pc.signalingState === "have-local-offer" && pc.localDescription) {
       this.sendDescription(pc.localDescription);
@@ -379,6 +536,7 @@ export class RemotePeer {
    * @returns {Promise<void> | null} null when there is nothing to replace
    */
   replaceTrack(role, track) {
+    if (!this.hasConnection) return null;
     const transceiver = this.pc.getTransceivers()[TRANSCEIVER_ROLES.indexOf(role)];
     if (!transceiver || transceiver.sender.track === track) return null;
     return transceiver.sender
@@ -391,6 +549,7 @@ export class RemotePeer {
    * @param {{maxBitrate: number, scaleResolutionDownBy: number}} wanted
    */
   setCameraEncoding(wanted) {
+    if (!this.hasConnection) return;
     const sender = this.pc.getTransceivers()[1]?.sender;
     if (!sender || !sender.track) return;
     const parameters = sender.getParameters();
@@ -415,6 +574,6 @@ export class RemotePeer {
     if (this.lostTimer) clearTimeout(this.lostTimer);
     if (this.disconnectedTimer) clearTimeout(this.disconnectedTimer);
     if (this.restartTimer) clearTimeout(this.restartTimer);
-    this.pc.close();
+    this.pc?.close();
   }
 }

@@ -51,7 +51,23 @@ export function moderatesRoom(role) {
  *
  * @typedef {{type: "welcome", protocol: number, resumed?: boolean,
  *            self: {peer_id: string, user: User, role: Role, resume_token: string},
- *            room: RoomInfo, peers: Peer[], chat: ChatMessage[], lobby?: Knock[]}} WelcomeMessage
+ *            room: RoomInfo, peers: Peer[], chat: ChatMessage[], lobby?: Knock[],
+ *            media?: CallMedia}} WelcomeMessage
+ * @typedef {"mesh" | "sfu"} MediaMode
+ * @typedef {{mode: MediaMode, last_n: number}} CallMedia
+ * @typedef {"camera" | "screen"} SfuFeedKind
+ * @typedef {{peer_id: string, feed: SfuFeedKind}} SfuFeed
+ * @typedef {{mid: string, peer_id: string, feed: SfuFeedKind, kind: "audio" | "video"}} SfuStream
+ * @typedef {{type: "media-mode", media: CallMedia}} MediaModeMessage
+ * @typedef {{type: "sfu-feeds", feeds: SfuFeed[]}} SfuFeedsMessage
+ * @typedef {{type: "sfu-answer", feed: SfuFeedKind, sdp: string}} SfuAnswerMessage
+ * @typedef {{type: "sfu-offer", sdp: string | null, streams: SfuStream[]}} SfuOfferMessage
+ * @typedef {{type: "sfu-talking", peer_id: string, talking: boolean}} SfuTalkingMessage
+ * @typedef {{type: "sfu-reset" | "sfu-ready" | "sfu-failed"}} SfuStatusMessage
+ * @typedef {{type: "sfu-trickle", target: SfuFeedKind | "subscriber",
+ *            candidate: IceCandidate | null}} SfuTrickleInMessage
+ * @typedef {SfuFeedsMessage | SfuAnswerMessage | SfuOfferMessage | SfuTalkingMessage |
+ *           SfuStatusMessage | SfuTrickleInMessage} SfuServerMessage
  * @typedef {{id: number, user: User, role: Role, since: string}} Knock
  * @typedef {{type: "lobby", status: "waiting", hosts_present: boolean,
  *            timeout_seconds: number}} LobbyMessage
@@ -75,7 +91,7 @@ export function moderatesRoom(role) {
  * @typedef {WelcomeMessage | PeerJoinedMessage | PeerLeftMessage | SdpInMessage | IceInMessage |
  *           ChatInMessage | StateInMessage | RoomMessage | RoleMessage | ModerationMessage |
  *           ErrorMessage | PongMessage | ReactionInMessage | LobbyMessage | KnockMessage |
- *           KnockEndedMessage} ServerMessage
+ *           KnockEndedMessage | MediaModeMessage | SfuServerMessage} ServerMessage
  */
 
 /**
@@ -92,9 +108,20 @@ export function moderatesRoom(role) {
  * @typedef {{type: "reaction", emoji: string}} ReactionOutMessage
  * @typedef {{type: "admit", knock_id?: number, all?: boolean}} AdmitMessage
  * @typedef {{type: "deny", knock_id: number}} DenyMessage
+ * @typedef {{type: "sfu-publish", feed: SfuFeedKind, sdp: string}} SfuPublishMessage
+ * @typedef {{type: "sfu-unpublish", feed: SfuFeedKind}} SfuUnpublishMessage
+ * @typedef {{type: "sfu-subscribe", feeds: SfuFeed[]}} SfuSubscribeMessage
+ * @typedef {{type: "sfu-start", sdp: string}} SfuStartMessage
+ * @typedef {{type: "sfu-trickle", target: SfuFeedKind | "subscriber",
+ *            candidate: IceCandidate | null}} SfuTrickleMessage
+ * @typedef {{type: "sfu-configure",
+ *            layers: {peer_id: string, feed: SfuFeedKind, layer: 0 | 1 | 2 | null}[]}}
+ *            SfuConfigureMessage
+ * @typedef {SfuPublishMessage | SfuUnpublishMessage | SfuSubscribeMessage | SfuStartMessage |
+ *           SfuTrickleMessage | SfuConfigureMessage} SfuClientMessage
  * @typedef {SdpOutMessage | IceOutMessage | ChatOutMessage | StateOutMessage |
  *           TargetedModerationMessage | LockMessage | BareMessage | ReactionOutMessage |
- *           AdmitMessage | DenyMessage} ClientMessage
+ *           AdmitMessage | DenyMessage | SfuClientMessage} ClientMessage
  */
 
 /**

@@ -55,6 +55,8 @@ import { Stage } from "./ui/stage.js";
 /** @type {RoomConfig} */
 const config = JSON.parse($("#room-config").textContent || "{}");
 const body = document.body;
+// Every call starts as a mesh on the page; the welcome or a `media-mode` message may say SFU.
+body.dataset.mediaMode = "mesh";
 let selfName = displayName(config.user);
 const TERMINAL_STATES = new Set(["left", "kicked", "ended", "refused"]);
 
@@ -682,6 +684,21 @@ function onMessage(message) {
       return;
     case "knock-ended":
       return lobbyCard.remove(message.id);
+    case "media-mode":
+      if (call.mode === "mesh" && message.media.mode === "sfu") {
+        toast(t("Many people are here now: the call goes through the server, so each of you sends video only once."));
+      }
+      return showMediaMode(message.media);
+    case "sfu-feeds":
+    case "sfu-answer":
+    case "sfu-offer":
+    case "sfu-talking":
+    case "sfu-trickle":
+    case "sfu-reset":
+    case "sfu-ready":
+    case "sfu-failed":
+      if (message.type === "sfu-failed") toast(t("The media server cannot be reached; trying again…"), { tone: "warning" });
+      return call.onSfuMessage(message);
     case "error":
       return onError(message);
     default:
@@ -716,6 +733,8 @@ function onWelcome(message) {
   else lobbyCard.clear();
   showRoomLocked(Boolean(message.room.locked));
   chat.addHistory(message.chat || []);
+  // The media mode first: in an SFU call the peers below get no mesh connection.
+  showMediaMode(message.media);
   if (resumed) call.resume(message.peers || []);
   else for (const peer of message.peers || []) call.addPeer(peer, { offer: true });
   if (!resumed && (message.peers || []).some((peer) => peer.user?.id === config.user.id)) {
@@ -727,6 +746,16 @@ function onWelcome(message) {
   syncControls();
   // The server may have lost our state (a restart); the full state is sent after every welcome.
   sendState({ ...local });
+}
+
+/**
+ * The call's media mode (mesh or SFU), on the call and on the page (`body[data-media-mode]`).
+ * @param {import("./protocol.js").CallMedia | undefined} media
+ */
+function showMediaMode(media) {
+  if (!call) return;
+  call.setMedia(media);
+  body.dataset.mediaMode = call.mode;
 }
 
 /**

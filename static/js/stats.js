@@ -99,9 +99,13 @@ const STATS_INTERVAL_MS = 2000;
 const LEVELS_INTERVAL_MS = 400;
 
 /**
- * @typedef {{pc: RTCPeerConnection, state: {audio: boolean}, stats: LinkStats,
- *            lastPackets: PacketCounts | null, audioLevel: number,
- *            lastEnergy: AudioEnergy | null}} MeasuredPeer
+ * @typedef {{connectionState: RTCPeerConnectionState, state: {audio: boolean},
+ *            stats: LinkStats, lastPackets: PacketCounts | null, audioLevel: number,
+ *            lastEnergy: AudioEnergy | null,
+ *            linkStatsSource: () => RTCPeerConnection | RTCRtpReceiver | null,
+ *            audioReceiver: () => RTCRtpReceiver | null}} MeasuredPeer
+ * (the connection carrying the peer's media may be a mesh connection or the SFU's: the peer
+ * says which, peer.js)
  */
 
 /**
@@ -129,10 +133,10 @@ export class StatsReporter {
 
   async pollStats() {
     for (const peer of this.peers()) {
-      const pc = peer.pc;
-      if (pc.connectionState !== "connected") continue;
+      const source = peer.linkStatsSource();
+      if (!source || peer.connectionState !== "connected") continue;
       try {
-        const report = await pc.getStats();
+        const report = await source.getStats();
         const { stats, packets } = readLinkStats(report, peer.stats, peer.lastPackets);
         Object.assign(peer.stats, stats);
         peer.lastPackets = packets;
@@ -161,8 +165,8 @@ export class StatsReporter {
    * @returns {Promise<number>} root-mean-square audio level, 0–1
    */
   async readLevel(peer) {
-    const receiver = peer.pc.getTransceivers()[0]?.receiver;
-    if (!receiver || peer.pc.connectionState !== "connected") return 0;
+    const receiver = peer.audioReceiver();
+    if (!receiver || peer.connectionState !== "connected") return 0;
     try {
       const report = await receiver.getStats();
       const { level, energy } = readAudioLevel(report, peer.lastEnergy);

@@ -35,6 +35,7 @@ def room_form_data(room, **inlines):
         "description": room.description,
         "max_participants": room.max_participants,
         "lobby": room.lobby,
+        "media_mode": room.media_mode,
     }
     for flag in ("is_private", "is_locked", "guests_allowed", "lobby_when_locked"):
         if getattr(room, flag):

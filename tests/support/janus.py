@@ -23,11 +23,13 @@ The process runs in its own process group and is stopped by its PID.
 
 from __future__ import annotations
 
+import ctypes
 import glob
 import json
 import secrets
 import shutil
 import subprocess
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -43,6 +45,11 @@ TEMPLATES = (
     "janus.transport.websockets.jcfg",
 )
 STARTUP_TIMEOUT = 20.0
+CLONE_NEWNET = 0x40000000
+
+
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def janus_path() -> str | None:
@@ -100,6 +107,42 @@ class NetworkNamespace:
     def command(self, argv: list[str]) -> list[str]:
         """``argv`` run inside the namespace."""
         return ["ip", "netns", "exec", self.name, *argv]
+
+    def call(self, function, *args, **kwargs):
+        """``function(*args, **kwargs)`` run on a thread that entered the namespace.
+
+        A network namespace belongs to a thread (``setns``), and so does every socket that
+        thread opens: the test reaches daphne inside the namespace this way, with no address
+        or route added anywhere. The thread ends with the call, so nothing else moves.
+        """
+        outcome: dict = {}
+
+        def run() -> None:
+            try:
+                with open(f"/var/run/netns/{self.name}") as handle:
+                    if _libc().setns(handle.fileno(), CLONE_NEWNET) != 0:
+                        raise OSError(ctypes.get_errno(), "setns failed")
+                outcome["value"] = function(*args, **kwargs)
+            except BaseException as error:  # noqa: BLE001 - re-raised on the caller's thread
+                outcome["error"] = error
+
+        thread = threading.Thread(target=run, name=f"netns-{self.name}")
+        thread.start()
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("value")
+
+    def chromium_launcher(self, directory: Path, chromium: str) -> Path:
+        """An executable that starts ``chromium`` inside the namespace, for Playwright.
+
+        Playwright talks to Chromium over a pipe, which crosses namespaces; the browser's own
+        traffic (the page, its socket, WebRTC) stays inside.
+        """
+        launcher = Path(directory) / f"chromium-in-{self.name}"
+        launcher.write_text(f'#!/bin/sh\nexec ip netns exec {self.name} {chromium} "$@"\n')
+        launcher.chmod(0o755)
+        return launcher
 
     def delete(self) -> None:
         if self.created:

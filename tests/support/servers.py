@@ -77,6 +77,10 @@ class LiveServers:
     extra_env: dict[str, str] = field(default_factory=dict)
     # PostgreSQL even when the suite runs on SQLite (deployment tests: several workers).
     postgres: bool = False
+    # Run daphne inside this network namespace (tests.support.janus.NetworkNamespace): SFU
+    # tests, whose browsers and Janus live there too. Its database is SQLite (PostgreSQL and
+    # Redis listen on the machine's loopback, which the namespace does not reach).
+    namespace: object | None = None
     processes: list[DaphneProcess] = field(default_factory=list)
     database_url: str = ""
     _postgres_db: str = ""
@@ -109,23 +113,26 @@ class LiveServers:
         proc = self.processes[index]
         proc.log_path = self.workdir / f"daphne-{index}.log"
         log = open(proc.log_path, "ab")  # noqa: SIM115 - the child owns it while it runs
+        argv = [
+            sys.executable,
+            "-m",
+            "daphne",
+            # As ./run and the systemd unit: daphne's own access log would write each URL
+            # whole (invite and resume tokens included) and not as JSON; meet.access writes
+            # one instead (meet/logs.py).
+            "-v",
+            "0",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(proc.port),
+            "--proxy-headers",
+            "meet.asgi:application",
+        ]
+        if self.namespace is not None:
+            argv = self.namespace.command(argv)
         proc.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                # As ./run and the systemd unit: daphne's own access log would write each URL
-                # whole (invite and resume tokens included) and not as JSON; meet.access writes
-                # one instead (meet/logs.py).
-                "-v",
-                "0",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(proc.port),
-                "--proxy-headers",
-                "meet.asgi:application",
-            ],
+            argv,
             cwd=PROJECT_DIR,
             env=self.env(),
             stdout=log,
@@ -247,16 +254,24 @@ print(room.slug)
                     f"daphne exited with {proc.process.returncode}:\n{proc.log_path.read_text()}"
                 )
             try:
-                with urllib.request.urlopen(proc.base_url + "/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        return
+                if self.get(proc.base_url + "/healthz")[0] == 200:
+                    return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             time.sleep(0.1)
         raise RuntimeError(f"daphne on port {proc.port} did not become healthy")
 
+    def get(self, url: str, timeout: float = 2) -> tuple[int, str]:
+        """GET ``url`` from where the servers listen (inside their namespace, if any)."""
+
+        def fetch() -> tuple[int, str]:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                return response.status, response.read().decode()
+
+        return self.namespace.call(fetch) if self.namespace is not None else fetch()
+
     def _create_database(self) -> None:
-        if self.postgres or _uses_postgres():
+        if (self.postgres or _uses_postgres()) and self.namespace is None:
             import psycopg
 
             admin = tools.postgres_admin_url()

@@ -138,7 +138,7 @@ export class Stage {
     if (nameNode.textContent !== name) nameNode.textContent = name;
     const avatar = /** @type {HTMLElement} */ (tile.querySelector(".tile-avatar"));
     avatar.textContent = initials(name);
-    const state = peer.pc.connectionState;
+    const state = peer.connectionState;
     if (tile.dataset.connectionState !== state) tile.dataset.connectionState = state;
     const userId = typeof peer.user?.id === "number" ? String(peer.user.id) : "";
     if (tile.dataset.userId !== userId) tile.dataset.userId = userId;
