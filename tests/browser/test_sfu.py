@@ -48,7 +48,9 @@ PAGE_INSTRUMENTS = """
       const video = typeof constraints.video === "object" ? constraints.video : {};
       constraints = {
         ...constraints,
-        video: { ...video, width: { ideal: 320 }, height: { ideal: 180 }, frameRate: { ideal: 15 } },
+        video: {
+          ...video, width: { ideal: 320 }, height: { ideal: 180 }, frameRate: { ideal: 15 },
+        },
       };
     }
     return getUserMedia(constraints);
@@ -154,11 +156,10 @@ def wait_remote_videos_advance(member: Member, peer_ids: list[str], frames: int 
     """Every one of ``peer_ids`` plays on ``member``'s page and decodes ``frames`` more frames."""
     start = member.page.evaluate(REMOTE_FRAMES_JS)
     member.page.wait_for_function(
-        """([ids, start, n]) => {
-          const now = (%s)();
+        f"""([ids, start, n]) => {{
+          const now = ({REMOTE_FRAMES_JS})();
           return ids.every((id) => (now[id] ?? -1) >= Math.max(start[id] ?? -1, 0) + n);
-        }"""
-        % REMOTE_FRAMES_JS,
+        }}""",
         arg=[peer_ids, start, frames],
         polling=200,
         timeout=SFU_CONNECT_TIMEOUT_MS,
