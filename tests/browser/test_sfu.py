@@ -236,3 +236,161 @@ FREEZE_WATCH_JS = """
   window.__longestFreezeMs = () => Math.round(longest);
 }
 """
+
+
+def sfu_room_of(call: Call) -> int:
+    """The VideoRoom id of the call's SFU, as the room's row says."""
+    code = f"from rooms.models import Room; print(Room.objects.get(slug={call.slug!r}).sfu_room)"
+    return int(call.servers.run_python(code).strip().splitlines()[-1])
+
+
+def feed_displays(janus: Janus, room: int) -> set[str]:
+    """The displays of everyone joined to a VideoRoom (meet sets ``<peer_id>:<feed>``)."""
+    answer = janus.videoroom({"request": "listparticipants", "room": room})
+    return {participant.get("display", "") for participant in answer.get("participants", [])}
+
+
+# The packets received so far of one peer's microphone, read from the receiver playing it.
+AUDIO_PACKETS_JS = """
+async (peerId) => {
+  const video = document.querySelector(`[data-peer-id="${peerId}"][data-view="camera"] video`);
+  const track = video && video.srcObject && video.srcObject.getAudioTracks()[0];
+  if (!track) return -1;
+  for (const pc of window.__pcs) {
+    for (const receiver of pc.getReceivers()) {
+      if (receiver.track !== track) continue;
+      let packets = 0;
+      (await receiver.getStats()).forEach((report) => {
+        if (report.type === "inbound-rtp") packets = report.packetsReceived;
+      });
+      return packets;
+    }
+  }
+  return -2;
+}
+"""
+
+# A client that ignores a moderator's mute request (a modified page): what the SFU must stop.
+IGNORE_MUTE_REQUESTS = """
+(() => {
+  const add = WebSocket.prototype.addEventListener;
+  WebSocket.prototype.addEventListener = function (type, listener, options) {
+    if (type !== "message") return add.call(this, type, listener, options);
+    const filtered = (event) => {
+      if (typeof event.data === "string" && event.data.includes('"type":"mute-request"')) return;
+      listener.call(this, event);
+    };
+    return add.call(this, type, filtered, options);
+  };
+})();
+"""
+
+
+def audio_packets_advance(member: Member, peer_id: str, seconds: float = 1.5) -> int:
+    before = member.page.evaluate(AUDIO_PACKETS_JS, peer_id)
+    time.sleep(seconds)
+    return member.page.evaluate(AUDIO_PACKETS_JS, peer_id) - before
+
+
+def test_in_an_sfu_call_a_mute_is_enforced_kick_ends_the_feed_and_end_destroys_the_room(
+    sfu_call, janus
+):
+    call = sfu_call("ana", "cy", room={"media_mode": "sfu"})
+    ana, cy = call.members["ana"], call.members["cy"]
+    bob = call.browse(
+        "bob",
+        init_script=PAGE_INSTRUMENTS + IGNORE_MUTE_REQUESTS,
+        viewport={"width": 800, "height": 500},
+    )
+    bob.page.goto(call.url)
+    bob.page.wait_for_function(JOIN_READY_JS, polling=100, timeout=CONNECT_TIMEOUT_MS)
+    bob.action("join").click()
+    bob.wait_call_state("in-call")
+    bob.peer_id = bob.page.evaluate("window.meet.selfPeerId")
+    for member in (ana, bob, cy):
+        wait_remote_videos_advance(member, [m.peer_id for m in (ana, bob, cy) if m is not member])
+    room = sfu_room_of(call)
+    assert f"{bob.peer_id}:camera" in feed_displays(janus, room)
+    assert audio_packets_advance(cy, bob.peer_id) > 10
+
+    # Bob's page ignores the request and keeps its microphone on; the SFU stops forwarding it.
+    ana.action("toggle-participants").click()
+    ana.action("mute", data_target_peer=bob.peer_id).click()
+    expect_pressed(bob, "toggle-audio", "true")
+    time.sleep(0.5)
+    assert audio_packets_advance(cy, bob.peer_id) == 0
+    # Bob unmutes himself (off, then on again): the others hear him again.
+    bob.action("toggle-audio").click()
+    bob.action("toggle-audio").click()
+    expect_pressed(bob, "toggle-audio", "true")
+    time.sleep(0.5)
+    assert audio_packets_advance(cy, bob.peer_id) > 10
+
+    ana.action("kick", data_target_peer=bob.peer_id).click()
+    ana.page.locator('#confirm-dialog [data-action="confirm"]').click()
+    bob.wait_call_state("kicked")
+    deadline = time.monotonic() + 10
+    while f"{bob.peer_id}:camera" in feed_displays(janus, room) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert f"{bob.peer_id}:camera" not in feed_displays(janus, room)
+
+    ana.action("end").click()
+    ana.page.locator('[data-action="confirm"]').click()
+    cy.wait_call_state("ended")
+    deadline = time.monotonic() + 10
+    while janus.videoroom({"request": "exists", "room": room})["exists"]:
+        assert time.monotonic() < deadline, "the call ended but its VideoRoom still exists"
+        time.sleep(0.2)
+
+
+def expect_pressed(member: Member, action: str, value: str) -> None:
+    from playwright.sync_api import expect
+
+    expect(member.action(action)).to_have_attribute("aria-pressed", value)
+
+
+def test_in_an_sfu_call_a_shared_screen_is_a_second_feed_and_files_go_browser_to_browser(
+    sfu_call, tmp_path
+):
+    from playwright.sync_api import expect
+
+    from tests.browser.conftest import sha256_of
+
+    call = sfu_call("ana", "bob", "cy", room={"media_mode": "sfu"})
+    ana, bob, cy = call.members.values()
+    for member in (ana, bob, cy):
+        wait_remote_videos_advance(member, [m.peer_id for m in (ana, bob, cy) if m is not member])
+    ana.action("toggle-screen").click()
+    for member in (bob, cy):
+        member.wait_frames_advance(ana.peer_id, "screen", timeout=SFU_CONNECT_TIMEOUT_MS)
+    # Camera, screen and subscriber: three connections while sharing.
+    assert ana.page.evaluate(CONNECTED_PCS_JS) <= 3
+
+    path = tmp_path / "notes.bin"
+    path.write_bytes(bytes(range(256)) * 4096)
+    ana.send_file(path, to=bob.peer_id)
+    link = bob.page.locator("a[download][data-file-sha256]")
+    expect(link).to_have_count(1, timeout=30_000)
+    expect(link).to_have_attribute("data-file-sha256", sha256_of(path))
+
+    ana.action("toggle-screen").click()
+    expect(bob.tile(ana.peer_id, "screen")).to_have_count(0, timeout=15_000)
+    call.assert_clean()
+
+
+def test_when_janus_restarts_mid_call_video_returns_without_a_reload(sfu_call, janus):
+    call = sfu_call("ana", "bob", "cy", room={"media_mode": "sfu"})
+    members = list(call.members.values())
+    for member in members:
+        wait_remote_videos_advance(member, [m.peer_id for m in members if m is not member])
+    janus.kill()
+    time.sleep(1)
+    janus.start()
+    back = time.monotonic()
+    for member in members:
+        wait_remote_videos_advance(member, [m.peer_id for m in members if m is not member])
+    recovered = time.monotonic() - back
+    print(f"video back {recovered:.1f} s after Janus restarted")
+    assert recovered <= 10
+    for member in members:
+        assert member.page.evaluate("document.body.dataset.callState") == "in-call"
