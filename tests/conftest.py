@@ -12,6 +12,9 @@ from tests.support import tools
 from tests.support.browser import CHROMIUM_ARGS
 from tests.support.servers import LiveServers
 
+# The SFU browser tests' fixtures (namespace, Janus, Chromium inside the namespace).
+pytest_plugins = ["tests.support.sfu"]
+
 ARTIFACTS_DIR = Path(__file__).resolve().parent.parent / "test-artifacts"
 _counter = itertools.count(1)
 
