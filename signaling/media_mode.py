@@ -18,6 +18,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Count
 
 from rooms.models import MediaMode, Room, participant_connected_q
@@ -138,22 +139,26 @@ def call_media_settle(
 def call_media_release_if_empty(*, room_id: int) -> CallMedia | None:
     """After a peer left: if nobody is connected any more, clear the call's SFU and return it.
 
-    The caller destroys the Janus room it returns. One conditional update, so of two processes
-    whose last peers leave at once only one gets the room to destroy.
+    The caller destroys the Janus room it returns. It runs under the room's row lock, the same
+    one ``participant_join`` takes: a newcomer is either seen connected here (and the call keeps
+    its SFU) or joins after the row was cleared (and starts a new call). Of two processes whose
+    last peers leave at once, only the first finds a room to destroy.
     """
-    room = Room.objects.filter(pk=room_id).values("sfu_node", "sfu_room", "sfu_secret").first()
-    if room is None or not room["sfu_node"]:
-        return None
-    still_connected = Room.objects.filter(pk=room_id).filter(
-        participant_connected_q("participants__")
-    )
-    if still_connected.exists():
-        return None
-    cleared = Room.objects.filter(pk=room_id, sfu_room=room["sfu_room"]).update(
-        sfu_node="", sfu_room=None, sfu_secret=""
-    )
-    if not cleared:
-        return None
+    with transaction.atomic():
+        room = (
+            Room.objects.select_for_update()
+            .filter(pk=room_id)
+            .values("sfu_node", "sfu_room", "sfu_secret")
+            .first()
+        )
+        if room is None or not room["sfu_node"]:
+            return None
+        still_connected = Room.objects.filter(pk=room_id).filter(
+            participant_connected_q("participants__")
+        )
+        if still_connected.exists():
+            return None
+        Room.objects.filter(pk=room_id).update(sfu_node="", sfu_room=None, sfu_secret="")
     return CallMedia(
         mode=SFU, node=room["sfu_node"], room=room["sfu_room"], secret=room["sfu_secret"]
     )

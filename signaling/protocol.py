@@ -205,26 +205,28 @@ def _validate_sdp(data: dict) -> dict[str, Any]:
     return {"to": _peer_id(data, "to", "sdp"), "description": {"type": sdp_type, "sdp": sdp}}
 
 
-def _validate_ice(data: dict) -> dict[str, Any]:
-    to = _peer_id(data, "to", "ice")
+def _candidate(data: dict, kind: str) -> dict[str, Any] | None:
+    """The ``candidate`` field of an ``ice`` or ``sfu-trickle`` frame (null: end of candidates)."""
     if "candidate" not in data:
-        raise _bad("ice", "'candidate' is required (an object, or null for end of candidates).")
+        raise _bad(kind, "'candidate' is required (an object, or null for end of candidates).")
     candidate = data["candidate"]
     if candidate is None:
-        return {"to": to, "candidate": None}
+        return None
     if not isinstance(candidate, dict):
-        raise _bad("ice", "'candidate' must be an object or null.")
+        raise _bad(kind, "'candidate' must be an object or null.")
     return {
-        "to": to,
-        "candidate": {
-            "candidate": _string(candidate, "candidate", "ice", max_length=MAX_CANDIDATE_LENGTH),
-            "sdpMid": _optional_string(candidate, "sdpMid", "ice", max_length=MAX_SDP_MID_LENGTH),
-            "sdpMLineIndex": _optional_index(candidate, "sdpMLineIndex", "ice"),
-            "usernameFragment": _optional_string(
-                candidate, "usernameFragment", "ice", max_length=MAX_SDP_MID_LENGTH
-            ),
-        },
+        "candidate": _string(candidate, "candidate", kind, max_length=MAX_CANDIDATE_LENGTH),
+        "sdpMid": _optional_string(candidate, "sdpMid", kind, max_length=MAX_SDP_MID_LENGTH),
+        "sdpMLineIndex": _optional_index(candidate, "sdpMLineIndex", kind),
+        "usernameFragment": _optional_string(
+            candidate, "usernameFragment", kind, max_length=MAX_SDP_MID_LENGTH
+        ),
     }
+
+
+def _validate_ice(data: dict) -> dict[str, Any]:
+    to = _peer_id(data, "to", "ice")
+    return {"to": to, "candidate": _candidate(data, "ice")}
 
 
 def _validate_chat(data: dict) -> dict[str, Any]:
@@ -340,15 +342,15 @@ def _validate_sfu_trickle(data: dict) -> dict[str, Any]:
     if target not in SFU_TARGETS:
         raise _bad("sfu-trickle", "'target' must be camera, screen or subscriber.")
     # The same candidate rules as a mesh ``ice`` frame; ``to`` is not part of this one.
-    checked = _validate_ice({**data, "to": "sfu"})
-    return {"target": target, "candidate": checked["candidate"]}
+    return {"target": target, "candidate": _candidate(data, "sfu-trickle")}
 
 
 def _validate_sfu_configure(data: dict) -> dict[str, Any]:
     layers = []
     for item in _sfu_feed_list(data, "layers", "sfu-configure"):
         layer = item.get("layer")
-        if layer is not None and (isinstance(layer, bool) or layer not in (0, 1, 2)):
+        # Janus wants an integer substream: 1.0 (equal to 1 in Python) is refused too.
+        if layer is not None and (type(layer) is not int or layer not in (0, 1, 2)):
             raise _bad("sfu-configure", "'layer' must be 0, 1, 2 or null (paused).")
         layers.append(
             (_peer_id(item, "peer_id", "sfu-configure"), _sfu_feed(item, "sfu-configure"), layer)

@@ -122,6 +122,72 @@ def test_room_admin_is_staff_only(client, make_user):
     assert client.get("/admin/rooms/room/").status_code == 302
 
 
+def test_room_list_and_change_form_show_how_each_live_call_carries_media(
+    staff_client, make_room, make_user
+):
+    from django.utils import timezone
+
+    on_sfu = make_room("Town hall", media_mode="sfu")
+    Room.objects.filter(pk=on_sfu.pk).update(
+        sfu_node="ws://janus-2:8188", sfu_room=4242, sfu_secret="s"
+    )
+    mesh = make_room("Standup")
+    for room in (on_sfu, mesh):
+        Participant.objects.create(
+            room=room, user=make_user(), peer_id=f"in-{room.pk}", last_seen=timezone.now()
+        )
+    idle = make_room("Idle")
+    listed = staff_client.get("/admin/rooms/room/")
+    model_admin = listed.context["cl"].model_admin
+    shown = {room.name: model_admin.live_media(room) for room in listed.context["cl"].result_list}
+    assert shown == {
+        "Town hall": "SFU on ws://janus-2:8188 (room 4242)",
+        "Standup": "peer to peer",
+        "Idle": "—",
+    }
+    # "peer to peer" is also in the media mode's choices: look at the column's own cells.
+    assert '<td class="field-live_media">SFU on ws://janus-2:8188 (room 4242)</td>' in listed.text
+    assert '<td class="field-live_media">peer to peer</td>' in listed.text
+
+    def change_form_shows(room) -> str:
+        page = staff_client.get(f"/admin/rooms/room/{room.pk}/change/")
+        field = page.text.split('class="form-row field-live_media"', 1)[1]
+        return field.split('<div class="readonly">', 1)[1].split("</div>", 1)[0]
+
+    assert change_form_shows(on_sfu) == "SFU on ws://janus-2:8188 (room 4242)"
+    assert change_form_shows(mesh) == "peer to peer"
+    assert change_form_shows(idle) == "—"
+
+
+def test_room_list_filters_by_media_mode(staff_client, make_room):
+    auto = make_room("Auto")
+    mesh = make_room("Mesh", media_mode="mesh")
+    sfu = make_room("SFU", media_mode="sfu")
+
+    def listed(query):
+        response = staff_client.get(f"/admin/rooms/room/?{query}")
+        assert response.status_code == 200
+        return set(response.context["cl"].result_list)
+
+    assert listed("media_mode__exact=sfu") == {sfu}
+    assert listed("media_mode__exact=mesh") == {mesh}
+    assert listed("media_mode__exact=auto") == {auto}
+    page = staff_client.get("/admin/rooms/room/")
+    titles = {spec.title for spec in page.context["cl"].filter_specs}
+    assert "media mode" in titles
+
+
+def test_room_change_form_saves_the_media_mode(staff_client, make_room):
+    room = make_room("Board")
+    response = staff_client.post(
+        f"/admin/rooms/room/{room.pk}/change/",
+        {**room_form_data(room), "media_mode": "mesh"},
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    room.refresh_from_db()
+    assert room.media_mode == "mesh"
+
+
 # --- Room actions -----------------------------------------------------------------------------
 
 

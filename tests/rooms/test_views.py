@@ -841,6 +841,44 @@ def test_settings_page_refuses_an_unknown_lobby_and_saves_nothing(client, ana, m
     assert not room.audit_entries.exists()
 
 
+def test_settings_page_saves_how_video_travels(client, ana, make_room):
+    room = make_room("Board", owner=ana)
+    assert room.media_mode == "auto"
+    client.force_login(ana)
+    page = client.get(f"/rooms/{room.slug}/edit/")
+    assert 'name="media_mode"' in page.text
+    assert "Always through the server: each browser sends its video once" in page.text
+    response = client.post(
+        f"/rooms/{room.slug}/edit/",
+        {"name": "Board", "max_participants": 8, "lobby": "off", "media_mode": "sfu"},
+    )
+    assert response.status_code == 302
+    room.refresh_from_db()
+    assert room.media_mode == "sfu"
+
+
+def test_settings_page_refuses_an_unknown_media_mode_and_saves_nothing(client, ana, make_room):
+    room = make_room("Board", owner=ana)
+    client.force_login(ana)
+    response = client.post(
+        f"/rooms/{room.slug}/edit/",
+        {"name": "Renamed", "max_participants": 8, "media_mode": "hybrid"},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["media_mode"] == ["Choose one of the media options."]
+    room.refresh_from_db()
+    assert (room.name, room.media_mode) == ("Board", "auto")
+
+
+def test_settings_post_without_a_media_mode_keeps_the_rooms(client, ana, make_room):
+    room = make_room("Board", owner=ana, media_mode="mesh")
+    client.force_login(ana)
+    response = client.post(f"/rooms/{room.slug}/edit/", {"name": "Renamed", "max_participants": 8})
+    assert response.status_code == 302
+    room.refresh_from_db()
+    assert (room.name, room.media_mode) == ("Renamed", "mesh")
+
+
 def test_settings_page_shows_the_moderation_log_newest_first(client, ana, bo, make_room):
     from rooms import moderation
 

@@ -195,6 +195,10 @@ field_names = st.sampled_from(
         "sdp",
         "sdpMid",
         "sdpMLineIndex",
+        "feed",
+        "feeds",
+        "target",
+        "layers",
     ]
 )
 frames = st.fixed_dictionaries(
@@ -253,3 +257,149 @@ def test_reaction_keeps_an_allowed_emoji_and_nothing_else(emoji):
 def test_reaction_outside_the_allow_list_is_bad_message(emoji):
     error = refused(json.dumps({"type": "reaction", "emoji": emoji}))
     assert (error.code, error.ref) == ("bad_message", "reaction")
+
+
+# --- SFU requests (issue #11) -------------------------------------------------------------------
+
+
+def test_sfu_publish_and_unpublish_keep_only_the_feed_and_the_offer():
+    message = parse_frame(
+        json.dumps({"type": "sfu-publish", "feed": "camera", "sdp": "v=0", "room": 1, "id": 7})
+    )
+    assert (message.type, message.fields) == ("sfu-publish", {"feed": "camera", "sdp": "v=0"})
+    message = parse_frame('{"type": "sfu-unpublish", "feed": "screen", "feed_id": 9}')
+    assert (message.type, message.fields) == ("sfu-unpublish", {"feed": "screen"})
+
+
+def test_sfu_subscribe_names_feeds_by_peer_and_kind_and_may_ask_for_none():
+    frame = {
+        "type": "sfu-subscribe",
+        "feeds": [
+            {"peer_id": "p1", "feed": "camera", "id": 123},
+            {"peer_id": "p2", "feed": "screen"},
+        ],
+    }
+    assert parse_frame(json.dumps(frame)).fields == {"feeds": [("p1", "camera"), ("p2", "screen")]}
+    assert parse_frame('{"type": "sfu-subscribe", "feeds": []}').fields == {"feeds": []}
+    most = [{"peer_id": f"p{index}", "feed": "camera"} for index in range(protocol.MAX_SFU_FEEDS)]
+    assert len(parse_frame(json.dumps({**frame, "feeds": most})).fields["feeds"]) == len(most)
+
+
+def test_sfu_start_carries_the_answer():
+    assert parse_frame('{"type": "sfu-start", "sdp": "v=0", "jsep": {}}').fields == {"sdp": "v=0"}
+
+
+@pytest.mark.parametrize("target", protocol.SFU_TARGETS)
+def test_sfu_trickle_keeps_the_target_and_an_ice_candidate_or_null(target):
+    message = parse_frame(
+        json.dumps({"type": "sfu-trickle", "target": target, "candidate": CANDIDATE, "to": "x"})
+    )
+    assert message.fields == {"target": target, "candidate": CANDIDATE}
+    ended = parse_frame(json.dumps({"type": "sfu-trickle", "target": target, "candidate": None}))
+    assert ended.fields == {"target": target, "candidate": None}
+
+
+def test_sfu_configure_keeps_a_layer_or_null_for_paused_per_feed():
+    frame = {
+        "type": "sfu-configure",
+        "layers": [
+            {"peer_id": "p1", "feed": "camera", "layer": 0},
+            {"peer_id": "p2", "feed": "camera", "layer": 2, "mid": "3"},
+            {"peer_id": "p3", "feed": "screen", "layer": None},
+        ],
+    }
+    assert parse_frame(json.dumps(frame)).fields == {
+        "layers": [("p1", "camera", 0), ("p2", "camera", 2), ("p3", "screen", None)]
+    }
+
+
+_TOO_MANY_FEEDS = [{"peer_id": "p", "feed": "camera"}] * (protocol.MAX_SFU_FEEDS + 1)
+
+
+@pytest.mark.parametrize(
+    ("frame", "ref"),
+    [
+        ({"type": "sfu-publish", "sdp": "v=0"}, "sfu-publish"),
+        ({"type": "sfu-publish", "feed": "microphone", "sdp": "v=0"}, "sfu-publish"),
+        ({"type": "sfu-publish", "feed": ["camera"], "sdp": "v=0"}, "sfu-publish"),
+        ({"type": "sfu-publish", "feed": "camera"}, "sfu-publish"),
+        ({"type": "sfu-publish", "feed": "camera", "sdp": ""}, "sfu-publish"),
+        ({"type": "sfu-publish", "feed": "camera", "sdp": {"sdp": "v=0"}}, "sfu-publish"),
+        ({"type": "sfu-unpublish"}, "sfu-unpublish"),
+        ({"type": "sfu-unpublish", "feed": "subscriber"}, "sfu-unpublish"),
+        ({"type": "sfu-subscribe"}, "sfu-subscribe"),
+        ({"type": "sfu-subscribe", "feeds": {"peer_id": "p", "feed": "camera"}}, "sfu-subscribe"),
+        ({"type": "sfu-subscribe", "feeds": _TOO_MANY_FEEDS}, "sfu-subscribe"),
+        ({"type": "sfu-subscribe", "feeds": ["p:camera"]}, "sfu-subscribe"),
+        ({"type": "sfu-subscribe", "feeds": [{"feed": "camera"}]}, "sfu-subscribe"),
+        ({"type": "sfu-subscribe", "feeds": [{"peer_id": "", "feed": "camera"}]}, "sfu-subscribe"),
+        ({"type": "sfu-subscribe", "feeds": [{"peer_id": "p", "feed": "audio"}]}, "sfu-subscribe"),
+        ({"type": "sfu-subscribe", "feeds": [{"peer_id": "p"}]}, "sfu-subscribe"),
+        ({"type": "sfu-start"}, "sfu-start"),
+        ({"type": "sfu-start", "sdp": ""}, "sfu-start"),
+        ({"type": "sfu-start", "sdp": 0}, "sfu-start"),
+        ({"type": "sfu-trickle", "candidate": None}, "sfu-trickle"),
+        ({"type": "sfu-trickle", "target": "publisher", "candidate": None}, "sfu-trickle"),
+        ({"type": "sfu-trickle", "target": ["camera"], "candidate": None}, "sfu-trickle"),
+        ({"type": "sfu-configure"}, "sfu-configure"),
+        ({"type": "sfu-configure", "layers": _TOO_MANY_FEEDS}, "sfu-configure"),
+        ({"type": "sfu-configure", "layers": [2]}, "sfu-configure"),
+        (
+            {"type": "sfu-configure", "layers": [{"peer_id": "p", "feed": "camera", "layer": 3}]},
+            "sfu-configure",
+        ),
+        (
+            {"type": "sfu-configure", "layers": [{"peer_id": "p", "feed": "camera", "layer": -1}]},
+            "sfu-configure",
+        ),
+        (
+            {
+                "type": "sfu-configure",
+                "layers": [{"peer_id": "p", "feed": "camera", "layer": True}],
+            },
+            "sfu-configure",
+        ),
+        (
+            {"type": "sfu-configure", "layers": [{"peer_id": "p", "feed": "camera", "layer": "1"}]},
+            "sfu-configure",
+        ),
+        (
+            {"type": "sfu-configure", "layers": [{"peer_id": "p", "feed": "camera", "layer": 1.5}]},
+            "sfu-configure",
+        ),
+        (
+            {"type": "sfu-configure", "layers": [{"peer_id": "p", "feed": "mic", "layer": 1}]},
+            "sfu-configure",
+        ),
+        ({"type": "sfu-configure", "layers": [{"feed": "camera", "layer": 1}]}, "sfu-configure"),
+    ],
+)
+def test_malformed_sfu_requests_are_bad_message_naming_the_request(frame, ref):
+    error = refused(json.dumps(frame))
+    assert (error.code, error.ref) == ("bad_message", ref)
+    assert error.message
+
+
+@pytest.mark.parametrize(
+    "candidate",
+    [
+        [],
+        "candidate:1 1 udp 1 192.0.2.1 9 typ host",
+        {"candidate": 5},
+        {"candidate": "x" * (protocol.MAX_CANDIDATE_LENGTH + 1)},
+        {"candidate": "", "sdpMid": 0},
+        {"candidate": "", "sdpMLineIndex": True},
+        {"candidate": "", "sdpMLineIndex": -1},
+    ],
+)
+def test_sfu_trickle_refuses_a_candidate_that_ice_refuses_and_names_sfu_trickle(candidate):
+    ice = refused(json.dumps({"type": "ice", "to": "p", "candidate": candidate}))
+    assert (ice.code, ice.ref) == ("bad_message", "ice")
+    error = refused(json.dumps({"type": "sfu-trickle", "target": "camera", "candidate": candidate}))
+    # The error answers the sfu-trickle the browser sent; "ice" would point at another request.
+    assert (error.code, error.ref) == ("bad_message", "sfu-trickle")
+
+
+def test_sfu_trickle_without_a_candidate_is_bad_message():
+    error = refused('{"type": "sfu-trickle", "target": "subscriber"}')
+    assert (error.code, error.ref) == ("bad_message", "sfu-trickle")

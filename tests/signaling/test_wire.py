@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from accounts.models import User
 from rooms import access, moderation
+from rooms.models import Participant, Room
 from signaling import wire
 
 
@@ -37,3 +39,39 @@ def test_a_kick_frame_says_reason_and_ban_only_when_there_are_some():
         "reason": "spam",
         "banned": True,
     }
+
+
+def _welcome(**extra) -> dict:
+    ana = User(pk=1, username="ana", display_name="Ana")
+    me = Participant(peer_id="p1", user=ana, role="owner", state={})
+    room = Room(slug="weekly-sync", name="Weekly Sync", max_participants=8)
+    return wire.welcome_frame(
+        me=me, resumed=False, resume_token="t", room=room, peers=[], chat=[], **extra
+    )
+
+
+def test_the_welcome_says_how_the_call_carries_media_and_how_many_videos_an_sfu_peer_gets(
+    settings,
+):
+    settings.SFU_LAST_N = 6
+    assert _welcome(media=wire.media_json(mode="sfu"))["media"] == {"mode": "sfu", "last_n": 6}
+    # A caller that says nothing of media (no SFU in this deployment) welcomes into a mesh.
+    assert _welcome()["media"] == {"mode": "mesh", "last_n": 6}
+
+
+def test_the_media_mode_frame_tells_a_running_call_where_it_moves(settings):
+    settings.SFU_LAST_N = 9
+    assert wire.media_mode_frame(mode="sfu") == {
+        "type": "media-mode",
+        "media": {"mode": "sfu", "last_n": 9},
+    }
+
+
+def test_the_sfu_error_code_is_its_own():
+    others = {
+        value
+        for name, value in vars(wire).items()
+        if name.isupper() and isinstance(value, str) and name != "SFU_UNAVAILABLE"
+    }
+    assert wire.SFU_UNAVAILABLE == "sfu_unavailable"
+    assert wire.SFU_UNAVAILABLE not in others
