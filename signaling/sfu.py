@@ -201,8 +201,10 @@ class SfuPeer:
         self.subscriber: JanusHandle | None = None
         # Feeds of the call as Janus announced them: feed id -> (peer id, kind).
         self.feeds: dict[int, tuple[str, str]] = {}
-        # Feed ids the subscriber handle carries now.
-        self.subscribed: set[int] = set()
+        # Each feed's streams as its publisher described them: (mid, "audio" | "video").
+        self.feed_streams: dict[int, list[tuple[str, str]]] = {}
+        # The (feed, mid) streams the subscriber handle carries now.
+        self.subscribed: set[tuple[int, str]] = set()
         # Feeds this browser publishes now, and the mids of its microphone on the camera feed
         # (what an enforced mute names).
         self.published: set[str] = set()
@@ -315,20 +317,26 @@ class SfuPeer:
                 with contextlib.suppress(JanusError):
                     await handle.send({"request": "unpublish"})
 
-    async def subscribe(self, *, feeds: list[tuple[str, str]]) -> None:
-        """Receive exactly these feeds (others' cameras and screens) on the subscriber handle."""
+    def _streams_wanted(self, feeds: list[tuple[str, str]]) -> set[tuple[int, str]]:
+        """(feed, mid) of every stream to receive: the videos asked for (last-N is the
+        browser's choice) and every camera's microphone, always, so nobody goes unheard."""
+        videos = {(peer_id, kind) for peer_id, kind in feeds if peer_id != self.peer_id}
         wanted = set()
-        known = {value: key for key, value in self.feeds.items()}
-        for peer_id, kind in feeds:
-            feed = known.get((peer_id, kind))
-            if feed is not None and peer_id != self.peer_id:
-                wanted.add(feed)
+        for feed, named in self.feeds.items():
+            for mid, media in self.feed_streams.get(feed, ()):
+                if named in videos or (named[1] == "camera" and media == "audio"):
+                    wanted.add((feed, mid))
+        return wanted
+
+    async def subscribe(self, *, feeds: list[tuple[str, str]]) -> None:
+        """Receive these feeds' videos (others' cameras and screens) and every microphone."""
         # One renegotiation at a time: Janus's previous offer must be answered first.
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.answered.wait(), ANSWER_WAIT_SECONDS)
         async with self.lock:
             if self.closed or self.session is None:
                 return
+            wanted = self._streams_wanted(feeds)
             if self.subscriber is None:
                 if not wanted:
                     await self.send({"type": "sfu-offer", "sdp": None, "streams": []})
@@ -339,7 +347,7 @@ class SfuPeer:
                         "request": "join",
                         "ptype": "subscriber",
                         "room": self.media.room,
-                        "streams": [{"feed": feed} for feed in sorted(wanted)],
+                        "streams": [{"feed": feed, "mid": mid} for feed, mid in sorted(wanted)],
                         "use_msid": True,
                     }
                 )
@@ -349,9 +357,11 @@ class SfuPeer:
                     return
                 request: dict[str, Any] = {"request": "update"}
                 if add:
-                    request["subscribe"] = [{"feed": feed} for feed in sorted(add)]
+                    request["subscribe"] = [{"feed": feed, "mid": mid} for feed, mid in sorted(add)]
                 if drop:
-                    request["unsubscribe"] = [{"feed": feed} for feed in sorted(drop)]
+                    request["unsubscribe"] = [
+                        {"feed": feed, "mid": mid} for feed, mid in sorted(drop)
+                    ]
                 reply = await self.subscriber.send(request)
             self.subscribed = wanted
             await self._forward_offer(reply.data, reply.jsep)
@@ -380,7 +390,7 @@ class SfuPeer:
                 feed = next(
                     (key for key, value in self.feeds.items() if value == (peer_id, kind)), None
                 )
-                if feed is None or feed not in self.subscribed:
+                if feed is None or feed not in self.video_mids:
                     continue
                 mids = self.video_mids.get(feed, [])
                 for mid in mids:
@@ -418,8 +428,14 @@ class SfuPeer:
             feed = publisher.get("id")
             if named is None or not isinstance(feed, int) or named[0] == self.peer_id:
                 continue
-            if self.feeds.get(feed) != named:
+            streams = [
+                (str(stream["mid"]), stream.get("type", ""))
+                for stream in publisher.get("streams") or []
+                if "mid" in stream and not stream.get("disabled")
+            ]
+            if self.feeds.get(feed) != named or self.feed_streams.get(feed) != streams:
                 self.feeds[feed] = named
+                self.feed_streams[feed] = streams
                 changed = True
         return changed
 
@@ -436,6 +452,9 @@ class SfuPeer:
             gone = data.get(key)
             if isinstance(gone, int) and gone in self.feeds:
                 del self.feeds[gone]
+                self.feed_streams.pop(gone, None)
+                # Janus drops a gone feed's streams from the subscription by itself.
+                self.subscribed = {stream for stream in self.subscribed if stream[0] != gone}
                 changed = True
         if changed:
             await self._send_feeds()
@@ -515,6 +534,7 @@ class SfuPeer:
         self.subscriber = None
         self.subscribed = set()
         self.feeds.clear()
+        self.feed_streams.clear()
         self.answered.set()
         await self.send({"type": "sfu-reset"})
         asyncio.ensure_future(self._rejoin())

@@ -148,6 +148,7 @@ export class Call extends EventTarget {
       onFeeds: () => {},
     });
     this.sfu.start();
+    for (const peer of this.peers.values()) peer.inSfuCall = true;
     if (this.peers.size > 0) {
       this.meshFallback = setTimeout(() => {
         for (const peer of this.peers.values()) if (peer.viaSfu) peer.dropMesh();
@@ -241,6 +242,7 @@ export class Call extends EventTarget {
       peer.connect(this.iceConfig);
       if (offer) peer.startOffer();
     } else {
+      peer.inSfuCall = true;
       peer.sfuState = this.sfu?.subscriber?.connectionState || "new";
     }
     this.dispatchEvent(new CustomEvent("peer-added", { detail: peer }));

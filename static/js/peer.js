@@ -135,6 +135,8 @@ export class RemotePeer {
     /** @type {Map<MediaRole, RTCRtpReceiver>} */
     this.sfuReceivers = new Map();
     this.viaSfu = false;
+    /** Set by the engine while the call goes through the SFU. */
+    this.inSfuCall = false;
     /** @type {RTCPeerConnectionState} */
     this.sfuState = "new";
     // The mesh connection closes only when both ends receive each other through the SFU (each
@@ -181,6 +183,15 @@ export class RemotePeer {
   get connectionState() {
     if (this.viaSfu) return this.sfuState;
     return this.pc ? this.pc.connectionState : "new";
+  }
+
+  /**
+   * False in an SFU call while this peer's camera is not among the videos received (last-N):
+   * its tile shows the avatar instead of an empty picture.
+   */
+  get videoReceived() {
+    if (!this.inSfuCall || this.hasConnection) return true;
+    return this.cameraStream.getVideoTracks().length > 0;
   }
 
   /** Whether a mesh connection is open (for media, or in an SFU call for files only). */

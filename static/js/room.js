@@ -516,6 +516,10 @@ async function join() {
   stage.setMirror(loadPreference("mirror"));
   stage.setSelfView(loadPreference("selfView"));
   stage.stage.addEventListener("selfview", () => showSelfView(false));
+  stage.stage.addEventListener("pin", (event) => {
+    const key = String(/** @type {CustomEvent} */ (event).detail || "");
+    call?.setPinned(key.startsWith("camera:") ? key.slice("camera:".length) : "");
+  });
   iceReady ??= ice.get();
   const iceConfig = await iceReady;
   call = new Call({

@@ -175,6 +175,8 @@ export class SfuSession {
     this.feeds = [];
     /** @type {SfuFeed[] | null} what we last asked to receive */
     this.requested = null;
+    /** The videos asked for and the feeds known then, as JSON. */
+    this.requestedKey = "";
     // One subscription change at a time: the server's offer must be answered before the next.
     this.negotiating = false;
     this.closed = false;
@@ -313,8 +315,12 @@ export class SfuSession {
       lastN: this.options.lastN,
       preferred: this.options.preferred(),
     });
-    if (this.requested && sameFeeds(wanted, this.requested)) return;
+    // The server adds every camera's microphone to the videos asked for: a new feed changes
+    // what is received even when the videos chosen stay the same.
+    const key = JSON.stringify([wanted, this.feeds]);
+    if (this.requested && sameFeeds(wanted, this.requested) && key === this.requestedKey) return;
     this.requested = wanted;
+    this.requestedKey = key;
     this.negotiating = true;
     this.options.send({ type: "sfu-subscribe", feeds: wanted });
   }

@@ -148,7 +148,8 @@ export class Stage {
       badge.hidden = peer.role !== "guest";
     }
     setFlag(tile, "audio", peer.state.audio !== false);
-    setFlag(tile, "video", peer.state.video !== false);
+    // A camera that is on but not received (an SFU call's last-N) shows the avatar too.
+    setFlag(tile, "video", peer.state.video !== false && peer.videoReceived);
     setFlag(tile, "hand", Boolean(peer.state.hand), ["up", "down"]);
     setFlag(tile, "screen", Boolean(peer.state.screen));
     setFlag(tile, "lost", peer.lost, ["true", "false"]);
@@ -363,6 +364,8 @@ export class Stage {
   pin(key) {
     this.pinned = key;
     this.layout();
+    // The call wants to know (in an SFU call a pinned camera is always received, in full size).
+    this.stage.dispatchEvent(new CustomEvent("pin", { detail: key }));
   }
 
   /**
