@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -12,6 +14,7 @@ from rooms.models import (
     MAX_PARTICIPANTS_DEFAULT,
     MAX_PARTICIPANTS_MAX,
     MAX_PARTICIPANTS_MIN,
+    MESH_MAX_PARTICIPANTS,
     ROOM_NAME_MAX_LENGTH,
     LobbyPolicy,
     MediaMode,
@@ -45,20 +48,20 @@ class RoomFieldsForm(forms.ModelForm):
     max_participants = forms.IntegerField(
         required=False,
         min_value=MAX_PARTICIPANTS_MIN,
-        max_value=MAX_PARTICIPANTS_MAX,
+        max_value=MESH_MAX_PARTICIPANTS,
         initial=MAX_PARTICIPANTS_DEFAULT,
         label=_("Maximum participants"),
         help_text=format_lazy(
             _("Between {min} and {max}; everyone sends video to everyone, so smaller is smoother."),
             min=MAX_PARTICIPANTS_MIN,
-            max=MAX_PARTICIPANTS_MAX,
+            max=MESH_MAX_PARTICIPANTS,
         ),
         error_messages={
             "min_value": format_lazy(
                 _("A call needs at least {min} participants."), min=MAX_PARTICIPANTS_MIN
             ),
             "max_value": format_lazy(
-                _("At most {max} participants fit in one call."), max=MAX_PARTICIPANTS_MAX
+                _("At most {max} participants fit in one call."), max=MESH_MAX_PARTICIPANTS
             ),
             "invalid": _("Enter a whole number."),
         },
@@ -83,10 +86,59 @@ class RoomFieldsForm(forms.ModelForm):
             )
         return name
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Past the mesh's limit only a call through the SFU fits, so the limit is the mesh's
+        # unless a media server is configured.
+        field = self.fields["max_participants"]
+        limit = participant_limit()
+        field.max_value = limit
+        field.widget.attrs["max"] = limit
+        field.validators = [v for v in field.validators if not hasattr(v, "limit_value")]
+        field.validators.append(MaxValueValidator(limit))
+        field.validators.append(MinValueValidator(MAX_PARTICIPANTS_MIN))
+        field.error_messages["max_value"] = format_lazy(
+            _("At most {max} participants fit in one call."), max=limit
+        )
+        field.help_text = (
+            format_lazy(
+                _(
+                    "Between {min} and {max}. Up to {mesh} can talk peer to peer; larger calls go "
+                    "through the server."
+                ),
+                min=MAX_PARTICIPANTS_MIN,
+                max=limit,
+                mesh=MESH_MAX_PARTICIPANTS,
+            )
+            if limit > MESH_MAX_PARTICIPANTS
+            else field.help_text
+        )
+
     def clean_max_participants(self) -> int:
         # The field is optional on the wire (only `name` is required), so empty means default.
         value = self.cleaned_data.get("max_participants")
         return MAX_PARTICIPANTS_DEFAULT if value is None else value
+
+    def clean(self):
+        cleaned = super().clean()
+        size = cleaned.get("max_participants") or 0
+        if size > MESH_MAX_PARTICIPANTS and cleaned.get("media_mode") == MediaMode.MESH:
+            self.add_error(
+                "max_participants",
+                format_lazy(
+                    _(
+                        "Peer to peer works for up to {mesh} people; for more, let video go "
+                        "through the server."
+                    ),
+                    mesh=MESH_MAX_PARTICIPANTS,
+                ),
+            )
+        return cleaned
+
+
+def participant_limit() -> int:
+    """The largest call a room may be set to: the mesh's limit, or more with an SFU."""
+    return MAX_PARTICIPANTS_MAX if settings.JANUS_URLS else MESH_MAX_PARTICIPANTS
 
 
 class RoomCreateForm(RoomFieldsForm):

@@ -6,6 +6,7 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -15,7 +16,10 @@ from django.utils.translation import gettext_lazy as _
 
 MAX_PARTICIPANTS_DEFAULT = 8
 MAX_PARTICIPANTS_MIN = 2
-MAX_PARTICIPANTS_MAX = 16
+# A peer-to-peer mesh makes every browser send to every other: 16 is already far past what a
+# laptop and a home uplink carry. Calls through the SFU (issue #11) may be larger.
+MESH_MAX_PARTICIPANTS = 16
+MAX_PARTICIPANTS_MAX = 100
 ROOM_NAME_MAX_LENGTH = 80
 CHAT_TEXT_MAX_LENGTH = 2000
 # The emoji a call's ``reaction`` may carry (issue #15, like Meet's); the socket refuses others
@@ -104,6 +108,20 @@ class Room(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("rooms:detail", kwargs={"slug": self.slug})
+
+    def clean(self) -> None:
+        super().clean()
+        # Past the mesh's limit only a call through the SFU fits.
+        if self.max_participants and self.max_participants > MESH_MAX_PARTICIPANTS:
+            if not settings.JANUS_URLS or self.media_mode == MediaMode.MESH:
+                raise ValidationError(
+                    {
+                        "max_participants": _(
+                            "More than %(mesh)d people need video to go through the server."
+                        )
+                        % {"mesh": MESH_MAX_PARTICIPANTS}
+                    }
+                )
 
     @property
     def is_closed(self) -> bool:

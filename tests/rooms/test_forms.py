@@ -109,3 +109,51 @@ def test_room_forms_normalise_names_with_nfkc():
     form = RoomCreateForm({"name": "  Ｗｅｅｋｌｙ   Sync\u3000"})
     assert form.is_valid(), form.errors
     assert form.cleaned_data["name"] == "Weekly Sync"
+
+
+JANUS = {"JANUS_URLS": ["ws://127.0.0.1:8188"], "JANUS_API_SECRET": "s", "JANUS_ADMIN_KEY": "k"}
+
+
+def test_with_an_sfu_a_room_may_be_larger_than_a_mesh_but_not_past_100(settings):
+    for key, value in JANUS.items():
+        setattr(settings, key, value)
+    form = RoomCreateForm({"name": "Town hall", "max_participants": "40"})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["max_participants"] == 40
+    assert 'max="100"' in str(form["max_participants"])
+    too_many = RoomCreateForm({"name": "Town hall", "max_participants": "101"})
+    assert too_many.errors == {"max_participants": ["At most 100 participants fit in one call."]}
+
+
+@pytest.mark.django_db
+def test_a_room_set_to_peer_to_peer_stays_within_the_mesh_limit(settings, make_room):
+    for key, value in JANUS.items():
+        setattr(settings, key, value)
+    room = make_room("Board")
+    data = {
+        "name": "Board",
+        "max_participants": "40",
+        "lobby": room.lobby,
+        "media_mode": "mesh",
+    }
+    form = RoomEditForm(data, instance=room)
+    assert form.errors == {
+        "max_participants": [
+            "Peer to peer works for up to 16 people; for more, let video go through the server."
+        ]
+    }
+    form = RoomEditForm({**data, "media_mode": "auto"}, instance=room)
+    assert form.is_valid(), form.errors
+
+
+@pytest.mark.django_db
+def test_without_an_sfu_the_model_refuses_a_call_larger_than_a_mesh(make_room):
+    from django.core.exceptions import ValidationError
+
+    room = make_room("Board")
+    room.max_participants = 17
+    with pytest.raises(ValidationError) as refused:
+        room.full_clean()
+    assert refused.value.message_dict["max_participants"] == [
+        "More than 16 people need video to go through the server."
+    ]
