@@ -147,9 +147,9 @@ class RoomCreateForm(RoomFieldsForm):
 
 # The media modes in the owner's words (the model's labels are written for the admin).
 MEDIA_MODE_CHOICES = (
-    (MediaMode.AUTO, _("Automatic: peer to peer while small, through the server when larger")),
-    (MediaMode.MESH, _("Always peer to peer: lowest delay, nothing passes through the server")),
-    (MediaMode.SFU, _("Always through the server: each browser sends its video once")),
+    (MediaMode.AUTO, _("Automatic: peer to peer while small")),
+    (MediaMode.MESH, _("Always peer to peer")),
+    (MediaMode.SFU, _("Always through the server")),
 )
 
 
@@ -200,9 +200,10 @@ class RoomEditForm(RoomFieldsForm):
         choices=MEDIA_MODE_CHOICES,
         label=_("How video travels"),
         help_text=_(
-            "Peer to peer suits a handful of people; past that every browser would send its "
-            "video to everyone, so larger calls go through the server. Without a media server "
-            "configured, every call is peer to peer."
+            "Peer to peer has the lowest delay, but every browser sends its video to everyone: "
+            "it suits a handful of people. Through the server, each browser sends its video "
+            "once. Automatic moves a call to the server when it grows past a few people. "
+            "Without a media server configured, every call is peer to peer."
         ),
         error_messages={"invalid_choice": _("Choose one of the media options.")},
     )

@@ -585,8 +585,11 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         try:
             await self.sfu.start()
         except (sfu.JanusError, sfu.JanusUnavailable) as failure:
+            # Janus is down or restarting: keep trying in the background (the browser is told
+            # sfu-ready when it can publish, or sfu-failed after SFU_RECOVERY_SECONDS).
             logger.warning("Peer %s could not join the SFU: %s", self.peer_id, failure)
-            await self._sfu_send({"type": "sfu-failed"})
+            await self._sfu_send({"type": "sfu-reset"})
+            asyncio.ensure_future(self.sfu.recover())
         finally:
             self.sfu_starting = None
 

@@ -209,8 +209,10 @@ class SfuPeer:
         # (what an enforced mute names).
         self.published: set[str] = set()
         self.audio_mids: list[str] = []
-        # The subscriber's video mids per feed, for layer choices.
+        # The subscriber's video mids per feed, for layer choices, and its streams as last
+        # told to the browser.
         self.video_mids: dict[int, list[str]] = {}
+        self.streams: list[dict[str, Any]] = []
         self.lock = asyncio.Lock()
         self.answered = asyncio.Event()
         self.answered.set()
@@ -223,6 +225,11 @@ class SfuPeer:
         async with self.lock:
             connection = await janus_pool().connection(self.media.node)
             janus_pool().watch(self.media.node, self._on_node_lost)
+            if self.session is not None:
+                # A start that failed half way (recover() starts again): its session goes.
+                stale, self.session = self.session, None
+                await stale.destroy()
+            self.publishers.clear()
             self.session = await connection.create_session()
             camera = await self._join_publisher("camera")
             self.publishers["camera"] = camera
@@ -235,7 +242,7 @@ class SfuPeer:
             else:
                 await self._on_publisher_event(message)
 
-        handle = await self.session.attach(listener=listener)
+        handle = await self._joined().attach(listener=listener)
         join = {
             "request": "join",
             "ptype": "publisher",
@@ -281,9 +288,16 @@ class SfuPeer:
 
     # --- requests from the browser -------------------------------------------------------------
 
+    def _joined(self) -> JanusSession:
+        """The session, or ``SfuRefused`` while there is none (Janus down, or rejoining)."""
+        if self.session is None or self.closed:
+            raise SfuRefused("Not joined to the media server now.")
+        return self.session
+
     async def publish(self, *, kind: str, sdp: str) -> None:
         """Publish the browser's offer on the camera or screen feed; the answer goes back."""
         async with self.lock:
+            self._joined()
             handle = self.publishers.get(kind)
             if handle is None:
                 handle = await self._join_publisher(kind)
@@ -334,14 +348,13 @@ class SfuPeer:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.answered.wait(), ANSWER_WAIT_SECONDS)
         async with self.lock:
-            if self.closed or self.session is None:
-                return
+            session = self._joined()
             wanted = self._streams_wanted(feeds)
             if self.subscriber is None:
                 if not wanted:
                     await self.send({"type": "sfu-offer", "sdp": None, "streams": []})
                     return
-                self.subscriber = await self.session.attach(listener=self._on_subscriber_event)
+                self.subscriber = await session.attach(listener=self._on_subscriber_event)
                 reply = await self.subscriber.send(
                     {
                         "request": "join",
@@ -354,6 +367,9 @@ class SfuPeer:
             else:
                 add, drop = wanted - self.subscribed, self.subscribed - wanted
                 if not add and not drop:
+                    # Nothing to renegotiate; the browser still hears back (it waits for an
+                    # answer before asking again), with what it receives unchanged.
+                    await self.send({"type": "sfu-offer", "sdp": None, "streams": self.streams})
                     return
                 request: dict[str, Any] = {"request": "update"}
                 if add:
@@ -520,6 +536,7 @@ class SfuPeer:
             if stream.get("type") == "video":
                 video_mids.setdefault(feed, []).append(str(stream.get("mid")))
         self.video_mids = video_mids
+        self.streams = streams
         if jsep is None:
             return
         self.answered.clear()
@@ -536,11 +553,14 @@ class SfuPeer:
         self.feeds.clear()
         self.feed_streams.clear()
         self.answered.set()
+        self.streams = []
         await self.send({"type": "sfu-reset"})
-        asyncio.ensure_future(self._rejoin())
+        asyncio.ensure_future(self.recover())
 
-    async def _rejoin(self) -> None:
-        """Reconnect to the node (it may take seconds to come back) and join the room again."""
+    async def recover(self) -> None:
+        """Reconnect to the node (it may take seconds to come back) and join the room again;
+        the browser hears ``sfu-ready`` (publish again) or, past SFU_RECOVERY_SECONDS,
+        ``sfu-failed``."""
         delay = 0.25
         deadline = asyncio.get_running_loop().time() + settings.SFU_RECOVERY_SECONDS
         while not self.closed and asyncio.get_running_loop().time() < deadline:

@@ -130,8 +130,14 @@ export class Call extends EventTarget {
    */
   setMedia(media) {
     if (!media || media.mode !== "sfu" || this.ended) return;
-    this.lastN = media.last_n || this.lastN;
-    if (this.sfu) return;
+    this.lastN = media.last_n ?? this.lastN;
+    if (this.sfu) {
+      // A new welcome (our socket reconnected): the server opened a new Janus session for the
+      // new socket and the old one's handles are gone; publish and subscribe again.
+      this.sfu.options.lastN = this.lastN;
+      this.sfu.restart();
+      return;
+    }
     this.mode = "sfu";
     this.sfu = new SfuSession({
       send: (message) => this.signaling.send(message),
@@ -151,7 +157,8 @@ export class Call extends EventTarget {
     for (const peer of this.peers.values()) peer.inSfuCall = true;
     if (this.peers.size > 0) {
       this.meshFallback = setTimeout(() => {
-        for (const peer of this.peers.values()) if (peer.viaSfu) peer.dropMesh();
+        // Only media mesh connections: a file's data-only connection opened since stays.
+        for (const peer of this.peers.values()) if (peer.viaSfu && peer.hasMediaMesh) peer.dropMesh();
       }, MESH_FALLBACK_MS);
     }
     this.dispatchEvent(new CustomEvent("mode", { detail: this.mode }));

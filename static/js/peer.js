@@ -194,6 +194,11 @@ export class RemotePeer {
     return this.cameraStream.getVideoTracks().length > 0;
   }
 
+  /** Whether the open connection is a mesh connection carrying media (not files only). */
+  get hasMediaMesh() {
+    return this.hasConnection && this.pc.getTransceivers().length > 0;
+  }
+
   /** Whether a mesh connection is open (for media, or in an SFU call for files only). */
   get hasConnection() {
     return Boolean(this.pc) && this.pc.signalingState !== "closed";
@@ -307,9 +312,19 @@ export class RemotePeer {
     if (this.meshCovered) this.dropMesh();
   }
 
-  /** The call moved to the SFU and its media flows: the mesh connection goes. */
+  /** The call moved to the SFU and its media flows: the mesh connection goes, and with it
+   * every track it carried that the SFU did not replace (a camera beyond last-N shows the
+   * avatar then, not a frozen picture). */
   dropMesh() {
     if (!this.pc) return;
+    const fromSfu = new Set([...this.sfuReceivers.values()].map((receiver) => receiver.track));
+    for (const transceiver of this.pc.getTransceivers()) {
+      const track = transceiver.receiver.track;
+      if (!track || fromSfu.has(track)) continue;
+      for (const stream of [this.cameraStream, this.screenStream]) {
+        if (stream.getTrackById(track.id)) stream.removeTrack(track);
+      }
+    }
     if (this.disconnectedTimer) clearTimeout(this.disconnectedTimer);
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.disconnectedTimer = this.restartTimer = null;

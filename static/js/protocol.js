@@ -221,6 +221,8 @@ export const ERROR = Object.freeze({
   UNKNOWN_KNOCK: "unknown_knock",
   /** A knocker may only ping until it is let in. */
   IN_LOBBY: "in_lobby",
+  /** An SFU request the server could not carry out (no SFU in this call, Janus refusing). */
+  SFU_UNAVAILABLE: "sfu_unavailable",
 });
 
 /** @typedef {typeof ERROR[keyof typeof ERROR]} ErrorCode */

@@ -888,6 +888,12 @@ function onError(message) {
     chat.showError(message.message || t("Your message was not sent."));
     return;
   }
+  if (message.ref?.startsWith("sfu-")) {
+    // The media server could not do it now (Janus restarting): the SFU session retries.
+    console.info("room: SFU request refused", message.ref, message.code);
+    call?.sfu?.onRefused(message.ref);
+    return;
+  }
   if (message.ref === "lock") participants.setLocked(!participants.locked);
   if (!message.ref) return; // admission errors end in a close code, handled by "final"
   toast(message.message || format(t("The server refused that (%(code)s)."), { code: message.code }), { tone: "error" });

@@ -21,13 +21,18 @@ import { candidateToWire } from "./protocol.js";
 /** @typedef {import("./ice.js").IceConfig} IceConfig */
 
 // Three simulcast copies of the camera: Chromium sends only the ones the capture size allows
-// (one below 480p), and Janus forwards each subscriber the one it asks for.
+// (one below 480p), and Janus forwards each subscriber the one it asks for. Highest first:
+// Janus takes the first rid of an offer for its top substream (2) unless told otherwise, as
+// janus.js lists them.
 /** @type {RTCRtpEncodingParameters[]} */
 export const CAMERA_SIMULCAST = [
-  { rid: "l", scaleResolutionDownBy: 4, maxBitrate: 150_000 },
-  { rid: "m", scaleResolutionDownBy: 2, maxBitrate: 400_000 },
   { rid: "h", scaleResolutionDownBy: 1, maxBitrate: 1_000_000 },
+  { rid: "m", scaleResolutionDownBy: 2, maxBitrate: 400_000 },
+  { rid: "l", scaleResolutionDownBy: 4, maxBitrate: 150_000 },
 ];
+
+// After the server refused an SFU request (Janus restarting), it is asked again this much later.
+export const REFUSED_RETRY_MS = 2000;
 
 /**
  * The feeds to receive: every screen, and at most `lastN` cameras, the pinned and the most
@@ -187,6 +192,8 @@ export class SfuSession {
     this.lastLayers = "";
     /** Offers from the SFU are applied one at a time, in arrival order. */
     this.chain = Promise.resolve();
+    /** @type {ReturnType<typeof setTimeout> | null} */
+    this.retryTimer = null;
   }
 
   /** Publish the camera feed; the server has joined us to the room already. */
@@ -411,8 +418,47 @@ export class SfuSession {
     this.options.onState("connecting");
   }
 
+  /**
+   * The server refused one of our requests (Janus down or restarting): try again shortly, so a
+   * refused subscription or publication is not left waiting for an answer that never comes.
+   * @param {string} ref the request's type
+   */
+  onRefused(ref) {
+    if (this.closed) return;
+    if (ref === "sfu-subscribe" || ref === "sfu-start") {
+      this.negotiating = false;
+      this.requested = null;
+    } else if (ref === "sfu-publish") {
+      for (const [feed, publisher] of this.publishers) {
+        if (publisher.pc.remoteDescription) continue;
+        publisher.close();
+        this.publishers.delete(feed);
+      }
+    } else {
+      return;
+    }
+    if (this.retryTimer) return;
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      if (this.closed) return;
+      this.start();
+      if (this.options.localTrack("screen")) this.publish("screen");
+      this.resubscribe();
+    }, REFUSED_RETRY_MS);
+  }
+
+  /** Start over on a new server session (after our socket reconnected). */
+  restart() {
+    if (this.closed) return;
+    this.reset();
+    this.chain = Promise.resolve();
+    this.start();
+    if (this.options.localTrack("screen")) this.publish("screen");
+  }
+
   close() {
     this.closed = true;
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     for (const publisher of this.publishers.values()) publisher.close();
     this.publishers.clear();
     this.subscriber?.close();

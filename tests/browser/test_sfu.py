@@ -182,3 +182,23 @@ def test_when_janus_restarts_mid_call_video_returns_without_a_reload(sfu_call, s
     assert recovered <= 10
     for member in members:
         assert member.page.evaluate("document.body.dataset.callState") == "in-call"
+
+
+def test_people_who_join_while_janus_is_down_wait_in_the_call_and_get_video_when_it_is_back(
+    sfu_call, sfu_janus
+):
+    sfu_janus.kill()
+    try:
+        call = sfu_call("ana", "bob", room={"media_mode": "sfu"})
+        ana, bob = call.members["ana"], call.members["bob"]
+        time.sleep(3)
+        # Still in the call on the same socket: no error loop, no reload.
+        for member in (ana, bob):
+            assert member.page.evaluate("document.body.dataset.callState") == "in-call"
+            assert member.page.evaluate("window.meet.signalingState()") == "open"
+    finally:
+        sfu_janus.start()
+    back = time.monotonic()
+    wait_remote_videos_advance(ana, [bob.peer_id])
+    wait_remote_videos_advance(bob, [ana.peer_id])
+    assert time.monotonic() - back <= 10

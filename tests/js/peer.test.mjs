@@ -1,5 +1,6 @@
 // The decisions of one peer's negotiation, as pure functions: who is polite, which offers
-// collide and are ignored, and which side restarts ICE after a break.
+// collide and are ignored, and which side restarts ICE after a break. Then, on stand-in WebRTC
+// objects, how a peer's media moves from the mesh to the SFU (make-before-break).
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -11,6 +12,7 @@ import {
   isPolite,
   mayRestartIce,
   POLITE_RESTART_AFTER_MS,
+  RemotePeer,
   shouldIgnoreOffer,
   TRANSCEIVER_ROLES,
 } from "../../static/js/peer.js";
@@ -67,4 +69,239 @@ test("failed and disconnected connections are broken; the others are not", () =>
 
 test("transceivers keep their fixed order: microphone, camera, screen, screen audio", () => {
   assert.deepEqual(TRANSCEIVER_ROLES, ["audio", "video", "screen", "screen-audio"]);
+});
+
+// --- a peer in a call that moved to the SFU (issue #11), on stand-in WebRTC objects ------------
+
+/** A receiver's track: live, and muted until media flows. */
+class FakeTrack extends EventTarget {
+  static count = 0;
+  /** @param {"audio" | "video"} kind */
+  constructor(kind, { muted = false } = {}) {
+    super();
+    FakeTrack.count += 1;
+    this.id = `${kind}-${FakeTrack.count}`;
+    this.kind = kind;
+    this.muted = muted;
+    this.readyState = "live";
+  }
+  unmute() {
+    this.muted = false;
+    this.dispatchEvent(new Event("unmute"));
+  }
+}
+
+class FakeStream {
+  constructor() {
+    /** @type {FakeTrack[]} */
+    this.tracks = [];
+  }
+  getAudioTracks() {
+    return this.tracks.filter((track) => track.kind === "audio");
+  }
+  getVideoTracks() {
+    return this.tracks.filter((track) => track.kind === "video");
+  }
+  /** @param {string} id */
+  getTrackById(id) {
+    return this.tracks.find((track) => track.id === id) || null;
+  }
+  /** @param {FakeTrack} track */
+  addTrack(track) {
+    this.tracks.push(track);
+  }
+  /** @param {FakeTrack} track */
+  removeTrack(track) {
+    this.tracks = this.tracks.filter((kept) => kept !== track);
+  }
+}
+
+class FakeChannel extends EventTarget {
+  /** @param {string} label */
+  constructor(label) {
+    super();
+    this.label = label;
+    this.readyState = "open";
+    /** @type {string[]} */
+    this.sent = [];
+  }
+  /** @param {string} data */
+  send(data) {
+    this.sent.push(data);
+  }
+  /** @param {string} data */
+  receive(data) {
+    this.dispatchEvent(Object.assign(new Event("message"), { data }));
+  }
+}
+
+/** A mesh connection whose receivers' tracks play media (unmuted) unless a test mutes one. */
+class FakeMeshConnection extends EventTarget {
+  constructor() {
+    super();
+    /** @type {any[]} */
+    this.transceivers = [];
+    this.connectionState = "connected";
+    this.signalingState = "stable";
+    /** @type {FakeChannel | null} */
+    this.meetChannel = null;
+  }
+  /** @param {"audio" | "video" | FakeTrack} trackOrKind */
+  addTransceiver(trackOrKind) {
+    const kind = typeof trackOrKind === "string" ? trackOrKind : trackOrKind.kind;
+    const transceiver = { sender: { track: null }, receiver: { track: new FakeTrack(kind) } };
+    this.transceivers.push(transceiver);
+    return transceiver;
+  }
+  /** @param {string} label */
+  createDataChannel(label) {
+    const channel = new FakeChannel(label);
+    if (label === "meet") this.meetChannel = channel;
+    return channel;
+  }
+  getTransceivers() {
+    return this.transceivers;
+  }
+  close() {
+    this.signalingState = "closed";
+    this.connectionState = "closed";
+  }
+  /** The mesh's media arrives: a "track" event per transceiver, as in a browser. */
+  playAll() {
+    for (const transceiver of this.transceivers) {
+      this.dispatchEvent(Object.assign(new Event("track"), { transceiver, track: transceiver.receiver.track }));
+    }
+  }
+}
+
+/** A peer with a mesh connection playing the peer's microphone and camera. */
+function meshPeer() {
+  Object.assign(globalThis, { RTCPeerConnection: FakeMeshConnection, MediaStream: FakeStream });
+  let updates = 0;
+  const peer = new RemotePeer(
+    { peer_id: "remote", user: { id: 2, username: "bob", display_name: "" }, role: "member", state: undefined },
+    {
+      polite: false,
+      send: () => {},
+      localTrack: () => null,
+      onUpdate: () => {
+        updates += 1;
+      },
+      onConnected: () => {},
+      onDataChannel: () => {},
+    },
+  );
+  peer.connect({ iceServers: [], iceTransportPolicy: "all" });
+  peer.startOffer();
+  const pc = /** @type {FakeMeshConnection} */ (/** @type {unknown} */ (peer.pc));
+  pc.playAll();
+  const [audio, video] = pc.transceivers.map((transceiver) => transceiver.receiver.track);
+  // Nobody shares a screen: those receivers get no media.
+  for (const transceiver of pc.transceivers.slice(2)) transceiver.receiver.track.muted = true;
+  const channel = /** @type {FakeChannel} */ (pc.meetChannel);
+  return { peer, pc, channel, mesh: { audio, video }, updates: () => updates };
+}
+
+/** @param {"audio" | "video"} kind */
+function sfuReceiver(kind, { muted = true } = {}) {
+  return /** @type {any} */ ({ track: new FakeTrack(kind, { muted }) });
+}
+
+test("an SFU track replaces the mesh's at once when the mesh's carries no media", () => {
+  const { peer, mesh } = meshPeer();
+  mesh.video.muted = true;
+  const receiver = sfuReceiver("video");
+  peer.adoptSfuTrack("video", receiver.track, receiver);
+  assert.deepEqual(peer.cameraStream.getVideoTracks(), [receiver.track]);
+  assert.deepEqual(peer.cameraStream.getAudioTracks(), [mesh.audio], "the microphone still comes by the mesh");
+  assert.equal(peer.viaSfu, true);
+});
+
+test("while the mesh's track plays, the SFU's replaces it only once it unmutes", () => {
+  const { peer, mesh, updates } = meshPeer();
+  const receiver = sfuReceiver("video");
+  peer.adoptSfuTrack("video", receiver.track, receiver);
+  assert.deepEqual(peer.cameraStream.getVideoTracks(), [mesh.video], "no frozen tile meanwhile");
+  assert.equal(peer.viaSfu, false);
+  const before = updates();
+  receiver.track.unmute();
+  assert.deepEqual(peer.cameraStream.getVideoTracks(), [receiver.track]);
+  assert.equal(peer.viaSfu, true);
+  assert.ok(updates() > before, "the tile is told");
+});
+
+test("a covered mesh says so once on the meet channel, and closes only when the peer is covered too", () => {
+  const { peer, pc, channel } = meshPeer();
+  const audio = sfuReceiver("audio", { muted: false });
+  peer.adoptSfuTrack("audio", audio.track, audio);
+  assert.deepEqual(channel.sent, [], "the camera still comes by the mesh only");
+  const video = sfuReceiver("video", { muted: false });
+  peer.adoptSfuTrack("video", video.track, video);
+  assert.deepEqual(channel.sent, [JSON.stringify({ type: "sfu-covered" })]);
+  peer.dropMeshIfCovered();
+  assert.equal(channel.sent.length, 1, "said once");
+  assert.equal(peer.hasConnection, true, "the peer may still need the mesh to see us");
+
+  channel.receive(JSON.stringify({ type: "sfu-covered" }));
+  assert.equal(peer.hasConnection, false);
+  assert.equal(pc.signalingState, "closed");
+});
+
+test("when the peer is covered first, the mesh closes as soon as this side is covered too", () => {
+  const { peer, channel } = meshPeer();
+  channel.receive(JSON.stringify({ type: "sfu-covered" }));
+  assert.equal(peer.hasConnection, true);
+  for (const kind of /** @type {const} */ (["audio", "video"])) {
+    const receiver = sfuReceiver(kind, { muted: false });
+    peer.adoptSfuTrack(kind, receiver.track, receiver);
+  }
+  assert.equal(peer.hasConnection, false);
+});
+
+test("the peer's connection state, audio and link statistics follow the SFU once its media does", () => {
+  const { peer, pc } = meshPeer();
+  peer.sfuState = "connecting";
+  assert.equal(peer.connectionState, "connected");
+  assert.equal(peer.audioReceiver(), pc.transceivers[0].receiver);
+  assert.equal(peer.linkStatsSource(), pc);
+  const audio = sfuReceiver("audio", { muted: false });
+  const video = sfuReceiver("video", { muted: false });
+  peer.adoptSfuTrack("audio", audio.track, audio);
+  peer.adoptSfuTrack("video", video.track, video);
+  assert.equal(peer.connectionState, "connecting");
+  assert.equal(peer.audioReceiver(), audio);
+  assert.equal(peer.linkStatsSource(), video);
+});
+
+test("an SFU track that stops is taken off the tile", () => {
+  const { peer, mesh } = meshPeer();
+  mesh.video.muted = true;
+  const receiver = sfuReceiver("video");
+  peer.adoptSfuTrack("video", receiver.track, receiver);
+  peer.dropSfuTrack("video");
+  assert.deepEqual(peer.cameraStream.getVideoTracks(), []);
+});
+
+test("in an SFU call a peer's video counts as received while the mesh or the SFU carries it", () => {
+  const { peer, mesh } = meshPeer();
+  peer.inSfuCall = true;
+  assert.equal(peer.videoReceived, true, "the mesh still carries it");
+  mesh.video.muted = true;
+  const receiver = sfuReceiver("video");
+  peer.adoptSfuTrack("video", receiver.track, receiver);
+  peer.dropMesh();
+  assert.equal(peer.videoReceived, true);
+  peer.dropSfuTrack("video");
+  assert.equal(peer.videoReceived, false, "left out by last-N: the tile shows the avatar");
+});
+
+test("a camera the SFU does not send counts as not received once the mesh that carried it closes", () => {
+  // The call's fallback closes the mesh of a peer heard through the SFU (every microphone is
+  // received) whose camera is left out by last-N: its mesh track ends with the connection.
+  const { peer } = meshPeer();
+  peer.inSfuCall = true;
+  const audio = sfuReceiver("audio", { muted: false });
+  peer.adoptSfuTrack("audio", audio.track, audio);
+  peer.dropMesh();
+  assert.equal(peer.videoReceived, false, "a closed connection's track would show a dead picture");
 });

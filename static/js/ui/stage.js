@@ -155,7 +155,12 @@ export class Stage {
     setFlag(tile, "lost", peer.lost, ["true", "false"]);
     this.syncBadges(tile, peer.state.audio !== false, peer.state.video !== false, peer.state.hand);
     const status = /** @type {HTMLElement} */ (tile.querySelector(".tile-status"));
-    const label = peer.lost ? format(t("%(name)s is reconnecting…"), { name }) : connectionLabel(state);
+    // A camera that is on but not received (last-N in an SFU call) says why it shows no picture.
+    const paused = peer.state.video !== false && !peer.videoReceived && state === "connected";
+    setFlag(tile, "paused", paused, ["true", "false"]);
+    const label = peer.lost
+      ? format(t("%(name)s is reconnecting…"), { name })
+      : connectionLabel(state) || (paused ? t("Video paused: many people are here") : "");
     status.textContent = label;
     status.hidden = !label;
     if (tile.dataset.labelName !== name) {
