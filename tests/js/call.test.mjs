@@ -12,6 +12,7 @@ import {
   MESH_FALLBACK_MS,
   roleOfStream,
 } from "../../static/js/call.js";
+import { FakeChannel, FakeConnection, FakeStream, FakeTrack, tick } from "./webrtc-fakes.mjs";
 
 test("each camera copy shrinks as the mesh grows", () => {
   assert.deepEqual(cameraEncodingFor(1), { maxBitrate: 1_500_000, scaleResolutionDownBy: 1 });
@@ -54,100 +55,8 @@ test("each SFU stream plays the tile role its mesh transceiver had", () => {
 
 // --- the engine in an SFU call, on stand-in WebRTC objects -------------------------------------
 
-class FakeTrack extends EventTarget {
-  static count = 0;
-  /** @param {"audio" | "video"} kind */
-  constructor(kind, { muted = false } = {}) {
-    super();
-    FakeTrack.count += 1;
-    this.id = `${kind}-${FakeTrack.count}`;
-    this.kind = kind;
-    this.muted = muted;
-    this.readyState = "live";
-  }
-}
-
-class FakeStream {
-  constructor() {
-    /** @type {FakeTrack[]} */
-    this.tracks = [];
-  }
-  getAudioTracks() {
-    return this.tracks.filter((track) => track.kind === "audio");
-  }
-  getVideoTracks() {
-    return this.tracks.filter((track) => track.kind === "video");
-  }
-  /** @param {string} id */
-  getTrackById(id) {
-    return this.tracks.find((track) => track.id === id) || null;
-  }
-  /** @param {FakeTrack} track */
-  addTrack(track) {
-    this.tracks.push(track);
-  }
-  /** @param {FakeTrack} track */
-  removeTrack(track) {
-    this.tracks = this.tracks.filter((kept) => kept !== track);
-  }
-}
-
-class FakeChannel extends EventTarget {
-  /** @param {string} label */
-  constructor(label) {
-    super();
-    this.label = label;
-    this.readyState = "open";
-  }
-  send() {}
-  /** @param {string} data */
-  receive(data) {
-    this.dispatchEvent(Object.assign(new Event("message"), { data }));
-  }
-}
-
-/**
- * Serves both the SFU session's connections and the mesh's; descriptions are never applied
- * (these tests follow the engine's decisions, not negotiation). Receivers get no media.
- */
-class FakeConnection extends EventTarget {
-  constructor() {
-    super();
-    /** @type {any[]} */
-    this.transceivers = [];
-    this.connectionState = "new";
-    this.signalingState = "stable";
-    this.remoteDescription = null;
-    /** @type {FakeChannel | null} */
-    this.meetChannel = null;
-  }
-  /** @param {"audio" | "video" | FakeTrack} trackOrKind */
-  addTransceiver(trackOrKind) {
-    const kind = typeof trackOrKind === "string" ? trackOrKind : trackOrKind.kind;
-    const transceiver = { sender: { track: null }, receiver: { track: new FakeTrack(kind, { muted: true }) } };
-    this.transceivers.push(transceiver);
-    return transceiver;
-  }
-  /** @param {string} label */
-  createDataChannel(label) {
-    const channel = new FakeChannel(label);
-    if (label === "meet") this.meetChannel = channel;
-    return channel;
-  }
-  async createOffer() {
-    return { type: "offer", sdp: "offer" };
-  }
-  async setLocalDescription() {}
-  async setRemoteDescription() {}
-  getTransceivers() {
-    return this.transceivers;
-  }
-  close() {
-    this.signalingState = "closed";
-    this.connectionState = "closed";
-  }
-}
-
+// One stand-in connection serves both the SFU session's connections and the mesh's; its
+// descriptions are never applied and its receivers get no media.
 Object.assign(globalThis, { RTCPeerConnection: FakeConnection, MediaStream: FakeStream });
 
 /**
@@ -249,7 +158,7 @@ test("in an SFU call with a last-N of one, whoever just spoke is the camera rece
   const feeds = [{ peer_id: "b", feed: "camera" }, { peer_id: "c", feed: "camera" }];
   call.onSfuMessage({ type: "sfu-feeds", feeds: /** @type {any} */ (feeds) });
   call.onSfuMessage({ type: "sfu-offer", sdp: null, streams: [] });
-  await new Promise((resolve) => setImmediate(resolve));
+  await tick();
   call.onSfuMessage({ type: "sfu-talking", peer_id: "c", talking: true });
   const subscribed = sent.filter((message) => message.type === "sfu-subscribe").map((message) => message.feeds);
   assert.deepEqual(subscribed, [[feeds[0]], [feeds[1]]]);

@@ -16,6 +16,7 @@ import {
   shouldIgnoreOffer,
   TRANSCEIVER_ROLES,
 } from "../../static/js/peer.js";
+import { FakeChannel, FakeConnection, FakeStream, FakeTrack } from "./webrtc-fakes.mjs";
 
 test("exactly one side of every pair is polite: the one with the smaller peer id", () => {
   assert.equal(isPolite("a1", "b2"), true);
@@ -73,105 +74,10 @@ test("transceivers keep their fixed order: microphone, camera, screen, screen au
 
 // --- a peer in a call that moved to the SFU (issue #11), on stand-in WebRTC objects ------------
 
-/** A receiver's track: live, and muted until media flows. */
-class FakeTrack extends EventTarget {
-  static count = 0;
-  /** @param {"audio" | "video"} kind */
-  constructor(kind, { muted = false } = {}) {
-    super();
-    FakeTrack.count += 1;
-    this.id = `${kind}-${FakeTrack.count}`;
-    this.kind = kind;
-    this.muted = muted;
-    this.readyState = "live";
-  }
-  unmute() {
-    this.muted = false;
-    this.dispatchEvent(new Event("unmute"));
-  }
-}
-
-class FakeStream {
-  constructor() {
-    /** @type {FakeTrack[]} */
-    this.tracks = [];
-  }
-  getAudioTracks() {
-    return this.tracks.filter((track) => track.kind === "audio");
-  }
-  getVideoTracks() {
-    return this.tracks.filter((track) => track.kind === "video");
-  }
-  /** @param {string} id */
-  getTrackById(id) {
-    return this.tracks.find((track) => track.id === id) || null;
-  }
-  /** @param {FakeTrack} track */
-  addTrack(track) {
-    this.tracks.push(track);
-  }
-  /** @param {FakeTrack} track */
-  removeTrack(track) {
-    this.tracks = this.tracks.filter((kept) => kept !== track);
-  }
-}
-
-class FakeChannel extends EventTarget {
-  /** @param {string} label */
-  constructor(label) {
-    super();
-    this.label = label;
-    this.readyState = "open";
-    /** @type {string[]} */
-    this.sent = [];
-  }
-  /** @param {string} data */
-  send(data) {
-    this.sent.push(data);
-  }
-  /** @param {string} data */
-  receive(data) {
-    this.dispatchEvent(Object.assign(new Event("message"), { data }));
-  }
-}
-
-/** A mesh connection whose receivers' tracks play media (unmuted) unless a test mutes one. */
-class FakeMeshConnection extends EventTarget {
-  constructor() {
-    super();
-    /** @type {any[]} */
-    this.transceivers = [];
-    this.connectionState = "connected";
-    this.signalingState = "stable";
-    /** @type {FakeChannel | null} */
-    this.meetChannel = null;
-  }
-  /** @param {"audio" | "video" | FakeTrack} trackOrKind */
-  addTransceiver(trackOrKind) {
-    const kind = typeof trackOrKind === "string" ? trackOrKind : trackOrKind.kind;
-    const transceiver = { sender: { track: null }, receiver: { track: new FakeTrack(kind) } };
-    this.transceivers.push(transceiver);
-    return transceiver;
-  }
-  /** @param {string} label */
-  createDataChannel(label) {
-    const channel = new FakeChannel(label);
-    if (label === "meet") this.meetChannel = channel;
-    return channel;
-  }
-  getTransceivers() {
-    return this.transceivers;
-  }
-  close() {
-    this.signalingState = "closed";
-    this.connectionState = "closed";
-  }
-  /** The mesh's media arrives: a "track" event per transceiver, as in a browser. */
-  playAll() {
-    for (const transceiver of this.transceivers) {
-      this.dispatchEvent(Object.assign(new Event("track"), { transceiver, track: transceiver.receiver.track }));
-    }
-  }
+/** A mesh connection that is up and whose receivers' tracks play media, unless a test mutes one. */
+class FakeMeshConnection extends FakeConnection {
+  connectionState = "connected";
+  receiversMuted = false;
 }
 
 /** A peer with a mesh connection playing the peer's microphone and camera. */

@@ -5,25 +5,7 @@
 import assert from "node:assert/strict";
 import { beforeEach, test } from "node:test";
 
-/** A remote or local track: muted until media flows, like a browser's receiver track. */
-class FakeTrack extends EventTarget {
-  static count = 0;
-  /**
-   * @param {"audio" | "video"} kind
-   * @param {{muted?: boolean}} options
-   */
-  constructor(kind, { muted = false } = {}) {
-    super();
-    FakeTrack.count += 1;
-    this.id = `${kind}-${FakeTrack.count}`;
-    this.kind = kind;
-    this.muted = muted;
-    this.readyState = "live";
-  }
-}
-
-/** Waits one turn of the event loop: the fake's descriptions take effect asynchronously. */
-const tick = () => new Promise((resolve) => setImmediate(resolve));
+import { FakeTrack, tick } from "./webrtc-fakes.mjs";
 
 /** Lets every pending promise chain of the session run to its end. */
 async function settle() {

@@ -32,7 +32,8 @@ USERS = ("ana", "bob", "cy", "dan", "eve")
 
 SFU_CONNECT_TIMEOUT_MS = 45_000
 
-# Every RTCPeerConnection the page makes, kept for counting (the app keeps its own private),
+# Every RTCPeerConnection and WebSocket the page makes, kept for counting and for dropping a
+# socket (the app keeps its own private),
 # and cameras asked for at a small size, so five pages fit two cores.
 PAGE_INSTRUMENTS = """
 (() => {
@@ -45,6 +46,16 @@ PAGE_INSTRUMENTS = """
   };
   window.RTCPeerConnection.prototype = Native.prototype;
   Object.setPrototypeOf(window.RTCPeerConnection, Native);
+  // Every WebSocket too, so a test can drop the signaling socket as a network would.
+  const NativeSocket = window.WebSocket;
+  window.__sockets = [];
+  window.WebSocket = function (...args) {
+    const socket = new NativeSocket(...args);
+    window.__sockets.push(socket);
+    return socket;
+  };
+  window.WebSocket.prototype = NativeSocket.prototype;
+  Object.setPrototypeOf(window.WebSocket, NativeSocket);
   const devices = navigator.mediaDevices;
   const getUserMedia = devices.getUserMedia.bind(devices);
   devices.getUserMedia = (constraints) => {
