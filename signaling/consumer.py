@@ -172,8 +172,17 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.role = join.participant.role
         self.roster = dict(admission.roster)
         presence.presence_keeper().add(self.participant.pk, self.channel_name, consumer=self)
-        await self.send_json(admission.welcome)
         media = join.media
+        if media.on_sfu and join.resumed:
+            # A resume in the process that holds this peer's Janus session takes it over.
+            self.sfu = sfu.sfu_take_over(
+                self.peer_id, media=media, owner=self.channel_name, send=self._sfu_send
+            )
+            if self.sfu is not None:
+                admission.welcome["media"] = wire.media_json(mode=media.mode, kept=True)
+        await self.send_json(admission.welcome)
+        if self.sfu is not None:
+            await self.sfu.resync()
         if not admission.roster and not join.resumed:
             # Nobody else was in the room: this peer starts a call.
             (metrics.CALLS_STARTED_SFU if media.on_sfu else metrics.CALLS_STARTED_MESH).inc()
@@ -309,7 +318,15 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         # open (and refreshed by the keeper) would be a ghost in every welcome until a restart.
         await self._end_participant(REASON_CONNECTION_LOST)
         if self.sfu is not None:
-            await self._sfu_close()
+            if self.sfu.owner != self.channel_name:
+                self.sfu = None  # A resumed socket took the session over.
+            elif not self.closing and self.sfu_starting is None:
+                # The socket dropped (the server did not close it): the browser may resume
+                # within the window, and its connections to Janus carry on meanwhile.
+                sfu.sfu_keep(self.sfu, seconds=settings.RESUME_WINDOW_SECONDS)
+                self.sfu = None
+            else:
+                await self._sfu_close()
             try:
                 await self._sfu_release_if_empty()
             except Exception:
@@ -579,6 +596,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         if self.sfu is not None:
             return
         self.sfu = sfu.SfuPeer(peer_id=self.peer_id, media=media, send=self._sfu_send)
+        sfu.sfu_register(self.sfu, owner=self.channel_name)
         self.sfu_starting = asyncio.ensure_future(self._sfu_start())
 
     async def _sfu_start(self) -> None:

@@ -183,6 +183,59 @@ async def videoroom_destroy(media: CallMedia) -> None:
         await session.destroy()
 
 
+# --- which socket holds which peer's session ------------------------------------------------------
+
+# Every SfuPeer of this process by peer id. A socket that resumes a peer in this process takes
+# the peer's session over, whether the old socket is still open (the server had not noticed the
+# drop) or already gone; a session whose socket dropped is kept for the resume window. The
+# browser's connections to Janus stay up throughout, so its media never stops (docs/protocol.md).
+# A resume on another process opens a new session instead (the browser publishes again) and the
+# old one expires here.
+_sessions: dict[str, SfuPeer] = {}
+
+
+async def _nowhere(frame: dict[str, Any]) -> None:
+    """Where a kept session's frames go while its browser has no socket."""
+
+
+def sfu_register(peer: SfuPeer, *, owner: str) -> None:
+    """``peer`` is this process's session for its peer id, used by the socket ``owner``."""
+    peer.owner = owner
+    earlier = _sessions.get(peer.peer_id)
+    if earlier is not None and earlier is not peer:
+        earlier.cancel_expiry()
+        asyncio.get_running_loop().create_task(earlier.close())
+    _sessions[peer.peer_id] = peer
+
+
+def sfu_take_over(peer_id: str, *, media: CallMedia, owner: str, send: Send) -> SfuPeer | None:
+    """The session of ``peer_id`` in the same call, now the socket ``owner``'s; or None."""
+    peer = _sessions.get(peer_id)
+    if peer is None or peer.closed or peer.session is None:
+        return None
+    if (peer.media.node, peer.media.room) != (media.node, media.room):
+        return None
+    peer.cancel_expiry()
+    peer.owner = owner
+    peer.send = send
+    return peer
+
+
+def sfu_keep(peer: SfuPeer, *, seconds: float) -> None:
+    """The socket of ``peer`` dropped: keep its session ``seconds`` for a resume, then close it."""
+    loop = asyncio.get_running_loop()
+    peer.send = _nowhere
+    peer.owner = ""
+
+    def expire() -> None:
+        peer.expiry = None
+        if not peer.owner:
+            loop.create_task(peer.close())
+
+    peer.cancel_expiry()
+    peer.expiry = loop.call_later(seconds, expire)
+
+
 # --- one peer's handles --------------------------------------------------------------------------
 
 
@@ -213,6 +266,11 @@ class SfuPeer:
         # told to the browser.
         self.video_mids: dict[int, list[str]] = {}
         self.streams: list[dict[str, Any]] = []
+        # The subscriber handle's last offer: sent again to a resumed socket if unanswered.
+        self.last_offer: dict[str, Any] | None = None
+        # The channel name of the socket using this session ("" while it is kept for a resume).
+        self.owner = ""
+        self.expiry: asyncio.TimerHandle | None = None
         self.lock = asyncio.Lock()
         self.answered = asyncio.Event()
         self.answered.set()
@@ -276,9 +334,17 @@ class SfuPeer:
                 }
             )
 
+    def cancel_expiry(self) -> None:
+        if self.expiry is not None:
+            self.expiry.cancel()
+            self.expiry = None
+
     async def close(self) -> None:
         """Leave: the session goes, and with it every handle and PeerConnection on Janus."""
         self.closed = True
+        self.cancel_expiry()
+        if _sessions.get(self.peer_id) is self:
+            del _sessions[self.peer_id]
         janus_pool().unwatch(self.media.node, self._on_node_lost)
         if self.session is not None:
             session, self.session = self.session, None
@@ -540,7 +606,15 @@ class SfuPeer:
         if jsep is None:
             return
         self.answered.clear()
-        await self.send({"type": "sfu-offer", "sdp": jsep["sdp"], "streams": streams})
+        self.last_offer = {"type": "sfu-offer", "sdp": jsep["sdp"], "streams": streams}
+        await self.send(self.last_offer)
+
+    async def resync(self) -> None:
+        """After a resume took this session over: what the browser may have missed meanwhile
+        (the feeds now, and Janus's offer if one is still waiting for its answer)."""
+        await self._send_feeds()
+        if not self.answered.is_set() and self.last_offer is not None:
+            await self.send(self.last_offer)
 
     async def _on_node_lost(self) -> None:
         """Janus died or restarted: the session is gone; the browser republishes from scratch."""

@@ -206,9 +206,16 @@ def welcome_frame(
     return frame
 
 
-def media_json(*, mode: str) -> dict[str, Any]:
-    """How the call carries media: ``mesh`` or ``sfu``, and how many videos an SFU peer gets."""
-    return {"mode": mode, "last_n": settings.SFU_LAST_N}
+def media_json(*, mode: str, kept: bool = False) -> dict[str, Any]:
+    """How the call carries media: ``mesh`` or ``sfu``, and how many videos an SFU peer gets.
+
+    ``kept`` (a resumed socket in an SFU call): the server kept this peer's Janus handles for
+    the new socket, so the browser's connections to the SFU carry on as they are.
+    """
+    frame: dict[str, Any] = {"mode": mode, "last_n": settings.SFU_LAST_N}
+    if kept:
+        frame["kept"] = True
+    return frame
 
 
 def media_mode_frame(*, mode: str) -> dict[str, Any]:

@@ -100,6 +100,8 @@ export class Call extends EventTarget {
     /** @type {string[]} */
     this.recentSpeakers = [];
     this.pinned = "";
+    /** @type {string[]} */
+    this.hiddenPeers = [];
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.meshFallback = null;
     this.reporter = new StatsReporter({
@@ -132,10 +134,10 @@ export class Call extends EventTarget {
     if (!media || media.mode !== "sfu" || this.ended) return;
     this.lastN = media.last_n ?? this.lastN;
     if (this.sfu) {
-      // A new welcome (our socket reconnected): the server opened a new Janus session for the
-      // new socket and the old one's handles are gone; publish and subscribe again.
+      // A new welcome: our socket reconnected. Unless the server kept our Janus handles for
+      // the new socket (`kept`), they are gone: publish and subscribe again.
       this.sfu.options.lastN = this.lastN;
-      this.sfu.restart();
+      if (!media.kept) this.sfu.restart();
       return;
     }
     this.mode = "sfu";
@@ -147,6 +149,7 @@ export class Call extends EventTarget {
       localTrack: (role) => this.localTrackFor(role),
       preferred: () => [this.pinned, ...this.recentSpeakers].filter(Boolean),
       pinned: () => this.pinned,
+      hidden: () => this.hiddenPeers,
       onTrack: (stream, track, receiver) => this.onSfuTrack(stream, track, receiver),
       onStreamGone: (stream) => this.peers.get(stream.peer_id)?.dropSfuTrack(roleOfStream(stream)),
       onTalking: (peerId, talking) => this.onSfuTalking(peerId, talking),
@@ -204,6 +207,16 @@ export class Call extends EventTarget {
       0,
       SPEAKER_MEMORY,
     );
+    this.sfu?.resubscribe();
+  }
+
+  /**
+   * Peers whose camera tile the page hides (someone's other tab): in an SFU call their video is
+   * not received (paused), only their sound.
+   * @param {string[]} peerIds
+   */
+  setHiddenPeers(peerIds) {
+    this.hiddenPeers = peerIds;
     this.sfu?.resubscribe();
   }
 

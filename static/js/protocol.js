@@ -54,7 +54,7 @@ export function moderatesRoom(role) {
  *            room: RoomInfo, peers: Peer[], chat: ChatMessage[], lobby?: Knock[],
  *            media?: CallMedia}} WelcomeMessage
  * @typedef {"mesh" | "sfu"} MediaMode
- * @typedef {{mode: MediaMode, last_n: number}} CallMedia
+ * @typedef {{mode: MediaMode, last_n: number, kept?: boolean}} CallMedia
  * @typedef {"camera" | "screen"} SfuFeedKind
  * @typedef {{peer_id: string, feed: SfuFeedKind}} SfuFeed
  * @typedef {{mid: string, peer_id: string, feed: SfuFeedKind, kind: "audio" | "video"}} SfuStream

@@ -516,6 +516,9 @@ async function join() {
   stage.setMirror(loadPreference("mirror"));
   stage.setSelfView(loadPreference("selfView"));
   stage.stage.addEventListener("selfview", () => showSelfView(false));
+  stage.stage.addEventListener("hidden", (event) => {
+    call?.setHiddenPeers(/** @type {CustomEvent<string[]>} */ (event).detail);
+  });
   stage.stage.addEventListener("pin", (event) => {
     const key = String(/** @type {CustomEvent} */ (event).detail || "");
     call?.setPinned(key.startsWith("camera:") ? key.slice("camera:".length) : "");

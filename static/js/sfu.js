@@ -38,14 +38,15 @@ export const REFUSED_RETRY_MS = 2000;
  * The feeds to receive: every screen, and at most `lastN` cameras, the pinned and the most
  * recent speakers first, then in the order people published. Our own feeds never.
  * @param {SfuFeed[]} feeds what the call publishes now
- * @param {{selfPeerId: string, lastN: number, preferred: string[]}} options preferred: peer ids,
- *   most wanted first (pinned, then recent speakers)
+ * @param {{selfPeerId: string, lastN: number, preferred: string[], hidden?: string[]}} options
+ *   preferred: peer ids, most wanted first (pinned, then recent speakers); hidden: peers whose
+ *   camera tile the page hides, whose video is not received (paused)
  * @returns {SfuFeed[]}
  */
-export function feedsToReceive(feeds, { selfPeerId, lastN, preferred }) {
+export function feedsToReceive(feeds, { selfPeerId, lastN, preferred, hidden = [] }) {
   const others = feeds.filter((feed) => feed.peer_id !== selfPeerId);
   const screens = others.filter((feed) => feed.feed === "screen");
-  const cameras = others.filter((feed) => feed.feed === "camera");
+  const cameras = others.filter((feed) => feed.feed === "camera" && !hidden.includes(feed.peer_id));
   const rank = (/** @type {SfuFeed} */ feed) => {
     const index = preferred.indexOf(feed.peer_id);
     return index === -1 ? preferred.length : index;
@@ -89,7 +90,7 @@ export function sameFeeds(a, b) {
  * @typedef {{send: (message: SfuClientMessage) => void, iceConfig: IceConfig,
  *   selfPeerId: string, lastN: number,
  *   localTrack: (role: "audio" | "video" | "screen" | "screen-audio") => MediaStreamTrack | null,
- *   preferred: () => string[], pinned: () => string,
+ *   preferred: () => string[], pinned: () => string, hidden?: () => string[],
  *   onTrack: (stream: SfuStream, track: MediaStreamTrack, receiver: RTCRtpReceiver) => void,
  *   onStreamGone: (stream: SfuStream) => void,
  *   onTalking: (peerId: string, talking: boolean) => void,
@@ -321,6 +322,7 @@ export class SfuSession {
       selfPeerId: this.options.selfPeerId,
       lastN: this.options.lastN,
       preferred: this.options.preferred(),
+      hidden: this.options.hidden?.() ?? [],
     });
     // The server adds every camera's microphone to the videos asked for: a new feed changes
     // what is received even when the videos chosen stay the same.

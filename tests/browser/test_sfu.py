@@ -202,3 +202,29 @@ def test_people_who_join_while_janus_is_down_wait_in_the_call_and_get_video_when
     wait_remote_videos_advance(ana, [bob.peer_id])
     wait_remote_videos_advance(bob, [ana.peer_id])
     assert time.monotonic() - back <= 10
+
+
+def test_a_dropped_signaling_socket_resumes_and_the_media_never_stops(sfu_call):
+    call = sfu_call("ana", "bob", room={"media_mode": "sfu"})
+    ana, bob = call.members["ana"], call.members["bob"]
+    wait_remote_videos_advance(ana, [bob.peer_id])
+    wait_remote_videos_advance(bob, [ana.peer_id])
+    for member in (ana, bob):
+        member.page.evaluate(FREEZE_WATCH_JS)
+    connections = ana.page.evaluate("window.__pcs.length")
+    # The network drops Ana's socket (not a close the server asked for): she resumes.
+    ana.page.evaluate("window.__sockets.at(-1).close(3999)")
+    ana.page.wait_for_function(
+        "() => window.__sockets.length >= 2 && window.meet.signalingState() === 'open'",
+        timeout=SFU_CONNECT_TIMEOUT_MS,
+    )
+    time.sleep(2)
+    # The server kept her Janus handles for the resumed socket: the same two connections carry
+    # on, none was made again, and neither side's video stopped.
+    assert ana.page.evaluate("window.__pcs.length") == connections
+    assert ana.page.evaluate(CONNECTED_PCS_JS) == 2
+    wait_remote_videos_advance(ana, [bob.peer_id])
+    wait_remote_videos_advance(bob, [ana.peer_id])
+    longest = {m.username: m.page.evaluate("window.__longestFreezeMs()") for m in (ana, bob)}
+    assert max(longest.values()) < 500, longest
+    call.assert_clean()

@@ -246,6 +246,14 @@ test("under the cap a preference changes nothing: every camera, in publish order
   assert.deepEqual(feedsToReceive(feeds, { selfPeerId: "me", lastN: 9, preferred: ["cy"] }), feeds);
 });
 
+test("a camera whose tile the page hides is not received, and leaves its place to another", () => {
+  const feeds = ["ana", "bo", "cy"].map(camera);
+  const options = { selfPeerId: "me", lastN: 2, preferred: [], hidden: ["ana"] };
+  assert.deepEqual(feedsToReceive(feeds, options), [camera("bo"), camera("cy")]);
+  // A hidden person's shared screen still comes.
+  assert.deepEqual(feedsToReceive([screen("ana"), ...feeds], options), [screen("ana"), camera("bo"), camera("cy")]);
+});
+
 test("a last-N of zero receives the screens only", () => {
   const feeds = [camera("ana"), screen("bo"), camera("bo")];
   assert.deepEqual(feedsToReceive(feeds, { selfPeerId: "me", lastN: 0, preferred: ["ana"] }), [screen("bo")]);

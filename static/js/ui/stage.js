@@ -54,6 +54,9 @@ export class Stage {
     this.lastLoud = new Map();
     /** @type {LayoutChoice} */
     this.choice = "auto";
+    /** Peers whose camera tile is hidden (another tab of someone shown), by peer id. */
+    /** @type {string[]} */
+    this.hiddenPeers = [];
     /** The pinned view's key (`self`, `camera:<id>`, `screen:<id>`), or "" */
     this.pinned = "";
     /** The remote camera key of whoever was loudest last; speaker and sidebar feature it. */
@@ -500,14 +503,22 @@ export class Stage {
       place(this.spotlight, plan.featured.map((key) => this.viewFor(key)));
       place(this.tiles, strip.map((key) => this.viewFor(key)));
     }
+    /** @type {string[]} */
+    const hiddenPeers = [];
     for (const [id, tile] of this.cameraTiles) {
       const companion = companions.has(`camera:${id}`);
+      if (companion) hiddenPeers.push(id);
       if (tile.hidden !== companion) tile.hidden = companion;
       tile.dataset.companion = String(companion);
       // Our own other tab's sound would only echo us back.
       const ours = companion && tile.dataset.userId === String(this.selfUserId);
       const video = /** @type {HTMLVideoElement | null} */ (tile.querySelector("video"));
       if (video && video.muted !== ours) video.muted = ours;
+    }
+    // The call wants to know: in an SFU call a hidden camera's video is not received at all.
+    if (hiddenPeers.join(",") !== this.hiddenPeers.join(",")) {
+      this.hiddenPeers = hiddenPeers;
+      this.stage.dispatchEvent(new CustomEvent("hidden", { detail: hiddenPeers }));
     }
     for (const key of all) {
       const view = this.viewFor(key);
