@@ -67,8 +67,6 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
     # In an SFU call: this peer's Janus handles (signaling.sfu) and the task that opens them.
     sfu: sfu.SfuPeer | None = None
     sfu_starting: asyncio.Task | None = None
-    # Set while a moderator's mute is enforced by the SFU (lifted when the person unmutes).
-    sfu_muted = False
 
     # --- lifecycle ------------------------------------------------------------------------------
 
@@ -479,9 +477,8 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         )
         event = events.peer_state_event(peer_id=self.peer_id, state=state)
         await self.channel_layer.group_send(self.group_name, event)
-        if self.sfu is not None and self.sfu_muted and fields["state"].get("audio") is True:
-            # The person unmuted themselves: the SFU forwards their microphone again.
-            self.sfu_muted = False
+        if self.sfu is not None and self.sfu.muted and fields["state"].get("audio") is True:
+            # The person unmuted themselves: the SFU forwards their sound again.
             await self.sfu.moderate_audio(muted=False)
 
     async def handle_kick(self, fields: dict[str, Any]) -> None:
@@ -567,9 +564,6 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         await self._sfu_request(
             "sfu-publish", lambda peer: peer.publish(kind=fields["feed"], sdp=fields["sdp"])
         )
-        if fields["feed"] == "camera" and self.sfu_muted:
-            # A republish (after a Janus restart) must not undo an enforced mute.
-            await self.sfu.moderate_audio(muted=True)
 
     async def handle_sfu_unpublish(self, fields: dict[str, Any]) -> None:
         await self._sfu_request("sfu-unpublish", lambda peer: peer.unpublish(kind=fields["feed"]))
@@ -703,8 +697,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
 
     async def participant_mute_requested(self, event: dict[str, Any]) -> None:
         if self.sfu is not None and not self.closing:
-            # In an SFU call a mute is enforced: Janus stops forwarding this microphone.
-            self.sfu_muted = True
+            # In an SFU call a mute is enforced: Janus stops forwarding this peer's sound.
             await self.sfu.moderate_audio(muted=True)
         await self._deliver(events.delivery_for(event))
 

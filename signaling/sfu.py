@@ -261,7 +261,10 @@ class SfuPeer:
         # Feeds this browser publishes now, and the mids of its microphone on the camera feed
         # (what an enforced mute names).
         self.published: set[str] = set()
-        self.audio_mids: list[str] = []
+        self.audio_mids: dict[str, list[str]] = {}
+        # Set while a moderator's mute is enforced on this peer's microphone and screen sound;
+        # it belongs to the session, so it survives a resumed socket taking the session over.
+        self.muted = False
         # The subscriber's video mids per feed, for layer choices, and its streams as last
         # told to the browser.
         self.video_mids: dict[int, list[str]] = {}
@@ -373,15 +376,18 @@ class SfuPeer:
                 jsep={"type": "offer", "sdp": sdp},
             )
             self.published.add(kind)
-            if kind == "camera":
-                self.audio_mids = [
-                    str(stream["mid"])
-                    for stream in reply.data.get("streams") or []
-                    if stream.get("type") == "audio" and "mid" in stream
-                ]
+            self.audio_mids[kind] = [
+                str(stream["mid"])
+                for stream in reply.data.get("streams") or []
+                if stream.get("type") == "audio" and "mid" in stream
+            ]
         if reply.jsep is None:
             raise SfuRefused("Janus did not answer the offer.")
         await self.send({"type": "sfu-answer", "feed": kind, "sdp": reply.jsep["sdp"]})
+        if self.muted:
+            # A feed published while a mute holds (a screen with sound, a republish after a
+            # Janus restart) is muted too.
+            await self.moderate_audio(muted=True)
 
     async def unpublish(self, *, kind: str) -> None:
         """Stop a feed: the screen's handle goes; the camera stops publishing but stays."""
@@ -484,22 +490,25 @@ class SfuPeer:
                 await self.subscriber.send({"request": "configure", "streams": streams})
 
     async def moderate_audio(self, *, muted: bool) -> None:
-        """Stop (or restart) forwarding this peer's microphone to everyone: an enforced mute."""
+        """Stop (or restart) forwarding this peer's sound to everyone, its microphone and its
+        shared screen's: an enforced mute."""
+        self.muted = muted
         handle = self.publishers.get("camera")
         if handle is None:
             return
-        for mid in self.audio_mids:
-            with contextlib.suppress(JanusError):
-                await handle.request(
-                    {
-                        "request": "moderate",
-                        "room": self.media.room,
-                        "secret": self.media.secret,
-                        "id": feed_id(self.peer_id, "camera"),
-                        "mid": mid,
-                        "mute": muted,
-                    }
-                )
+        for kind, mids in self.audio_mids.items():
+            for mid in mids:
+                with contextlib.suppress(JanusError):
+                    await handle.request(
+                        {
+                            "request": "moderate",
+                            "room": self.media.room,
+                            "secret": self.media.secret,
+                            "id": feed_id(self.peer_id, kind),
+                            "mid": mid,
+                            "mute": muted,
+                        }
+                    )
 
     # --- events from Janus ---------------------------------------------------------------------
 
