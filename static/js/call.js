@@ -102,6 +102,8 @@ export class Call extends EventTarget {
     this.pinned = "";
     /** @type {string[]} */
     this.hiddenPeers = [];
+    /** @type {string[]} */
+    this.featuredPeers = [];
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.meshFallback = null;
     this.reporter = new StatsReporter({
@@ -149,6 +151,7 @@ export class Call extends EventTarget {
       localTrack: (role) => this.localTrackFor(role),
       preferred: () => [this.pinned, ...this.recentSpeakers].filter(Boolean),
       pinned: () => this.pinned,
+      featured: () => this.featuredPeers,
       hidden: () => this.hiddenPeers,
       onTrack: (stream, track, receiver) => this.onSfuTrack(stream, track, receiver),
       onStreamGone: (stream) => this.peers.get(stream.peer_id)?.dropSfuTrack(roleOfStream(stream)),
@@ -208,6 +211,15 @@ export class Call extends EventTarget {
       SPEAKER_MEMORY,
     );
     this.sfu?.resubscribe();
+  }
+
+  /**
+   * Peers whose camera the page shows in the spotlight: in an SFU call they come in full size.
+   * @param {string[]} peerIds
+   */
+  setFeaturedPeers(peerIds) {
+    this.featuredPeers = peerIds;
+    this.sfu?.configureLayers();
   }
 
   /**

@@ -516,6 +516,9 @@ async function join() {
   stage.setMirror(loadPreference("mirror"));
   stage.setSelfView(loadPreference("selfView"));
   stage.stage.addEventListener("selfview", () => showSelfView(false));
+  stage.stage.addEventListener("featured", (event) => {
+    call?.setFeaturedPeers(/** @type {CustomEvent<string[]>} */ (event).detail);
+  });
   stage.stage.addEventListener("hidden", (event) => {
     call?.setHiddenPeers(/** @type {CustomEvent<string[]>} */ (event).detail);
   });

@@ -91,6 +91,7 @@ export function sameFeeds(a, b) {
  *   selfPeerId: string, lastN: number,
  *   localTrack: (role: "audio" | "video" | "screen" | "screen-audio") => MediaStreamTrack | null,
  *   preferred: () => string[], pinned: () => string, hidden?: () => string[],
+ *   featured?: () => string[],
  *   onTrack: (stream: SfuStream, track: MediaStreamTrack, receiver: RTCRtpReceiver) => void,
  *   onStreamGone: (stream: SfuStream) => void,
  *   onTalking: (peerId: string, talking: boolean) => void,
@@ -370,10 +371,15 @@ export class SfuSession {
     if (cameras.length === 0) return;
     const screenShown = received.some((stream) => stream.feed === "screen");
     const pinned = this.options.pinned();
+    const featured = this.options.featured?.() ?? [];
     const layers = cameras.map((stream) => ({
       peer_id: stream.peer_id,
       feed: stream.feed,
-      layer: layerFor({ spotlight: stream.peer_id === pinned, screenShown, cameras: cameras.length }),
+      layer: layerFor({
+        spotlight: stream.peer_id === pinned || featured.includes(stream.peer_id),
+        screenShown,
+        cameras: cameras.length,
+      }),
     }));
     const key = JSON.stringify(layers);
     if (key === this.lastLayers) return;

@@ -168,7 +168,12 @@ function makeSession({ lastN = 9, tracks = {} } = {}) {
   /** @type {string[]} */
   const states = [];
   // What the page shows; a test changes it between calls, as a user pins or someone speaks.
-  const view = { preferred: /** @type {string[]} */ ([]), pinned: "" };
+  const view = {
+    preferred: /** @type {string[]} */ ([]),
+    pinned: "",
+    featured: /** @type {string[]} */ ([]),
+    hidden: /** @type {string[]} */ ([]),
+  };
   const session = new SfuSession({
     send: (message) => sent.push(message),
     iceConfig: { iceServers: [], iceTransportPolicy: "all" },
@@ -177,6 +182,8 @@ function makeSession({ lastN = 9, tracks = {} } = {}) {
     localTrack: (role) => /** @type {any} */ (tracks[role] || null),
     preferred: () => view.preferred,
     pinned: () => view.pinned,
+    featured: () => view.featured,
+    hidden: () => view.hidden,
     onTrack: (stream, track) => received.push({ stream, track }),
     onStreamGone: (stream) => gone.push(stream),
     onTalking: () => {},
@@ -461,6 +468,11 @@ test("layers are sent for the received cameras, and again only when the choice c
   assert.deepEqual(sentOfType("sfu-configure").at(-1), layers(1, 2, 1), "the pinned one in full");
   session.configureLayers();
   assert.equal(sentOfType("sfu-configure").length, 2);
+
+  // The speaker layout features Cy: his camera comes in full size too.
+  view.featured = ["cy"];
+  session.configureLayers();
+  assert.deepEqual(sentOfType("sfu-configure").at(-1), layers(1, 2, 2), "the featured one in full");
 });
 
 test("a reset closes every connection and reports each received stream gone", async () => {

@@ -54,6 +54,9 @@ export class Stage {
     this.lastLoud = new Map();
     /** @type {LayoutChoice} */
     this.choice = "auto";
+    /** Peers whose camera is in the spotlight (pinned, or the speaker layout's), by peer id. */
+    /** @type {string[]} */
+    this.featuredPeers = [];
     /** Peers whose camera tile is hidden (another tab of someone shown), by peer id. */
     /** @type {string[]} */
     this.hiddenPeers = [];
@@ -515,7 +518,13 @@ export class Stage {
       const video = /** @type {HTMLVideoElement | null} */ (tile.querySelector("video"));
       if (video && video.muted !== ours) video.muted = ours;
     }
-    // The call wants to know: in an SFU call a hidden camera's video is not received at all.
+    // The call wants to know which cameras are featured (in an SFU call they come in full size)
+    // and which are hidden (their video is not received at all).
+    const featured = plan.featured.filter((key) => key.startsWith("camera:")).map((key) => key.slice(7));
+    if (featured.join(",") !== this.featuredPeers.join(",")) {
+      this.featuredPeers = featured;
+      this.stage.dispatchEvent(new CustomEvent("featured", { detail: featured }));
+    }
     if (hiddenPeers.join(",") !== this.hiddenPeers.join(",")) {
       this.hiddenPeers = hiddenPeers;
       this.stage.dispatchEvent(new CustomEvent("hidden", { detail: hiddenPeers }));
