@@ -289,3 +289,14 @@ def rooms_live_count() -> int:
     One indexed query (``left_at``, ``last_seen``), cheap enough to run at every metrics scrape.
     """
     return Participant.objects.connected().values("room_id").distinct().count()
+
+
+def rooms_live_on_sfu_count() -> int:
+    """Of the calls in progress, how many go through the SFU (their room records a node)."""
+    return (
+        Participant.objects.connected()
+        .exclude(room__sfu_node="")
+        .values("room_id")
+        .distinct()
+        .count()
+    )

@@ -19,7 +19,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from rooms.access import FORBIDDEN, NOT_AUTHENTICATED, ROOM_LOCKED, ROOM_NOT_FOUND
-from rooms.selectors import rooms_live_count
+from rooms.selectors import rooms_live_count, rooms_live_on_sfu_count
 from signaling import wire
 
 logger = logging.getLogger(__name__)
@@ -158,6 +158,7 @@ class LiveRoomsCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         try:
             live = rooms_live_count()
+            on_sfu = rooms_live_on_sfu_count()
         except Exception:
             logger.warning("Could not count live rooms for the metrics", exc_info=True)
             return
@@ -172,8 +173,9 @@ class LiveRoomsCollector(Collector):
             "Calls in progress (rooms with a connected participant), by media mode.",
             labels=["media_mode"],
         )
-        # Every call is a mesh until the SFU records which rooms it carries.
-        calls.add_metric([MEDIA_MODE_MESH], live)
+        # A call in progress is on the SFU when its room records a Janus node (media_mode.py).
+        calls.add_metric([MEDIA_MODE_MESH], live - on_sfu)
+        calls.add_metric([MEDIA_MODE_SFU], on_sfu)
         yield calls
 
     def describe(self) -> list:

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from rooms import moderation, selectors, services
-from rooms.models import Participant, RoomKick, RoomVisit
+from rooms.models import Participant, Room, RoomKick, RoomVisit
 
 pytestmark = pytest.mark.django_db
 
@@ -158,6 +158,28 @@ def test_rooms_live_count_counts_rooms_with_a_connected_participant_once(make_ro
         last_seen=now - timedelta(hours=1),
     )
     assert selectors.rooms_live_count() == 1
+
+
+def test_rooms_live_on_sfu_count_counts_calls_in_progress_whose_room_records_a_janus_node(
+    make_room, make_user
+):
+    now = timezone.now()
+    mesh, sfu, emptied = make_room("Mesh"), make_room("Sfu"), make_room("Emptied")
+    Room.objects.filter(pk__in=[sfu.pk, emptied.pk]).update(sfu_node="ws://janus", sfu_room=7)
+    for room in (mesh, sfu, sfu):
+        Participant.objects.create(
+            room=room,
+            user=make_user(),
+            peer_id=f"p{make_user().pk}",
+            channel_name="c",
+            last_seen=now,
+        )
+    # A room that still records a node but whose call has nobody left is no call in progress.
+    Participant.objects.create(
+        room=emptied, user=make_user(), peer_id="gone", channel_name="c", last_seen=now, left_at=now
+    )
+    assert selectors.rooms_live_count() == 2
+    assert selectors.rooms_live_on_sfu_count() == 1
 
 
 def test_room_audit_entries_are_the_rooms_latest_newest_first_up_to_the_limit(make_room):

@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 from prometheus_client import REGISTRY, parser
 
+from rooms.models import Room
 from signaling import janus, metrics
 
 TOKEN = "metrics-token-7d3f9a1c0e5b"
@@ -126,6 +127,12 @@ async def test_a_call_shows_in_peers_rooms_admissions_relays_and_errors(
     assert scraped[("meet_connected_peers", ())] == 2
     assert scraped[("meet_live_rooms", ())] == 1
     assert scraped[("meet_calls", (("media_mode", "mesh"),))] == 1
+    assert scraped[("meet_calls", (("media_mode", "sfu"),))] == 0
+    # The same call moved to the SFU (its room records a node) counts as an SFU call.
+    await sync_to_async(Room.objects.filter(pk=room.pk).update)(sfu_node="ws://janus", sfu_room=7)
+    scraped = await sync_to_async(scrape)()
+    assert scraped[("meet_calls", (("media_mode", "mesh"),))] == 0
+    assert scraped[("meet_calls", (("media_mode", "sfu"),))] == 1
     assert sample("meet_admissions_total", outcome="admitted") == admitted + 2
     assert sample("meet_admissions_total", outcome="not_authenticated") == refused + 1
     assert sample("meet_admission_seconds_count") == admission_count + 3

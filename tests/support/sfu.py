@@ -33,9 +33,9 @@ USERS = ("ana", "bob", "cy", "dan", "eve")
 SFU_CONNECT_TIMEOUT_MS = 45_000
 
 # Every RTCPeerConnection and WebSocket the page makes, kept for counting and for dropping a
-# socket (the app keeps its own private),
-# and cameras asked for at a small size, so five pages fit two cores.
-PAGE_INSTRUMENTS = """
+# socket (the app keeps its own private), and the camera asked for at a given size (by default
+# small, so five pages fit two cores).
+_INSTRUMENTS = """
 (() => {
   const Native = window.RTCPeerConnection;
   window.__pcs = [];
@@ -49,9 +49,16 @@ PAGE_INSTRUMENTS = """
   // Every WebSocket too, so a test can drop the signaling socket as a network would.
   const NativeSocket = window.WebSocket;
   window.__sockets = [];
+  // And the SFU's talking events it hears, from the first frame on.
+  window.__talking = [];
   window.WebSocket = function (...args) {
     const socket = new NativeSocket(...args);
     window.__sockets.push(socket);
+    socket.addEventListener("message", (event) => {
+      if (typeof event.data === "string" && event.data.includes('"sfu-talking"')) {
+        window.__talking.push(JSON.parse(event.data));
+      }
+    });
     return socket;
   };
   window.WebSocket.prototype = NativeSocket.prototype;
@@ -64,7 +71,7 @@ PAGE_INSTRUMENTS = """
       constraints = {
         ...constraints,
         video: {
-          ...video, width: { ideal: 320 }, height: { ideal: 180 }, frameRate: { ideal: 15 },
+          ...video, width: { ideal: WIDTH }, height: { ideal: HEIGHT }, frameRate: { ideal: 15 },
         },
       };
     }
@@ -72,6 +79,14 @@ PAGE_INSTRUMENTS = """
   };
 })();
 """
+
+
+def page_instruments(camera: tuple[int, int] = (320, 180)) -> str:
+    width, height = camera
+    return _INSTRUMENTS.replace("WIDTH", str(width)).replace("HEIGHT", str(height))
+
+
+PAGE_INSTRUMENTS = page_instruments()
 
 CONNECTED_PCS_JS = "() => window.__pcs.filter((pc) => pc.connectionState === 'connected').length"
 
@@ -149,12 +164,14 @@ def sfu_call(request, sfu_chromium, sfu_live, sfu_sessions):
     """``sfu_call("ana", "bob", room={"media_mode": "sfu"})``: a Call whose members joined."""
     calls: list[Call] = []
 
-    def make(*usernames: str, room: dict | None = None) -> Call:
+    def make(
+        *usernames: str, room: dict | None = None, camera: tuple[int, int] = (320, 180)
+    ) -> Call:
         slug = sfu_live.create_room(usernames[0], request.node.name[:60], **(room or {}))
         call = Call(sfu_live, slug, sfu_chromium, sfu_sessions)
         calls.append(call)
         for username in usernames:
-            open_member(call, username)
+            open_member(call, username, camera=camera)
         return call
 
     yield make
@@ -163,9 +180,9 @@ def sfu_call(request, sfu_chromium, sfu_live, sfu_sessions):
             member.context.close()
 
 
-def open_member(call: Call, username: str) -> Member:
+def open_member(call: Call, username: str, camera: tuple[int, int] = (320, 180)) -> Member:
     member = call.browse(
-        username, init_script=PAGE_INSTRUMENTS, viewport={"width": 800, "height": 500}
+        username, init_script=page_instruments(camera), viewport={"width": 800, "height": 500}
     )
     member.page.goto(call.url)
     member.page.wait_for_function(JOIN_READY_JS, polling=100, timeout=CONNECT_TIMEOUT_MS)
