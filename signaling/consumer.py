@@ -600,7 +600,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             # Janus is down or restarting: keep trying in the background (the browser is told
             # sfu-ready when it can publish, or sfu-failed after SFU_RECOVERY_SECONDS).
             logger.warning("Peer %s could not join the SFU: %s", self.peer_id, failure)
-            await self._sfu_send({"type": "sfu-reset"})
+            await self._sfu_send(wire.sfu_status_frame(status="reset"))
             asyncio.ensure_future(self.sfu.recover())
         finally:
             self.sfu_starting = None

@@ -28,7 +28,7 @@ from typing import Any
 
 from django.conf import settings
 
-from signaling import media_mode
+from signaling import media_mode, wire
 from signaling.janus import (
     JanusConnection,
     JanusError,
@@ -383,7 +383,7 @@ class SfuPeer:
             ]
         if reply.jsep is None:
             raise SfuRefused("Janus did not answer the offer.")
-        await self.send({"type": "sfu-answer", "feed": kind, "sdp": reply.jsep["sdp"]})
+        await self.send(wire.sfu_answer_frame(feed=kind, sdp=reply.jsep["sdp"]))
         if self.muted:
             # A feed published while a mute holds (a screen with sound, a republish after a
             # Janus restart) is muted too.
@@ -424,7 +424,7 @@ class SfuPeer:
             wanted = self._streams_wanted(feeds)
             if self.subscriber is None:
                 if not wanted:
-                    await self.send({"type": "sfu-offer", "sdp": None, "streams": []})
+                    await self.send(wire.sfu_offer_frame(sdp=None, streams=[]))
                     return
                 self.subscriber = await session.attach(listener=self._on_subscriber_event)
                 reply = await self.subscriber.send(
@@ -441,7 +441,7 @@ class SfuPeer:
                 if not add and not drop:
                     # Nothing to renegotiate; the browser still hears back (it waits for an
                     # answer before asking again), with what it receives unchanged.
-                    await self.send({"type": "sfu-offer", "sdp": None, "streams": self.streams})
+                    await self.send(wire.sfu_offer_frame(sdp=None, streams=self.streams))
                     return
                 request: dict[str, Any] = {"request": "update"}
                 if add:
@@ -531,8 +531,7 @@ class SfuPeer:
         return changed
 
     async def _send_feeds(self) -> None:
-        feeds = [{"peer_id": peer_id, "feed": kind} for peer_id, kind in self.feeds.values()]
-        await self.send({"type": "sfu-feeds", "feeds": feeds})
+        await self.send(wire.sfu_feeds_frame(feeds=list(self.feeds.values())))
 
     async def _on_publisher_event(self, message: dict[str, Any]) -> None:
         data = (message.get("plugindata") or {}).get("data") or {}
@@ -552,32 +551,17 @@ class SfuPeer:
         if "talking" in data.get("videoroom", ""):
             named = self.feeds.get(data.get("id"))
             if named is not None:
-                await self.send(
-                    {
-                        "type": "sfu-talking",
-                        "peer_id": named[0],
-                        "talking": data["videoroom"] == "talking",
-                    }
-                )
+                talking = data["videoroom"] == "talking"
+                await self.send(wire.sfu_talking_frame(peer_id=named[0], talking=talking))
 
     async def _forward_trickle(self, target: str, message: dict[str, Any]) -> None:
         """One of Janus's own ICE candidates (it trickles them), for the browser's connection."""
         candidate = message.get("candidate") or {}
         if self.closed:
             return
-        if candidate.get("completed"):
-            await self.send({"type": "sfu-trickle", "target": target, "candidate": None})
-            return
+        ended = candidate.get("completed")
         await self.send(
-            {
-                "type": "sfu-trickle",
-                "target": target,
-                "candidate": {
-                    "candidate": candidate.get("candidate", ""),
-                    "sdpMid": candidate.get("sdpMid"),
-                    "sdpMLineIndex": candidate.get("sdpMLineIndex"),
-                },
-            }
+            wire.sfu_trickle_frame(target=target, candidate=None if ended else candidate)
         )
 
     async def _on_subscriber_event(self, message: dict[str, Any]) -> None:
@@ -601,12 +585,12 @@ class SfuPeer:
             if named is None or not stream.get("active", True):
                 continue
             streams.append(
-                {
-                    "mid": str(stream.get("mid")),
-                    "peer_id": named[0],
-                    "feed": named[1],
-                    "kind": stream.get("type"),
-                }
+                wire.sfu_stream_json(
+                    mid=str(stream.get("mid")),
+                    peer_id=named[0],
+                    feed=named[1],
+                    kind=stream.get("type"),
+                )
             )
             if stream.get("type") == "video":
                 video_mids.setdefault(feed, []).append(str(stream.get("mid")))
@@ -615,7 +599,7 @@ class SfuPeer:
         if jsep is None:
             return
         self.answered.clear()
-        self.last_offer = {"type": "sfu-offer", "sdp": jsep["sdp"], "streams": streams}
+        self.last_offer = wire.sfu_offer_frame(sdp=jsep["sdp"], streams=streams)
         await self.send(self.last_offer)
 
     async def resync(self) -> None:
@@ -637,7 +621,7 @@ class SfuPeer:
         self.feed_streams.clear()
         self.answered.set()
         self.streams = []
-        await self.send({"type": "sfu-reset"})
+        await self.send(wire.sfu_status_frame(status="reset"))
         asyncio.ensure_future(self.recover())
 
     async def recover(self) -> None:
@@ -649,11 +633,11 @@ class SfuPeer:
         while not self.closed and asyncio.get_running_loop().time() < deadline:
             try:
                 await self.start()
-                await self.send({"type": "sfu-ready"})
+                await self.send(wire.sfu_status_frame(status="ready"))
                 return
             except (JanusUnavailable, JanusError) as error:
                 logger.info("Janus at %s not back yet: %s", self.media.node, error)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 2.0)
         if not self.closed:
-            await self.send({"type": "sfu-failed"})
+            await self.send(wire.sfu_status_frame(status="failed"))

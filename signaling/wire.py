@@ -223,6 +223,61 @@ def media_mode_frame(*, mode: str) -> dict[str, Any]:
     return {"type": "media-mode", "media": media_json(mode=mode)}
 
 
+# --- SFU mode (issue #11) ----------------------------------------------------------------------
+# What the server tells a browser about its Janus handles. Feeds and streams are named by peer id
+# and feed kind (camera or screen); no Janus id ever reaches a browser.
+
+SFU_STATUSES = ("reset", "ready", "failed")
+
+
+def sfu_feeds_frame(*, feeds: list[tuple[str, str]]) -> dict[str, Any]:
+    """The others' feeds published in the call now, as ``(peer_id, feed)``."""
+    return {
+        "type": "sfu-feeds",
+        "feeds": [{"peer_id": peer_id, "feed": feed} for peer_id, feed in feeds],
+    }
+
+
+def sfu_answer_frame(*, feed: str, sdp: str) -> dict[str, Any]:
+    """Janus's answer to the browser's offer for its camera or screen feed."""
+    return {"type": "sfu-answer", "feed": feed, "sdp": sdp}
+
+
+def sfu_stream_json(*, mid: str, peer_id: str, feed: str, kind: str) -> dict[str, Any]:
+    """What one ``mid`` of the subscriber connection carries."""
+    return {"mid": mid, "peer_id": peer_id, "feed": feed, "kind": kind}
+
+
+def sfu_offer_frame(*, sdp: str | None, streams: list[dict[str, Any]]) -> dict[str, Any]:
+    """Janus's offer for the subscriber connection (``sdp`` None: nothing to renegotiate), and
+    what each of its streams carries (``sfu_stream_json``)."""
+    return {"type": "sfu-offer", "sdp": sdp, "streams": streams}
+
+
+def sfu_trickle_frame(*, target: str, candidate: dict[str, Any] | None) -> dict[str, Any]:
+    """One of Janus's ICE candidates for the browser's connection ``target`` (None: no more)."""
+    if candidate is not None:
+        candidate = {
+            "candidate": candidate.get("candidate", ""),
+            "sdpMid": candidate.get("sdpMid"),
+            "sdpMLineIndex": candidate.get("sdpMLineIndex"),
+        }
+    return {"type": "sfu-trickle", "target": target, "candidate": candidate}
+
+
+def sfu_talking_frame(*, peer_id: str, talking: bool) -> dict[str, Any]:
+    """Janus heard ``peer_id`` start (or stop) talking."""
+    return {"type": "sfu-talking", "peer_id": peer_id, "talking": talking}
+
+
+def sfu_status_frame(*, status: str) -> dict[str, Any]:
+    """The server's hold on Janus for this browser: ``reset`` (Janus went away: every connection
+    to it is dead), ``ready`` (joined again: publish again) or ``failed`` (gave up)."""
+    if status not in SFU_STATUSES:
+        raise ValueError(f"unknown SFU status {status!r}")
+    return {"type": f"sfu-{status}"}
+
+
 def lobby_frame(*, hosts_present: bool, timeout_seconds: int) -> dict[str, Any]:
     """To a knocker: it waits in the lobby; whether a host is in the call to let it in."""
     return {

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import pytest
+
 from accounts.models import User
 from rooms import access, moderation
 from rooms.models import Participant, Room
@@ -75,3 +80,45 @@ def test_the_sfu_error_code_is_its_own():
     }
     assert wire.SFU_UNAVAILABLE == "sfu_unavailable"
     assert wire.SFU_UNAVAILABLE not in others
+
+
+# A dict with a "type" that is not a channel-layer event (those are dotted, signaling/events.py)
+# and not a session description's type (offer, answer: the SDP handed to Janus).
+_FRAME_LITERAL = re.compile(r"""["']type["']\s*:\s*f?["']([^"'.]*)["']""")
+
+
+def test_every_frame_for_the_client_is_built_in_the_wire_module():
+    """The wire format lives in one module (docs/server.md): a frame literal anywhere else in
+    signaling/ is a frame built out of place."""
+    signaling_dir = Path(wire.__file__).parent
+    offenders = [
+        f"{path.name}:{number}: {line.strip()}"
+        for path in sorted(signaling_dir.rglob("*.py"))
+        if path.name != "wire.py"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        for match in _FRAME_LITERAL.finditer(line)
+        if match.group(1) not in ("offer", "answer")
+    ]
+    assert offenders == []
+
+
+def test_sfu_frames_name_feeds_by_peer_and_kind_and_carry_no_janus_ids():
+    assert wire.sfu_feeds_frame(feeds=[("p1", "camera"), ("p2", "screen")]) == {
+        "type": "sfu-feeds",
+        "feeds": [{"peer_id": "p1", "feed": "camera"}, {"peer_id": "p2", "feed": "screen"}],
+    }
+    janus_candidate = {
+        "candidate": "candidate:1 1 udp 1 10.0.0.1 4000 typ host",
+        "sdpMid": "0",
+        "sdpMLineIndex": 0,
+        "extra": "dropped",
+    }
+    assert wire.sfu_trickle_frame(target="subscriber", candidate=janus_candidate) == {
+        "type": "sfu-trickle",
+        "target": "subscriber",
+        "candidate": {"candidate": janus_candidate["candidate"], "sdpMid": "0", "sdpMLineIndex": 0},
+    }
+    assert wire.sfu_trickle_frame(target="camera", candidate=None)["candidate"] is None
+    assert wire.sfu_status_frame(status="ready") == {"type": "sfu-ready"}
+    with pytest.raises(ValueError):
+        wire.sfu_status_frame(status="anything")
