@@ -157,7 +157,6 @@ export class Call extends EventTarget {
       onStreamGone: (stream) => this.peers.get(stream.peer_id)?.dropSfuTrack(roleOfStream(stream)),
       onTalking: (peerId, talking) => this.onSfuTalking(peerId, talking),
       onState: (state) => this.onSfuState(state),
-      onFeeds: () => {},
     });
     this.sfu.start();
     for (const peer of this.peers.values()) peer.inSfuCall = true;
@@ -197,15 +196,12 @@ export class Call extends EventTarget {
   }
 
   /**
-   * Janus says who is talking: the level shown on tiles, and last-N's order.
+   * Janus says who is talking: last-N's order (the tiles' level comes from the receivers).
    * @param {string} peerId
    * @param {boolean} talking
    */
   onSfuTalking(peerId, talking) {
-    const peer = this.peers.get(peerId);
-    if (!peer) return;
-    peer.talking = talking;
-    if (!talking) return;
+    if (!talking || !this.peers.has(peerId)) return;
     this.recentSpeakers = [peerId, ...this.recentSpeakers.filter((id) => id !== peerId)].slice(
       0,
       SPEAKER_MEMORY,

@@ -167,8 +167,6 @@ export class RemotePeer {
     /** @type {LinkStats} */
     this.stats = emptyLinkStats();
     this.audioLevel = 0;
-    /** Janus says this peer is talking (SFU calls). */
-    this.talking = false;
     /** @type {{lost: number, received: number} | null} */
     this.lastPackets = null;
     /** @type {{energy: number, duration: number} | null} */

@@ -95,8 +95,7 @@ export function sameFeeds(a, b) {
  *   onTrack: (stream: SfuStream, track: MediaStreamTrack, receiver: RTCRtpReceiver) => void,
  *   onStreamGone: (stream: SfuStream) => void,
  *   onTalking: (peerId: string, talking: boolean) => void,
- *   onState: (state: RTCPeerConnectionState) => void,
- *   onFeeds: (feeds: SfuFeed[]) => void}} SfuOptions
+ *   onState: (state: RTCPeerConnectionState) => void}} SfuOptions
  */
 
 /** One publisher connection: the camera (microphone + camera) or the screen (+ its audio). */
@@ -264,7 +263,6 @@ export class SfuSession {
     switch (message.type) {
       case "sfu-feeds":
         this.feeds = message.feeds;
-        this.options.onFeeds(message.feeds);
         return this.resubscribe();
       case "sfu-answer": {
         const publisher = this.publishers.get(message.feed);

@@ -188,7 +188,6 @@ function makeSession({ lastN = 9, tracks = {} } = {}) {
     onStreamGone: (stream) => gone.push(stream),
     onTalking: () => {},
     onState: (state) => states.push(state),
-    onFeeds: () => {},
   });
   /** @param {string} type */
   const sentOfType = (type) => sent.filter((message) => message.type === type);
