@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import UTC
 
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -56,6 +54,8 @@ class RoomAccess:
     ``via_invite`` says the user is let in only because they hold the current invite token, so
     the caller should record them as a member once they are in the call (not while they knock).
     ``knock`` says the user may enter only through the lobby: a host in the call admits them.
+    ``after_kick`` says they knock because they were removed from the call and its cooldown
+    still runs (the hosts are told so; admitting them lifts it).
     ``guest_entry`` (on a ``not_authenticated`` refusal) says the visitor, who has no account,
     holds a link that lets guests in: the page asks for a name instead of a login.
     ``conceals_room`` says the user is a stranger to a private room: a page or the TURN
@@ -70,6 +70,7 @@ class RoomAccess:
     via_invite: bool = False
     conceals_room: bool = False
     knock: bool = False
+    after_kick: bool = False
     guest_entry: bool = False
 
     @classmethod
@@ -100,11 +101,13 @@ def room_access_for(*, user, room: Room | None, invite_token: str | None = None)
 
     The order matters: a closed room is hidden from everyone but staff; a visitor without an
     account is let in only as a guest (the room takes guests and the link is current); a ban
-    beats every other right, and so does a recent kick until its cooldown ends or the owner
-    lifts it; a private room admits its owner, moderators, members, staff, holders of the
-    current invite token and guests, and is concealed from everyone else (before the lock, so a
-    stranger is not told that a room there is locked); a lock keeps out everyone but the owner
-    and staff, members included, unless the owner chose to send them to the lobby instead.
+    beats every other right; someone removed from the call whose cooldown still runs may only
+    knock, once (a host who admits them lifts the cooldown, one who denies them leaves them
+    refused until it ends or the owner lifts it); a private room admits its owner, moderators,
+    members, staff, holders of the current invite token and guests, and is concealed from
+    everyone else (before the lock, so a stranger is not told that a room there is locked); a
+    lock keeps out everyone but the owner and staff, members included, unless the owner chose
+    to send them to the lobby instead.
     Last, the lobby: guests knock when it is on for guests, and everyone but the owner,
     moderators, staff and members knocks when it is on for non-members.
     """
@@ -132,7 +135,8 @@ def room_access_for(*, user, room: Room | None, invite_token: str | None = None)
     facts = _access_facts(room=room, user=user)
     if facts.banned and not is_owner:
         return RoomAccess.refuse(FORBIDDEN, _banned_message(facts.ban_reason))
-    if facts.kick_until is not None and not is_owner:
+    after_kick = facts.kick_until is not None and not is_owner
+    if after_kick and not facts.kick_may_knock:
         return RoomAccess.refuse(FORBIDDEN, _kicked_message(facts.kick_until, facts.kick_reason))
 
     membership_role = None if is_guest else facts.membership_role
@@ -153,7 +157,7 @@ def room_access_for(*, user, room: Room | None, invite_token: str | None = None)
             )
         via_invite = True
 
-    knock = False
+    knock = after_kick
     if room.is_locked and not (is_owner or is_staff):
         if not room.lobby_when_locked:
             return RoomAccess.refuse(ROOM_LOCKED)
@@ -163,7 +167,9 @@ def room_access_for(*, user, room: Room | None, invite_token: str | None = None)
     elif room.lobby == LobbyPolicy.NON_MEMBERS:
         knock = knock or not (is_owner or is_staff or membership)
 
-    return RoomAccess(allowed=True, role=role, via_invite=via_invite, knock=knock)
+    return RoomAccess(
+        allowed=True, role=role, via_invite=via_invite, knock=knock, after_kick=after_kick
+    )
 
 
 def room_role_for(*, user, room: Room) -> str:
@@ -224,73 +230,20 @@ class AccessFacts:
     ban_reason: str | None
     kick_until: object | None
     kick_reason: str
+    kick_may_knock: bool
     membership_role: str | None
 
 
-def room_with_access_facts(*, slug: str, user) -> Room | None:
-    """The room with ``slug`` and, in the same query, what the rule asks about ``user`` there.
-
-    The rule then needs no query of its own: the signaling admission reads the room and the
-    user's ban, running kick and membership in one round trip (issue #14). The SQL is written
-    out rather than built with four ORM subqueries each time: building that query cost more
-    than running it, on every join.
-    """
-    if user is None or not user.is_authenticated:
-        return Room.objects.filter(slug=slug).first()
-    now = timezone.now()
-    rooms = list(
-        Room.objects.raw(
-            _ROOM_WITH_ACCESS_FACTS_SQL,
-            [user.pk, user.pk, user.pk, now, user.pk, now, user.pk, slug],
-        )
-    )
-    if not rooms:
-        return None
-    room = rooms[0]
-    room.access_facts_user_id = user.pk
-    until = room.access_kick_until
-    # SQLite hands a computed column's timestamp back as text or as a naive datetime (in UTC,
-    # as Django stores them); PostgreSQL as an aware one.
-    if isinstance(until, str):
-        until = parse_datetime(until)
-    if until is not None and timezone.is_naive(until):
-        until = timezone.make_aware(until, UTC)
-    room.access_kick_until = until
-    return room
-
-
-def _room_with_access_facts_sql() -> str:
-    room, ban, kick, membership = (
-        model._meta.db_table for model in (Room, RoomBan, RoomKick, RoomMembership)
-    )
-    return f"""
-        SELECT r.*,
-            (SELECT b.id FROM {ban} b WHERE b.room_id = r.id AND b.user_id = %s LIMIT 1)
-                AS access_ban_id,
-            (SELECT b.reason FROM {ban} b WHERE b.room_id = r.id AND b.user_id = %s LIMIT 1)
-                AS access_ban_reason,
-            (SELECT k.until FROM {kick} k
-                WHERE k.room_id = r.id AND k.user_id = %s AND k.until > %s LIMIT 1)
-                AS access_kick_until,
-            (SELECT k.reason FROM {kick} k
-                WHERE k.room_id = r.id AND k.user_id = %s AND k.until > %s LIMIT 1)
-                AS access_kick_reason,
-            (SELECT m.role FROM {membership} m WHERE m.room_id = r.id AND m.user_id = %s LIMIT 1)
-                AS access_membership_role
-        FROM {room} r WHERE r.slug = %s
-    """  # noqa: S608 - only the models' own table names are put in; every value is a parameter
-
-
-_ROOM_WITH_ACCESS_FACTS_SQL = _room_with_access_facts_sql()
-
-
 def _access_facts(*, room: Room, user) -> AccessFacts:
+    # A room read by ``rooms.selectors.room_with_access_facts`` carries them for its user.
     if getattr(room, "access_facts_user_id", None) == user.pk:
         return AccessFacts(
             banned=room.access_ban_id is not None,
             ban_reason=room.access_ban_reason,
             kick_until=room.access_kick_until,
             kick_reason=room.access_kick_reason or "",
+            # SQLite gives the computed boolean as 0 or 1.
+            kick_may_knock=bool(room.access_kick_may_knock),
             membership_role=room.access_membership_role,
         )
     ban = RoomBan.objects.filter(room=room, user=user).first()
@@ -301,5 +254,6 @@ def _access_facts(*, room: Room, user) -> AccessFacts:
         ban_reason=ban.reason if ban else None,
         kick_until=kick.until if kick else None,
         kick_reason=kick.reason if kick else "",
+        kick_may_knock=kick.may_knock if kick else False,
         membership_role=membership.role if membership else None,
     )

@@ -17,12 +17,18 @@ from django.utils.translation import gettext, ngettext
 
 from accounts.guests import guest_display_name_clean, guest_for_session, guest_from_session
 from meet.ratelimit import rate_limit_hit
-from rooms.access import NOT_AUTHENTICATED, room_access_for
+from rooms.access import FORBIDDEN, NOT_AUTHENTICATED, room_access_for
 from rooms.models import LobbyPolicy, Room
 
 # Session key: room id (as text, sessions are JSON) to the invite token the guest entered with.
 GUEST_ROOMS_SESSION_KEY = "meet.guest_rooms"
 GUEST_RATE_LIMIT_SCOPE = "guest-entry"
+
+# The guest entry's own error codes (beside the access rule's, ``rooms.access``), as
+# ``POST /rooms/<slug>/guest/`` answers them (docs/protocol.md).
+BAD_NAME = "bad_name"
+RATE_LIMITED = "rate_limited"
+LOGGED_IN = "logged_in"
 
 
 @dataclass(frozen=True)
@@ -79,7 +85,7 @@ def room_guest_enter(
     )
     if not limit.allowed:
         return GuestEntry(
-            error="rate_limited",
+            error=RATE_LIMITED,
             message=ngettext(
                 "Too many guest entries from your network; try again in %(count)d second.",
                 "Too many guest entries from your network; try again in %(count)d seconds.",
@@ -93,7 +99,7 @@ def room_guest_enter(
         if verdict.refusal and verdict.refusal != NOT_AUTHENTICATED:
             return GuestEntry(error=verdict.refusal, message=verdict.message)
         return GuestEntry(
-            error="forbidden",
+            error=FORBIDDEN,
             message=gettext(
                 "This link does not let guests in. It may be old: ask for the current one."
             ),
@@ -101,7 +107,7 @@ def room_guest_enter(
     try:
         name = guest_display_name_clean(display_name)
     except ValidationError as error:
-        return GuestEntry(error="bad_name", message=" ".join(error.messages))
+        return GuestEntry(error=BAD_NAME, message=" ".join(error.messages))
     guest = guest_for_session(session, display_name=name)
     entered = dict(session.get(GUEST_ROOMS_SESSION_KEY) or {})
     entered[str(room.pk)] = invite_token

@@ -5,6 +5,10 @@ joins the call reads it from here, and a decision reaches the knocker's socket b
 name (``CallNotifier.knock_ended``), whichever process holds it. A decision is a conditional
 update of a waiting row, so two hosts clicking at once decide once: the second finds nothing
 waiting. Admit and deny are written to the moderation log.
+
+Someone removed from the call knocks too while their kick's cooldown runs, whatever the room's
+lobby setting (``rooms.access``): admitting them lifts the cooldown, denying them uses up their
+one request, so a removed person cannot keep ringing the hosts.
 """
 
 from __future__ import annotations
@@ -14,17 +18,20 @@ from django.utils import timezone
 
 from rooms.audit import audit_record
 from rooms.live import call_notifier
-from rooms.models import AuditEntry, LobbyKnock, Participant, Room
+from rooms.models import AuditEntry, LobbyKnock, Participant, Room, RoomKick
 from rooms.moderation import MODERATOR_ROLES
 
 Status = LobbyKnock.Status
 
 
-def knock_create(*, room: Room, user, role: str, channel_name: str) -> LobbyKnock:
+def knock_create(
+    *, room: Room, user, role: str, channel_name: str, after_kick: bool = False
+) -> LobbyKnock:
     """Put ``user`` in the lobby of ``room`` and tell the hosts in the call.
 
     A user has one waiting knock per room: an earlier one still waiting (a second tab, a
-    reconnect) is withdrawn first, so the hosts never see the same person twice.
+    reconnect) is withdrawn first, so the hosts never see the same person twice. ``after_kick``
+    says they were removed from the call and wait out a cooldown (the hosts are shown that).
     """
     with transaction.atomic():
         earlier = list(
@@ -36,7 +43,7 @@ def knock_create(*, room: Room, user, role: str, channel_name: str) -> LobbyKnoc
             status=Status.LEFT, decided_at=timezone.now()
         )
         knock = LobbyKnock.objects.create(
-            room=room, user=user, role=role, channel_name=channel_name
+            room=room, user=user, role=role, channel_name=channel_name, after_kick=after_kick
         )
     knock.user = user
     for old in earlier:
@@ -79,12 +86,26 @@ def _end_knock(*, room: Room, knock_id: int, status: str, by=None) -> LobbyKnock
     if not decided:
         return None
     knock = LobbyKnock.objects.select_related("user", "room").get(pk=knock_id)
+    if knock.after_kick:
+        _settle_kick(knock=knock, status=status)
     if action:
         audit_record(room=room, action=action, actor=by, target=knock.user)
         call_notifier().knock_ended(knock=knock, status=status, by=by)
     else:
         call_notifier().knock_ended(knock=knock, status=status)
     return knock
+
+
+def _settle_kick(*, knock: LobbyKnock, status: str) -> None:
+    """A host decided on someone removed from the call: in for good, or out until it ends.
+
+    Done before the knocker's socket hears the decision, so its admission finds the kick gone.
+    """
+    kicks = RoomKick.objects.filter(room_id=knock.room_id, user_id=knock.user_id)
+    if status == Status.ADMITTED:
+        kicks.delete()
+    elif status == Status.DENIED:
+        kicks.update(may_knock=False)
 
 
 def knock_admit(*, room: Room, knock_id: int, by) -> LobbyKnock | None:

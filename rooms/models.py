@@ -174,8 +174,11 @@ class RoomBan(models.Model):
 class RoomKick(models.Model):
     """Someone removed from a room's call, kept out of the room until ``until``.
 
-    One row per room and user: a second kick moves ``until``. The owner lifts it by deleting
-    the row (the settings page's "Let back in"); an expired row is simply ignored.
+    One row per room and user: a second kick moves ``until``. While it runs, the removed person
+    may ask once to come back (they knock, whatever the room's lobby setting); a host who admits
+    them lifts it, one who denies them leaves them to wait it out (``may_knock`` false). The owner
+    also lifts it by deleting the row (the settings page's "Let back in"); an expired row is
+    simply ignored.
     """
 
     room = models.ForeignKey(Room, on_delete=models.CASCADE, related_name="kicks")
@@ -184,6 +187,7 @@ class RoomKick(models.Model):
     )
     until = models.DateTimeField()
     reason = models.CharField(max_length=200, blank=True)
+    may_knock = models.BooleanField(default=True)
     kicked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -258,6 +262,15 @@ def participant_open_q(prefix: str = "") -> Q:
     return Q(**{f"{prefix}left_at__isnull": True})
 
 
+def participant_fresh_since():
+    """The oldest ``last_seen`` of a connected row: ``PRESENCE_STALE_SECONDS`` ago.
+
+    The one cut-off between connected and stale, for the ORM (``participant_connected_q``) and
+    for the one statement written out in SQL (``signaling.presence``'s admission read).
+    """
+    return timezone.now() - timedelta(seconds=float(settings.PRESENCE_STALE_SECONDS))
+
+
 def participant_connected_q(prefix: str = "") -> Q:
     """Rows connected now, in any process: not ended and seen within ``PRESENCE_STALE_SECONDS``.
 
@@ -265,8 +278,7 @@ def participant_connected_q(prefix: str = "") -> Q:
     ends it soon, and until then it is not counted as in the call anywhere (welcome, seats,
     the admin's counts).
     """
-    fresh_since = timezone.now() - timedelta(seconds=float(settings.PRESENCE_STALE_SECONDS))
-    return participant_open_q(prefix) & Q(**{f"{prefix}last_seen__gte": fresh_since})
+    return participant_open_q(prefix) & Q(**{f"{prefix}last_seen__gte": participant_fresh_since()})
 
 
 class ParticipantQuerySet(models.QuerySet):
@@ -339,6 +351,8 @@ class LobbyKnock(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="room_knocks"
     )
     role = models.CharField(max_length=16, choices=Participant.Role.choices)
+    # The knocker was removed from the call and its cooldown still runs: hosts are told.
+    after_kick = models.BooleanField(default=False)
     channel_name = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.WAITING)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -200,6 +200,7 @@ def _kick_cooldown_start(*, participant: Participant, by, reason: str) -> None:
         defaults={
             "until": timezone.now() + timedelta(seconds=cooldown),
             "reason": reason.strip(),
+            "may_knock": True,
             "kicked_by": by,
         },
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC
 from typing import Any
 
 from django.conf import settings
@@ -10,12 +11,14 @@ from django.core.cache import cache
 from django.db.models import F, Max, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
 from accounts.selectors import user_json
 from rooms.access import ROLES_PAST_A_FULL_ROOM
 from rooms.models import (
     CHAT_TEXT_MAX_LENGTH,
+    PEER_STATE_DEFAULT,
     REACTION_EMOJI,
     AuditEntry,
     ChatMessage,
@@ -39,6 +42,67 @@ CHAT_HISTORY_LIMIT = 50
 def room_get_by_slug(*, slug: str) -> Room | None:
     """The room with this slug, closed or not, or ``None``; access rules decide what to show."""
     return Room.objects.select_related("owner").filter(slug=slug).first()
+
+
+def room_with_access_facts(*, slug: str, user) -> Room | None:
+    """The room with ``slug`` and, in the same query, what the rule asks about ``user`` there.
+
+    The rule (``rooms.access.room_access_for``) then needs no query of its own: the signaling
+    admission reads the room and the user's ban, running kick and membership in one round trip
+    (issue #14). The SQL is written
+    out rather than built with four ORM subqueries each time: building that query cost more
+    than running it, on every join.
+    """
+    if user is None or not user.is_authenticated:
+        return room_get_by_slug(slug=slug)
+    now = timezone.now()
+    rooms = list(
+        Room.objects.raw(
+            _ROOM_WITH_ACCESS_FACTS_SQL,
+            [user.pk, user.pk, user.pk, now, user.pk, now, user.pk, now, user.pk, slug],
+        )
+    )
+    if not rooms:
+        return None
+    room = rooms[0]
+    room.access_facts_user_id = user.pk
+    until = room.access_kick_until
+    # SQLite hands a computed column's timestamp back as text or as a naive datetime (in UTC,
+    # as Django stores them); PostgreSQL as an aware one.
+    if isinstance(until, str):
+        until = parse_datetime(until)
+    if until is not None and timezone.is_naive(until):
+        until = timezone.make_aware(until, UTC)
+    room.access_kick_until = until
+    return room
+
+
+def _room_with_access_facts_sql() -> str:
+    room, ban, kick, membership = (
+        model._meta.db_table for model in (Room, RoomBan, RoomKick, RoomMembership)
+    )
+    return f"""
+        SELECT r.*,
+            (SELECT b.id FROM {ban} b WHERE b.room_id = r.id AND b.user_id = %s LIMIT 1)
+                AS access_ban_id,
+            (SELECT b.reason FROM {ban} b WHERE b.room_id = r.id AND b.user_id = %s LIMIT 1)
+                AS access_ban_reason,
+            (SELECT k.until FROM {kick} k
+                WHERE k.room_id = r.id AND k.user_id = %s AND k.until > %s LIMIT 1)
+                AS access_kick_until,
+            (SELECT k.reason FROM {kick} k
+                WHERE k.room_id = r.id AND k.user_id = %s AND k.until > %s LIMIT 1)
+                AS access_kick_reason,
+            (SELECT k.may_knock FROM {kick} k
+                WHERE k.room_id = r.id AND k.user_id = %s AND k.until > %s LIMIT 1)
+                AS access_kick_may_knock,
+            (SELECT m.role FROM {membership} m WHERE m.room_id = r.id AND m.user_id = %s LIMIT 1)
+                AS access_membership_role
+        FROM {room} r WHERE r.slug = %s
+    """  # noqa: S608 - only the models' own table names are put in; every value is a parameter
+
+
+_ROOM_WITH_ACCESS_FACTS_SQL = _room_with_access_facts_sql()
 
 
 def rooms_owned_by(*, user: User) -> QuerySet[Room]:
@@ -159,6 +223,7 @@ def room_page_config(
     role: str,
     site_url: str,
     knock: bool = False,
+    after_kick: bool = False,
     guest_enter_url: str | None = None,
     guest_invite: str | None = None,
 ) -> dict[str, Any]:
@@ -167,7 +232,8 @@ def room_page_config(
     ``site_url`` is the scheme and host the visitor used (``https://meet.example.org``), so the
     invite link works wherever the page was opened. ``user`` is None for a visitor without an
     account who has not given a name yet; a guest's page has ``guest`` (where to post the name
-    and the link it came with). ``knock`` says Join asks the hosts first (the lobby).
+    and the link it came with). ``knock`` says Join asks the hosts first (the lobby);
+    ``after_kick`` that this is because the visitor was removed from the call a moment ago.
     """
     is_owner = user is not None and room.owner_id == user.pk
     is_staff = user is not None and user.is_staff
@@ -185,6 +251,7 @@ def room_page_config(
         "user": user_json(user),
         "guest": guest,
         "knock": knock,
+        "removed": after_kick,
         "ws_path": f"/ws/rooms/{room.slug}/",
         "turn_url": f"{reverse('turn')}?room={room.slug}",
         "invite_url": room_invite_url(room=room, site_url=site_url),
@@ -193,6 +260,7 @@ def room_page_config(
         "admin_url": reverse("admin:rooms_room_change", args=[room.pk]) if is_staff else None,
         # Server values the client obeys, so it never carries copies of its own.
         "chat_max_length": CHAT_TEXT_MAX_LENGTH,
+        "peer_state_default": dict(PEER_STATE_DEFAULT),
         "reaction_emoji": list(REACTION_EMOJI),
         "resume_window_seconds": float(settings.RESUME_WINDOW_SECONDS),
         # A visitor without an account is known to the status endpoint only by its link.

@@ -172,16 +172,33 @@ def room_detail(request, slug: str):
             request, room, user=visitor, role="guest", invite=invite, knock=verdict.knock
         )
     services.room_enter(user=visitor, room=room, invite_token=invite, verdict=verdict)
-    return _room_page(request, room, user=visitor, role=verdict.role, knock=verdict.knock)
+    return _room_page(
+        request,
+        room,
+        user=visitor,
+        role=verdict.role,
+        knock=verdict.knock,
+        after_kick=verdict.after_kick,
+    )
 
 
-def _room_page(request, room, *, user, role: str, knock: bool, invite: str | None = None):
+def _room_page(
+    request,
+    room,
+    *,
+    user,
+    role: str,
+    knock: bool,
+    invite: str | None = None,
+    after_kick: bool = False,
+):
     config = selectors.room_page_config(
         room=room,
         user=user,
         role=role,
         site_url=_site_url(request),
         knock=knock,
+        after_kick=after_kick,
         guest_enter_url=reverse("rooms:guest-enter", kwargs={"slug": room.slug})
         if role == "guest"
         else None,
@@ -203,7 +220,10 @@ def room_guest_enter(request, slug: str):
     """
     if request.user.is_authenticated:
         return JsonResponse(
-            {"error": "logged_in", "message": gettext("You are logged in; join as yourself.")},
+            {
+                "error": guests.LOGGED_IN,
+                "message": gettext("You are logged in; join as yourself."),
+            },
             status=409,
         )
     room = selectors.room_get_by_slug(slug=slug)
@@ -215,7 +235,7 @@ def room_guest_enter(request, slug: str):
         address=client_address(request),
     )
     if entry.error:
-        status = {"bad_name": 400, "rate_limited": 429, access.ROOM_NOT_FOUND: 404}.get(
+        status = {guests.BAD_NAME: 400, guests.RATE_LIMITED: 429, access.ROOM_NOT_FOUND: 404}.get(
             entry.error, 403
         )
         response = JsonResponse({"error": entry.error, "message": entry.message}, status=status)
@@ -250,7 +270,7 @@ def room_status(request, slug: str):
     # A lock is no secret from someone the room page would tell "this room is locked".
     if verdict.refusal == access.ROOM_LOCKED and not verdict.conceals_room:
         return JsonResponse(selectors.room_status(room=room, role=None))
-    return JsonResponse({"error": "room_not_found"}, status=404)
+    return JsonResponse({"error": access.ROOM_NOT_FOUND}, status=404)
 
 
 def _owned_room_or_refusal(request, slug: str):

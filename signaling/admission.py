@@ -11,12 +11,12 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext, ngettext
 
-from rooms.access import FORBIDDEN, room_access_for, room_with_access_facts
+from rooms.access import FORBIDDEN, room_access_for
 from rooms.guests import guest_invite_token, room_visitor
 from rooms.lobby import knock_create, knocks_waiting
 from rooms.models import LobbyKnock, Room
 from rooms.moderation import MODERATOR_ROLES, can_moderate
-from rooms.selectors import chat_messages_latest_cached
+from rooms.selectors import chat_messages_latest_cached, room_with_access_facts
 from rooms.services import room_membership_from_invite
 from signaling.presence import (
     BannedMeanwhile,
@@ -96,7 +96,13 @@ def socket_admit(
         return Admission(refusal=access.refusal, message=access.message)
     if access.knock and not admitted:
         connected = room_connected_participants(room=room)
-        knock = knock_create(room=room, user=user, role=str(access.role), channel_name=channel_name)
+        knock = knock_create(
+            room=room,
+            user=user,
+            role=str(access.role),
+            channel_name=channel_name,
+            after_kick=access.after_kick,
+        )
         hosts = frozenset(other.peer_id for other in connected if other.role in MODERATOR_ROLES)
         return Admission(knock=knock, room=room, hosts=hosts)
     resume_peer_id = (

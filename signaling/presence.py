@@ -36,6 +36,7 @@ from rooms.models import (
     Room,
     RoomBan,
     participant_connected_q,
+    participant_fresh_since,
 )
 from signaling import metrics
 from signaling.events import (
@@ -165,6 +166,7 @@ def _lock_room_and_read_roster(
         " p.id, p.peer_id, p.channel_name, p.role, p.state, p.joined_at, p.user_id,"
         " u.username, u.display_name, r.media_mode, r.sfu_node, r.sfu_room, r.sfu_secret"
         f" FROM {room_table} r"
+        # Connected, as ``rooms.models.participant_connected_q`` says: open and fresh.
         f" LEFT JOIN {participant_table} p ON p.room_id = r.id AND p.left_at IS NULL"
         " AND p.last_seen >= %s"
         f" LEFT JOIN {user_table} u ON u.id = p.user_id"
@@ -174,9 +176,8 @@ def _lock_room_and_read_roster(
         sql += " FOR UPDATE OF r"
     elif connection.features.has_select_for_update:
         sql += " FOR UPDATE"
-    fresh_since = timezone.now() - timedelta(seconds=float(settings.PRESENCE_STALE_SECONDS))
     with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id, fresh_since, room_id])
+        cursor.execute(sql, [user_id, participant_fresh_since(), room_id])
         rows = cursor.fetchall()
     if not rows:
         raise Room.DoesNotExist

@@ -24,6 +24,12 @@ from rooms.selectors import room_get_by_slug
 from signaling import metrics as call_metrics
 from signaling.throttle import turn_credentials_rate_limit_hit
 from signaling.turn import ice_servers_for
+from signaling.wire import RATE_LIMITED
+
+# The TURN endpoint's own error codes, beside the access rule's refusals and RATE_LIMITED; HTTP
+# only (the socket never sends them, so they are not in signaling/wire.py's table).
+METHOD_NOT_ALLOWED = "method_not_allowed"
+BAD_REQUEST = "bad_request"
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +60,7 @@ def turn_credentials(request: HttpRequest) -> JsonResponse:
     requests, when the link is rotated, guests are turned off or the guest is banned).
     """
     if request.method != "GET":
-        response = _error("method_not_allowed", gettext("Use GET."), status=405)
+        response = _error(METHOD_NOT_ALLOWED, gettext("Use GET."), status=405)
         response["Allow"] = "GET"
         return response
 
@@ -72,7 +78,7 @@ def turn_credentials(request: HttpRequest) -> JsonResponse:
     limit = turn_credentials_rate_limit_hit(user_id=user.pk)
     if not limit.allowed:
         response = _error(
-            "rate_limited",
+            RATE_LIMITED,
             ngettext(
                 "Too many requests for TURN credentials; try again in %(count)d second.",
                 "Too many requests for TURN credentials; try again in %(count)d seconds.",
@@ -87,7 +93,7 @@ def turn_credentials(request: HttpRequest) -> JsonResponse:
     if "room" in request.GET:
         slug = request.GET["room"].strip()
         if not slug:
-            return _error("bad_request", gettext("room must be a room's slug."), status=400)
+            return _error(BAD_REQUEST, gettext("room must be a room's slug."), status=400)
         room = room_get_by_slug(slug=slug)
         invite = request.GET.get("invite") or None
         if is_guest and room is not None:

@@ -163,12 +163,14 @@ def room_json(room: Room) -> dict[str, Any]:
 
 
 def knock_json(knock: LobbyKnock) -> dict[str, Any]:
-    """A waiting knock as hosts see it: its id, who knocks, with which role, since when."""
+    """A waiting knock as hosts see it: its id, who knocks, with which role, since when, and
+    whether they were removed from the call a moment ago (``removed``)."""
     return {
         "id": knock.pk,
         "user": user_json(knock.user),
         "role": knock.role,
         "since": timestamp_json(knock.created_at),
+        "removed": knock.after_kick,
     }
 
 

@@ -77,12 +77,14 @@ export function cameraEncodingFor(peerCount) {
 export class Call extends EventTarget {
   /**
    * @param {{signaling: Signaling, media: LocalMedia, iceConfig: IceConfig,
-   *   resumeWindowMs: number}} options resumeWindowMs: how long the server keeps a dropped peer
-   *   resumable (the page config's resume_window_seconds)
+   *   resumeWindowMs: number, peerStateDefault: PeerState}} options resumeWindowMs: how long the
+   *   server keeps a dropped peer resumable (the page config's resume_window_seconds);
+   *   peerStateDefault: a peer's state before it says otherwise (peer_state_default)
    */
-  constructor({ signaling, media, iceConfig, resumeWindowMs }) {
+  constructor({ signaling, media, iceConfig, resumeWindowMs, peerStateDefault }) {
     super();
     this.resumeWindowMs = resumeWindowMs;
+    this.peerStateDefault = peerStateDefault;
     this.signaling = signaling;
     this.media = media;
     this.iceConfig = iceConfig;
@@ -294,7 +296,7 @@ export class Call extends EventTarget {
           peer_id: message.from,
           user: { id: 0, username: "", display_name: "" },
           role: "member",
-          state: { audio: true, video: true, screen: false, hand: false },
+          state: { ...this.peerStateDefault },
         },
         { offer: false },
       );

@@ -115,10 +115,10 @@ export class RemotePeer {
     this.user = peer.user;
     /** @type {Role} */
     this.role = peer.role;
-    // A peer announced without a state (an offer that overtook its peer-joined) gets defaults.
-    const announced = /** @type {Partial<PeerState>} */ (peer.state || {});
+    // The server always announces a whole state (its defaults filled in); a peer the engine
+    // makes up from an offer that overtook its peer-joined gets the page config's default.
     /** @type {PeerState} */
-    this.state = { audio: true, video: true, screen: false, hand: false, ...announced };
+    this.state = { ...peer.state };
     this.polite = polite;
     this.send = send;
     this.localTrack = localTrack;

@@ -68,7 +68,7 @@ export function moderatesRoom(role) {
  *            candidate: IceCandidate | null}} SfuTrickleInMessage
  * @typedef {SfuFeedsMessage | SfuAnswerMessage | SfuOfferMessage | SfuTalkingMessage |
  *           SfuStatusMessage | SfuTrickleInMessage} SfuServerMessage
- * @typedef {{id: number, user: User, role: Role, since: string}} Knock
+ * @typedef {{id: number, user: User, role: Role, since: string, removed?: boolean}} Knock
  * @typedef {{type: "lobby", status: "waiting", hosts_present: boolean,
  *            timeout_seconds: number}} LobbyMessage
  * @typedef {{type: "knock", knock: Knock}} KnockMessage

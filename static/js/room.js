@@ -45,6 +45,7 @@ import { Stage } from "./ui/stage.js";
  *            user: {id: number, username: string, display_name: string}, ws_path: string,
  *            turn_url: string, invite_url: string, home_url: string, edit_url: string | null,
  *            admin_url: string | null, chat_max_length: number, reaction_emoji: string[],
+ *            peer_state_default: import("./protocol.js").PeerState,
  *            resume_window_seconds: number, status_url: string,
  *            status_poll_seconds: number, knock: boolean,
  *            guest: {enter_url: string, invite: string} | null}} RoomConfig
@@ -533,6 +534,7 @@ async function join() {
     media,
     iceConfig,
     resumeWindowMs: config.resume_window_seconds * 1000,
+    peerStateDefault: config.peer_state_default,
   });
   files = new FileTransfers(call);
   filesPanel = new FilesPanel({

@@ -1,7 +1,9 @@
-"""The systemd units in deploy/systemd/ pass `systemd-analyze verify` as they are installed."""
+"""The systemd units in deploy/systemd/ pass `systemd-analyze verify` as they are installed, and the
+README's commands start the workers at boot and restart them one at a time."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -83,3 +85,87 @@ def test_each_worker_listens_on_loopback_on_its_own_port():
     # Behind nginx the forwarded client address is trusted, and only there.
     assert "--proxy-headers" in text
     assert "DJANGO_BEHIND_PROXY=true" in text
+
+
+# --- what the README's commands do with the units' dependencies ---------------------------------
+#
+# systemd itself cannot run here (no init of ours), so these tests read the units' dependency
+# lines as systemd does and play the README's commands against them.
+
+README = UNITS_DIR.parents[1] / "README.md"
+# What a booting Debian server starts by itself.
+BOOT_TARGETS = {"multi-user.target", "timers.target"}
+
+
+def _unit_options(name: str) -> dict[str, set[str]]:
+    """``Key`` to every unit named on a ``Key=`` line of unit ``name`` (an instance reads its
+    template), across sections: enough for Wants/Requires/PartOf/WantedBy."""
+    template = re.sub(r"@[^.]+\.", "@.", name)
+    options: dict[str, set[str]] = {}
+    for line in (UNITS_DIR / template).read_text().splitlines():
+        key, sep, value = line.partition("=")
+        if sep and not line.startswith("#"):
+            options.setdefault(key.strip(), set()).update(value.split())
+    return options
+
+
+def _full_name(unit: str) -> str:
+    return unit if "." in unit else f"{unit}.service"
+
+
+def _started_at_boot(enabled: list[str]) -> set[str]:
+    """Units a boot starts once ``systemctl enable`` ran on ``enabled``: an enabled unit is
+    wanted by the targets its ``WantedBy=`` names, and a started unit starts what it wants."""
+    enabled = [_full_name(unit) for unit in enabled]
+    started = set(BOOT_TARGETS)
+    while True:
+        more = {unit for unit in enabled if _unit_options(unit).get("WantedBy", set()) & started}
+        for unit in started - BOOT_TARGETS:
+            options = _unit_options(unit)
+            more |= {u for u in options.get("Wants", set()) | options.get("Requires", set())}
+        more = {u for u in more if (UNITS_DIR / re.sub(r"@[^.]+\.", "@.", u)).exists()}
+        if more <= started:
+            return started
+        started |= more
+
+
+def _readme_commands() -> list[str]:
+    """Every line of the README's shell blocks, and every command in backquotes."""
+    text = README.read_text()
+    blocks = re.findall(r"^```sh\n(.*?)^```", text, flags=re.S | re.M)
+    inline = re.findall(r"`([^`\n]*systemctl [^`\n]*)`", text)
+    return [line for block in blocks for line in block.splitlines()] + inline
+
+
+def _documented_enable() -> list[str]:
+    lines = [line for line in _readme_commands() if line.startswith("systemctl enable --now meet")]
+    lines = [line for line in lines if "meet@8001" in line]
+    assert len(lines) == 1, lines
+    return lines[0].split("#")[0].split()[3:]
+
+
+def test_enabling_the_units_as_documented_starts_every_worker_at_boot():
+    enabled = _documented_enable()
+    started = _started_at_boot(enabled)
+    assert {"meet@8001.service", "meet@8002.service", "meet-migrate.service"} <= started, enabled
+    assert "meet-purge.timer" in started
+    # The check can fail: enabling the workers alone only links them into meet.target, which
+    # nothing starts at boot.
+    without_target = [unit for unit in enabled if unit != "meet.target"]
+    assert "meet@8001.service" not in _started_at_boot(without_target)
+
+
+def test_no_documented_command_restarts_every_worker_at_once():
+    commands = _readme_commands()
+    # meet.target takes its workers down together (PartOf=meet.target).
+    assert "PartOf" in _unit_options("meet@8001.service")
+    assert not [c for c in commands if re.search(r"systemctl (re)?start\S* .*meet\.target", c)]
+    upgrade = [c for c in commands if "meet-restart-workers" in c and "meet-migrate" in c]
+    assert upgrade == ["systemctl restart meet-migrate && deploy/meet-restart-workers"]
+    # Restarting meet-migrate must not restart the workers: a unit that Requires=, BindsTo= or is
+    # PartOf= another is restarted with it.
+    worker = _unit_options("meet@8001.service")
+    for key in ("Requires", "BindsTo", "PartOf", "Requisite"):
+        assert "meet-migrate.service" not in worker.get(key, set()), key
+    # Yet a worker still waits for the migrations on start.
+    assert {"meet-migrate.service"} <= worker["Wants"] & worker["After"]

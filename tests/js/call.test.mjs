@@ -14,6 +14,9 @@ import {
 } from "../../static/js/call.js";
 import { FakeChannel, FakeConnection, FakeStream, FakeTrack, tick } from "./webrtc-fakes.mjs";
 
+// A peer's state as the server announces it (rooms.models.PEER_STATE_DEFAULT).
+const PEER_STATE = { audio: true, video: true, screen: false, hand: false };
+
 test("each camera copy shrinks as the mesh grows", () => {
   assert.deepEqual(cameraEncodingFor(1), { maxBitrate: 1_500_000, scaleResolutionDownBy: 1 });
   assert.deepEqual(cameraEncodingFor(3), { maxBitrate: 800_000, scaleResolutionDownBy: 1.5 });
@@ -79,12 +82,13 @@ function makeCall(t, ...peerIds) {
     media: /** @type {any} */ (media),
     iceConfig: { iceServers: [], iceTransportPolicy: "all" },
     resumeWindowMs: 30_000,
+    peerStateDefault: PEER_STATE,
   });
   t.after(() => call.end());
   call.selfPeerId = "a";
   const user = { id: 2, username: "bob", display_name: "" };
   for (const peerId of peerIds) {
-    call.addPeer({ peer_id: peerId, user, role: "member", state: undefined }, { offer: true });
+    call.addPeer({ peer_id: peerId, user, role: "member", state: PEER_STATE }, { offer: true });
   }
   return { call, sent };
 }

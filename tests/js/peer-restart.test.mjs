@@ -5,6 +5,9 @@
 import assert from "node:assert/strict";
 import { afterEach, beforeEach, mock, test } from "node:test";
 
+// A peer's state as the server announces it (rooms.models.PEER_STATE_DEFAULT).
+const PEER_STATE = { audio: true, video: true, screen: false, hand: false };
+
 class FakeConnection extends EventTarget {
   constructor() {
     super();
@@ -47,7 +50,7 @@ const { RemotePeer } = await import("../../static/js/peer.js");
 function makePeer(polite) {
   const updates = [];
   const peer = new RemotePeer(
-    { peer_id: "remote", user: { id: 2, username: "bob", display_name: "" }, role: "member", state: undefined },
+    { peer_id: "remote", user: { id: 2, username: "bob", display_name: "" }, role: "member", state: PEER_STATE },
     {
       polite,
       send: () => {},

@@ -18,6 +18,9 @@ import {
 } from "../../static/js/peer.js";
 import { FakeChannel, FakeConnection, FakeStream, FakeTrack } from "./webrtc-fakes.mjs";
 
+// A peer's state as the server announces it (rooms.models.PEER_STATE_DEFAULT).
+const PEER_STATE = { audio: true, video: true, screen: false, hand: false };
+
 test("exactly one side of every pair is polite: the one with the smaller peer id", () => {
   assert.equal(isPolite("a1", "b2"), true);
   assert.equal(isPolite("b2", "a1"), false);
@@ -85,7 +88,7 @@ function meshPeer() {
   Object.assign(globalThis, { RTCPeerConnection: FakeMeshConnection, MediaStream: FakeStream });
   let updates = 0;
   const peer = new RemotePeer(
-    { peer_id: "remote", user: { id: 2, username: "bob", display_name: "" }, role: "member", state: undefined },
+    { peer_id: "remote", user: { id: 2, username: "bob", display_name: "" }, role: "member", state: PEER_STATE },
     {
       polite: false,
       send: () => {},

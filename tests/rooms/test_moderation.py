@@ -299,7 +299,7 @@ async def test_a_moderator_ends_the_call_and_the_room_stays_open_for_the_next_me
     assert late.welcome["room"]["slug"] == room.slug
 
 
-async def test_a_kicked_user_is_refused_until_the_cooldown_passes(
+async def test_a_kicked_user_must_ask_a_host_to_come_back_until_the_cooldown_passes(
     connect,  # noqa: F811
     call_people,
     settings,
@@ -310,17 +310,57 @@ async def test_a_kicked_user_is_refused_until_the_cooldown_passes(
     await ana.send({"type": "kick", "peer_id": bob.peer_id, "reason": "too loud"})
     assert (await bob.receive_type("kicked"))["reason"] == "too loud"
     assert await bob.closed_with() == 4410
+    await ana.receive_type("peer-left")
 
+    # Clicking Join again does not put bob back in the call: he waits in the lobby, and the
+    # hosts see that this is someone removed a moment ago.
     again = await connect(room.slug, people["bob"])
-    assert again.first["type"] == "error" and again.first["code"] == "forbidden"
-    assert "removed from this room" in again.first["message"]
-    assert "5 minutes" in again.first["message"]
-    assert await again.closed_with() == 4403
+    assert again.first["type"] == "lobby" and again.welcome is None
+    knock = (await ana.receive_type("knock"))["knock"]
+    assert knock["user"]["username"] == "bob" and knock["removed"] is True
+    await ana.send({"type": "deny", "knock_id": knock["id"]})
+    assert (await ana.receive_type("knock-ended"))["status"] == "denied"
+    assert (await again.receive_type("error"))["code"] == "lobby_denied"
+    assert await again.closed_with() == 4416
+
+    # Turned down once, he may not ask again before the cooldown ends.
+    refused = await connect(room.slug, people["bob"])
+    assert refused.first["type"] == "error" and refused.first["code"] == "forbidden"
+    assert "removed from this room" in refused.first["message"]
+    assert "5 minutes" in refused.first["message"]
+    assert await refused.closed_with() == 4403
+    assert await ana.nothing()  # no second knock reached the host
 
     later = timezone.now() + timedelta(seconds=301)
     with mock.patch("django.utils.timezone.now", return_value=later):
         back = await connect(room.slug, people["bob"])
     assert back.welcome is not None, back.first
+
+
+async def test_a_moderator_lets_a_kicked_user_back_in_and_the_cooldown_is_lifted(
+    connect,  # noqa: F811
+    call_people,
+    settings,
+):
+    settings.KICK_COOLDOWN_SECONDS = 300
+    room, people = call_people
+    mo, bob = await _join(connect, room, people, "mo", "bob")
+    await mo.send({"type": "kick", "peer_id": bob.peer_id})
+    await bob.closed_with()
+    await mo.receive_type("peer-left")
+
+    again = await connect(room.slug, people["bob"])
+    assert again.first["type"] == "lobby"
+    knock = (await mo.receive_type("knock"))["knock"]
+    assert knock["removed"] is True
+    await mo.send({"type": "admit", "knock_id": knock["id"]})
+    welcome = await again.receive_type("welcome")
+    assert [peer["user"]["username"] for peer in welcome["peers"]] == ["mo"]
+    assert not await sync_to_async(RoomKick.objects.filter(room=room).exists)()
+    # Let back in means back for good: a reconnect needs nobody's say.
+    await again.close()
+    reconnected = await connect(room.slug, people["bob"])
+    assert reconnected.welcome is not None, reconnected.first
 
 
 async def test_a_kicked_user_let_back_in_by_the_owner_may_rejoin_at_once(
@@ -331,8 +371,7 @@ async def test_a_kicked_user_let_back_in_by_the_owner_may_rejoin_at_once(
     ana, mo, bob = await _join(connect, room, people, "ana", "mo", "bob")
     await mo.send({"type": "kick", "peer_id": bob.peer_id})
     await bob.closed_with()
-    refused = await connect(room.slug, people["bob"])
-    assert refused.first["code"] == "forbidden"
+    # The settings page's "Let back in" (no knock needed).
     lifted = await sync_to_async(services.room_kick_lift)(room=room, user=people["bob"])
     assert lifted
     back = await connect(room.slug, people["bob"])

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from rooms.models import Room, RoomBan, RoomMembership, RoomVisit
+from rooms.models import Room, RoomBan, RoomKick, RoomMembership, RoomVisit
 from rooms.services import room_close, room_membership_set, room_rotate_invite
 
 pytestmark = pytest.mark.django_db
@@ -214,6 +214,7 @@ def test_room_page_hands_the_script_exactly_the_agreed_configuration(client, ana
         "user": {"id": ana.pk, "username": "ana", "display_name": "Ana Lima"},
         "guest": None,
         "knock": False,
+        "removed": False,
         "ws_path": "/ws/rooms/weekly-sync/",
         "turn_url": "/api/turn/?room=weekly-sync",
         "invite_url": "http://testserver/rooms/weekly-sync/",
@@ -221,6 +222,7 @@ def test_room_page_hands_the_script_exactly_the_agreed_configuration(client, ana
         "edit_url": "/rooms/weekly-sync/edit/",
         "admin_url": None,
         "chat_max_length": 2000,
+        "peer_state_default": {"audio": True, "video": True, "screen": False, "hand": False},
         "reaction_emoji": ["👍", "❤️", "😂", "😮", "👏", "🎉"],
         "resume_window_seconds": 60.0,
         "status_url": f"/rooms/{room.slug}/status/",
@@ -707,7 +709,7 @@ def test_ban_page_refuses_strangers_the_owner_non_owners_and_overlong_reasons(
     assert not RoomBan.objects.exists()
 
 
-def test_a_kicked_user_is_refused_on_the_page_until_the_owner_lets_them_back_in(
+def test_a_kicked_user_may_ask_once_then_is_refused_until_the_owner_lets_them_back_in(
     client, ana, bo, make_room, settings
 ):
     from rooms import moderation
@@ -720,6 +722,12 @@ def test_a_kicked_user_is_refused_on_the_page_until_the_owner_lets_them_back_in(
     moderation.participant_kick(participant=row, by=ana, reason="shouting")
 
     client.force_login(bo)
+    asking = client.get(room.get_absolute_url())
+    assert asking.status_code == 200
+    assert "Ask to join" in asking.text and "data-removed-notice" in asking.text
+    assert asking.context["room_config"]["knock"] is True
+    # A host turned down the one request (rooms.lobby): the page says why he must wait.
+    RoomKick.objects.filter(room=room, user=bo).update(may_knock=False)
     refused = client.get(room.get_absolute_url())
     assert refused.status_code == 403
     assert "You were removed from this room and may rejoin at" in refused.text
@@ -734,7 +742,9 @@ def test_a_kicked_user_is_refused_on_the_page_until_the_owner_lets_them_back_in(
     assert "bo may rejoin now." in client.get(response["Location"]).text
 
     client.force_login(bo)
-    assert client.get(room.get_absolute_url()).status_code == 200
+    back = client.get(room.get_absolute_url())
+    assert back.status_code == 200
+    assert "Join now" in back.text and "data-removed-notice" not in back.text
 
 
 def test_reopening_counts_against_the_open_room_limit(client, ana, make_room, settings):

@@ -19,6 +19,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect, sync_playwright
 
 from tests.browser.conftest import CONNECT_TIMEOUT_MS, Call, Member
@@ -186,7 +187,9 @@ def open_member(call: Call, username: str, camera: tuple[int, int] = (320, 180))
     )
     member.page.goto(call.url)
     member.page.wait_for_function(JOIN_READY_JS, polling=100, timeout=CONNECT_TIMEOUT_MS)
-    member.action("join").click()
+    # Five pages each encoding a camera and decoding four load two cores fully: the newcomer's
+    # page may take more than Playwright's usual 10 s to take a click.
+    member.action("join").click(timeout=CONNECT_TIMEOUT_MS)
     member.wait_call_state("in-call")
     member.peer_id = member.page.evaluate("window.meet.selfPeerId")
     return member
@@ -195,15 +198,53 @@ def open_member(call: Call, username: str, camera: tuple[int, int] = (320, 180))
 def wait_remote_videos_advance(member: Member, peer_ids: list[str], frames: int = 10) -> None:
     """Every one of ``peer_ids`` plays on ``member``'s page and decodes ``frames`` more frames."""
     start = member.page.evaluate(REMOTE_FRAMES_JS)
-    member.page.wait_for_function(
-        f"""([ids, start, n]) => {{
-          const now = ({REMOTE_FRAMES_JS})();
-          return ids.every((id) => (now[id] ?? -1) >= Math.max(start[id] ?? -1, 0) + n);
-        }}""",
-        arg=[peer_ids, start, frames],
-        polling=200,
-        timeout=SFU_CONNECT_TIMEOUT_MS,
-    )
+    try:
+        member.page.wait_for_function(
+            f"""([ids, start, n]) => {{
+              const now = ({REMOTE_FRAMES_JS})();
+              return ids.every((id) => (now[id] ?? -1) >= Math.max(start[id] ?? -1, 0) + n);
+            }}""",
+            arg=[peer_ids, start, frames],
+            polling=200,
+            timeout=SFU_CONNECT_TIMEOUT_MS,
+        )
+    except PlaywrightTimeoutError:
+        # Say which videos stalled and what the page's connections were doing, so that a rare
+        # failure on CI can be read from its log alone.
+        state = member.page.evaluate(CALL_STATE_JS)
+        raise AssertionError(
+            f"on {member.username}'s page ({member.peer_id}) the videos of {peer_ids} did not "
+            f"advance {frames} frames in {SFU_CONNECT_TIMEOUT_MS} ms; frames at start {start}, "
+            f"page state {state}"
+        ) from None
+
+
+# What a page's call looks like from inside: its media mode, each camera tile's video and
+# connection state, and every RTCPeerConnection the page made with the tracks it receives.
+CALL_STATE_JS = f"""
+() => {{
+const describe = (track) => `${{track.kind}}:${{track.readyState}}:${{track.muted}}`;
+return {{
+  mediaMode: document.body.dataset.mediaMode,
+  callState: document.body.dataset.callState,
+  frames: ({REMOTE_FRAMES_JS})(),
+  tiles: [...document.querySelectorAll('[data-peer-id][data-view]')].map((tile) => {{
+    const video = tile.querySelector("video");
+    const stream = video && video.srcObject;
+    return {{
+      peer: tile.dataset.peerId, view: tile.dataset.view,
+      connection: tile.dataset.connectionState,
+      tracks: stream ? stream.getTracks().map(describe) : null,
+      paused: video ? video.paused : null,
+    }};
+  }}),
+  pcs: window.__pcs.map((pc) => ({{
+    connection: pc.connectionState, signaling: pc.signalingState,
+    receivers: pc.getReceivers().map((receiver) => describe(receiver.track)),
+  }})),
+}};
+}}
+"""
 
 
 def sfu_room_of(call: Call) -> int:

@@ -24,6 +24,9 @@ export class ChatPanel {
     this.log = /** @type {HTMLOListElement} */ ($("#chat-log"));
     this.form = /** @type {HTMLFormElement} */ ($("#chat-form"));
     this.input = /** @type {HTMLTextAreaElement} */ ($('[name="text"]', this.form));
+    // The box takes twice the server's limit (the limit's one home is the page config): a paste
+    // a little over it is kept and told "at most N characters", not cut off without a word.
+    this.input.maxLength = 2 * maxLength;
     this.error = /** @type {HTMLElement} */ ($("[data-chat-error]"));
     this.empty = /** @type {HTMLElement} */ ($("[data-chat-empty]"));
     this.unreadBadge = /** @type {HTMLElement} */ ($("[data-unread]"));

@@ -36,8 +36,10 @@ export class LobbyCard {
   add(knock) {
     if (this.rows.has(knock.id)) return false;
     const name = displayName(knock.user);
-    // Only guests are marked: anyone else who knocks has an account, as the hosts do.
+    // Only guests are marked: anyone else who knocks has an account, as the hosts do. Someone
+    // removed from the call a moment ago is marked too: the hosts decide whether to take them back.
     const badge = knock.role === "guest" ? t("Guest") : "";
+    const removed = knock.removed ? el("span", { class: "role-badge role-badge--removed", text: t("Removed earlier") }) : null;
     const admit = el("button", {
       type: "button",
       class: "button button--small button--primary",
@@ -57,6 +59,7 @@ export class LobbyCard {
     const row = el("li", { class: "lobby-peer", "data-lobby-peer": String(knock.id), "data-role": knock.role }, [
       el("span", { class: "lobby-peer-name", text: name }),
       badge ? el("span", { class: "role-badge", text: badge }) : el("span"),
+      ...(removed ? [removed] : []),
       el("span", { class: "lobby-peer-actions" }, [admit, deny]),
     ]);
     this.rows.set(knock.id, row);
