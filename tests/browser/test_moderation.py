@@ -76,6 +76,21 @@ def test_owner_asks_a_member_to_mute_then_kicks_them_from_the_participants_panel
     _assert_removed_from_call(bob, "kicked", "kicked")
     expect(ana.tile(bob.peer_id)).to_have_count(0)
     expect(panel.locator(f'[data-participant="{bob.peer_id}"]')).to_have_count(0)
+
+    # Bob opens the room again at once: he may only ask, and Ana sees who is asking.
+    bob.page.goto(call.url)
+    bob.page.wait_for_function(JOIN_READY_JS, polling=100)
+    expect(bob.page.locator("[data-removed-notice]")).to_be_visible()
+    expect(bob.action("join")).to_have_text("Ask to join")
+    bob.action("join").click()
+    bob.wait_call_state("lobby")
+    knock = ana.page.locator("#lobby [data-lobby-peer]")
+    expect(knock).to_contain_text("Bob")
+    expect(knock).to_contain_text("Removed earlier")
+    knock.locator('[data-action="admit"]').click()
+    bob.wait_call_state("in-call")
+    bob.peer_id = bob.page.evaluate("window.meet.selfPeerId")
+    call.wait_all_connected()
     call.assert_clean()
 
 
@@ -206,4 +221,31 @@ def test_owner_bans_a_member_from_the_participants_panel_after_confirming_with_a
     expect(again.locator("main")).to_contain_text("spamming links")
     again.close()
     assert ana.dialogs == [] and bob.dialogs == [], "confirmation must not be window.confirm"
+    call.assert_clean()
+
+
+def test_a_display_name_cannot_pass_for_a_role(call_room):
+    # Bob names himself after the badges; roles come from the server, never from a name.
+    call = call_room("ana")
+    call.servers.run_python(
+        "from accounts.models import User\n"
+        "User.objects.filter(username='bob').update(display_name='Host')\n"
+    )
+    bob = call.open("bob")
+    ana = call.members["ana"]
+    call.wait_all_connected()
+
+    bob.action("toggle-participants").click()
+    panel = bob.page.locator("#participants")
+    host_row = panel.locator(f'[data-participant="{ana.peer_id}"]')
+    own_row = panel.locator(f'[data-participant="{bob.peer_id}"]')
+    expect(host_row).to_have_attribute("data-role", "owner")
+    expect(host_row.locator(".participant-role").first).to_have_text("Host")
+    # Bob's row carries his name, "Host", but no role: a member has no label.
+    expect(own_row).to_have_attribute("data-role", "member")
+    expect(own_row.locator(".participant-name")).to_have_text("Host (you)")
+    expect(own_row.locator(".participant-role").first).to_have_text("")
+    # Seen by the real host too: Bob is a member, with no moderation rights.
+    expect(ana.tile(bob.peer_id)).to_have_attribute("data-role", "member")
+    expect(bob.page.locator('[data-action="kick"], [data-action="mute"]')).to_have_count(0)
     call.assert_clean()

@@ -136,6 +136,16 @@ def test_a_large_body_is_refused_by_nginx_before_it_reaches_a_worker(site):
     assert response.status == 413
 
 
+def test_an_oversized_header_is_refused_by_nginx_and_an_ordinary_cookie_passes(site):
+    _servers, proxy, _static = site
+    # large_client_header_buffers 4 8k: one header line over 8 KB is refused with 400.
+    refused = _https(proxy, "GET", "/healthz", headers={"Cookie": "a=" + "x" * 9000})
+    assert refused.status == 400
+    # A browser's real cookies (session, CSRF, language) are far below it.
+    passed = _https(proxy, "GET", "/healthz", headers={"Cookie": "sessionid=" + "x" * 2000})
+    assert passed.status == 200
+
+
 def test_a_client_cannot_choose_the_address_the_worker_sees(site):
     servers, proxy, _static = site
     _https(proxy, "GET", "/healthz?probe=forwarded", headers={"X-Forwarded-For": "6.6.6.6"})
