@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import http.client
 import re
+import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import JOIN_READY_JS, add_session_cookie
+from tests.support.browser import FRAMES_GAINED_JS, JOIN_READY_JS, add_session_cookie
 from tests.support.coturn import Coturn
 from tests.support.servers import LiveServers
 
@@ -134,12 +135,12 @@ class Member:
     ) -> int:
         """Wait until ``peer_id``'s remote video plays and decodes ``frames`` more frames.
 
-        Returns the frame count reached. A frozen or black-holed stream never passes this.
+        Returns the frame count reached. A frozen or black-holed stream never passes this; a
+        <video> that restarts its count (its source set again) is counted across the restart.
         """
-        start = max(self.frames(peer_id, view), 0)
         self.page.wait_for_function(
-            f"([p, v, n]) => ({FRAMES_JS})([p, v]) >= n",
-            arg=[peer_id, view, start + frames],
+            f"([p, v, n, token]) => ({FRAMES_GAINED_JS})(token, p, ({FRAMES_JS})([p, v])) >= n",
+            arg=[peer_id, view, frames, secrets.token_hex(8)],
             polling=100,
             timeout=timeout,
         )

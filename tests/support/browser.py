@@ -42,3 +42,21 @@ JOIN_READY_JS = """
   return settled && now - window.__e2eJoinBox.since >= 300;
 }
 """
+
+
+# Frames a remote <video> decoded since the watch ``token`` began, as a page function
+# ``(token, key, frames) => count``: ``frames`` is the video's totalVideoFrames now (-1 while it
+# has none). A <video> whose source is set again (stage.js does when a tile's tracks change, as
+# when a peer's media moves from the mesh to the SFU) counts from zero again, so the count is
+# summed across such restarts, one call (one poll) at a time.
+FRAMES_GAINED_JS = """
+(token, key, frames) => {
+  const watch = ((window.__framesGained ??= {})[token] ??= {});
+  const seen = (watch[key] ??= { last: frames, count: 0 });
+  if (frames >= 0) {
+    seen.count += seen.last >= 0 && frames >= seen.last ? frames - seen.last : frames;
+    seen.last = frames;
+  }
+  return seen.count;
+}
+"""

@@ -15,6 +15,7 @@ decoding four, fit the two cores of a CI machine.
 from __future__ import annotations
 
 import os
+import secrets
 import time
 from collections.abc import Iterator
 
@@ -24,7 +25,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from tests.browser.conftest import CONNECT_TIMEOUT_MS, Call, Member
 from tests.support import tools
-from tests.support.browser import CHROMIUM_ARGS, JOIN_READY_JS
+from tests.support.browser import CHROMIUM_ARGS, FRAMES_GAINED_JS, JOIN_READY_JS
 from tests.support.coturn import Coturn
 from tests.support.janus import Janus, NetworkNamespace
 from tests.support.servers import LiveServers
@@ -196,26 +197,31 @@ def open_member(call: Call, username: str, camera: tuple[int, int] = (320, 180))
 
 
 def wait_remote_videos_advance(member: Member, peer_ids: list[str], frames: int = 10) -> None:
-    """Every one of ``peer_ids`` plays on ``member``'s page and decodes ``frames`` more frames."""
+    """Every one of ``peer_ids`` plays on ``member``'s page and decodes ``frames`` more frames
+    (counted across a <video> restarting its count, ``FRAMES_GAINED_JS``)."""
     start = member.page.evaluate(REMOTE_FRAMES_JS)
+    token = secrets.token_hex(8)
     try:
         member.page.wait_for_function(
-            f"""([ids, start, n]) => {{
+            f"""([ids, n, token]) => {{
               const now = ({REMOTE_FRAMES_JS})();
-              return ids.every((id) => (now[id] ?? -1) >= Math.max(start[id] ?? -1, 0) + n);
+              // Every id is counted at every poll (no short cut), so no restart goes unseen.
+              const gained = ids.map((id) => ({FRAMES_GAINED_JS})(token, id, now[id] ?? -1));
+              return gained.every((count) => count >= n);
             }}""",
-            arg=[peer_ids, start, frames],
+            arg=[peer_ids, frames, token],
             polling=200,
             timeout=SFU_CONNECT_TIMEOUT_MS,
         )
     except PlaywrightTimeoutError:
         # Say which videos stalled and what the page's connections were doing, so that a rare
         # failure on CI can be read from its log alone.
+        gained = member.page.evaluate("(token) => window.__framesGained[token]", token)
         state = member.page.evaluate(CALL_STATE_JS)
         raise AssertionError(
             f"on {member.username}'s page ({member.peer_id}) the videos of {peer_ids} did not "
             f"advance {frames} frames in {SFU_CONNECT_TIMEOUT_MS} ms; frames at start {start}, "
-            f"page state {state}"
+            f"frames gained {gained}, page state {state}"
         ) from None
 
 

@@ -56,10 +56,14 @@ export class LobbyCard {
     });
     admit.addEventListener("click", () => this.decide(knock.id, "admit"));
     deny.addEventListener("click", () => this.decide(knock.id, "deny"));
-    const row = el("li", { class: "lobby-peer", "data-lobby-peer": String(knock.id), "data-role": knock.role }, [
+    // The "Removed earlier" mark goes under the name, so that a short card never cuts the name.
+    const who = el("span", { class: "lobby-peer-who" }, [
       el("span", { class: "lobby-peer-name", text: name }),
-      badge ? el("span", { class: "role-badge", text: badge }) : el("span"),
       ...(removed ? [removed] : []),
+    ]);
+    const row = el("li", { class: "lobby-peer", "data-lobby-peer": String(knock.id), "data-role": knock.role }, [
+      who,
+      badge ? el("span", { class: "role-badge", text: badge }) : el("span"),
       el("span", { class: "lobby-peer-actions" }, [admit, deny]),
     ]);
     this.rows.set(knock.id, row);
