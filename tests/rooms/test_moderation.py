@@ -299,6 +299,20 @@ async def test_a_moderator_ends_the_call_and_the_room_stays_open_for_the_next_me
     assert late.welcome["room"]["slug"] == room.slug
 
 
+async def _kick_and_ask_again(connect, room, people, host, target, name):  # noqa: F811
+    """``host`` removes ``target`` (user ``name``), who opens the room again at once: he waits
+    in the lobby, and the host sees a knock marked as someone removed a moment ago."""
+    await host.send({"type": "kick", "peer_id": target.peer_id, "reason": "too loud"})
+    assert (await target.receive_type("kicked"))["reason"] == "too loud"
+    assert await target.closed_with() == 4410
+    await host.receive_type("peer-left")
+    again = await connect(room.slug, people[name])
+    assert again.first["type"] == "lobby" and again.welcome is None
+    knock = (await host.receive_type("knock"))["knock"]
+    assert knock["user"]["username"] == name and knock["removed"] is True
+    return again, knock
+
+
 async def test_a_kicked_user_must_ask_a_host_to_come_back_until_the_cooldown_passes(
     connect,  # noqa: F811
     call_people,
@@ -307,17 +321,7 @@ async def test_a_kicked_user_must_ask_a_host_to_come_back_until_the_cooldown_pas
     settings.KICK_COOLDOWN_SECONDS = 300
     room, people = call_people
     ana, bob = await _join(connect, room, people, "ana", "bob")
-    await ana.send({"type": "kick", "peer_id": bob.peer_id, "reason": "too loud"})
-    assert (await bob.receive_type("kicked"))["reason"] == "too loud"
-    assert await bob.closed_with() == 4410
-    await ana.receive_type("peer-left")
-
-    # Clicking Join again does not put bob back in the call: he waits in the lobby, and the
-    # hosts see that this is someone removed a moment ago.
-    again = await connect(room.slug, people["bob"])
-    assert again.first["type"] == "lobby" and again.welcome is None
-    knock = (await ana.receive_type("knock"))["knock"]
-    assert knock["user"]["username"] == "bob" and knock["removed"] is True
+    again, knock = await _kick_and_ask_again(connect, room, people, ana, bob, "bob")
     await ana.send({"type": "deny", "knock_id": knock["id"]})
     assert (await ana.receive_type("knock-ended"))["status"] == "denied"
     assert (await again.receive_type("error"))["code"] == "lobby_denied"
@@ -345,14 +349,7 @@ async def test_a_moderator_lets_a_kicked_user_back_in_and_the_cooldown_is_lifted
     settings.KICK_COOLDOWN_SECONDS = 300
     room, people = call_people
     mo, bob = await _join(connect, room, people, "mo", "bob")
-    await mo.send({"type": "kick", "peer_id": bob.peer_id})
-    await bob.closed_with()
-    await mo.receive_type("peer-left")
-
-    again = await connect(room.slug, people["bob"])
-    assert again.first["type"] == "lobby"
-    knock = (await mo.receive_type("knock"))["knock"]
-    assert knock["removed"] is True
+    again, knock = await _kick_and_ask_again(connect, room, people, mo, bob, "bob")
     await mo.send({"type": "admit", "knock_id": knock["id"]})
     welcome = await again.receive_type("welcome")
     assert [peer["user"]["username"] for peer in welcome["peers"]] == ["mo"]
