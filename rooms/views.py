@@ -169,7 +169,13 @@ def room_detail(request, slug: str):
         return _refused(request, verdict.refusal, verdict.message, shown)
     if is_guest:
         return _room_page(
-            request, room, user=visitor, role="guest", invite=invite, knock=verdict.knock
+            request,
+            room,
+            user=visitor,
+            role="guest",
+            invite=invite,
+            knock=verdict.knock,
+            after_kick=verdict.after_kick,
         )
     services.room_enter(user=visitor, room=room, invite_token=invite, verdict=verdict)
     return _room_page(

@@ -3,13 +3,17 @@ open, TURN credentials scoped to the room, and bans that hold for the guest's se
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.test import Client, override_settings
+from django.utils import timezone
 
 from accounts.forms import SignupForm
 from accounts.guests import GUEST_SESSION_KEY
 from accounts.models import User
 from rooms import moderation, services
+from rooms.models import RoomKick
 from tests.rooms.test_views import room_config
 
 TURN_SETTINGS = {
@@ -152,6 +156,17 @@ def test_a_ban_holds_for_the_guest_and_its_session_under_any_name(client, room):
     assert response.status_code == 403
     assert "banned" in response.json()["message"]
     assert client.get(f"/rooms/{room.slug}/").status_code == 403
+
+
+def test_a_kicked_guest_is_told_and_may_only_ask_to_come_back(client, room, settings):
+    settings.KICK_COOLDOWN_SECONDS = 300
+    enter(client, room, "Gil")
+    guest = User.objects.get(is_guest=True)
+    RoomKick.objects.create(room=room, user=guest, until=timezone.now() + timedelta(minutes=5))
+    page = client.get(f"/rooms/{room.slug}/")
+    assert page.status_code == 200
+    assert room_config(page)["knock"] is True and room_config(page)["removed"] is True
+    assert "data-removed-notice" in page.text
 
 
 def test_guests_never_reach_pages_that_need_an_account(client, room):
