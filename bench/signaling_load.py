@@ -4,6 +4,8 @@ For each configuration (in-memory layer on one process, Redis on one process, Re
 processes) it starts fresh servers on loopback, logs ROOMS x PEERS users in, connects every peer
 with the ``websockets`` library and measures:
 
+- first, untimed, every user opens the room's page, as a browser does before its Join click
+  (``--cold-sessions`` skips this: each join then reads its session from the database);
 - time to welcome: from opening the socket to receiving ``welcome`` (p50/p95/max), and the
   time to connect everyone;
 - relay latency p50/p95/p99 of ``sdp`` frames sent at a fixed total rate (``--rate``) to random
@@ -29,6 +31,8 @@ import resource
 import sys
 import tempfile
 import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -117,6 +121,26 @@ async def _reader(peer: Peer, recorder: Recorder) -> None:
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _open_pages(servers, setup, rooms: int, peers: int) -> None:
+    """Every user opens its room's page on the process its socket will use, as a browser does.
+
+    A join storm comes after the page loads (the pre-join screen comes first), and the page
+    puts the visitor's session in the cache that the socket's admission then reads.
+    """
+
+    def open_one(index: int) -> None:
+        process = servers.processes[index % len(servers.processes)]
+        request = urllib.request.Request(
+            f"{process.base_url}/rooms/{setup['slugs'][index // peers]}/",
+            headers={"Cookie": f"sessionid={setup['sessions'][index]}"},
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - loopback
+            assert response.status == 200, response.status
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(open_one, range(rooms * peers)))
 
 
 async def _connect_all(servers, setup, rooms: int, peers: int, concurrency: int):
@@ -276,10 +300,17 @@ async def run_config(name: str, args) -> dict:
         setup = json.loads(out.strip().splitlines()[-1])
         pids = [p.process.pid for p in servers.processes]
         args.current = name
+        if not args.cold_sessions:
+            await asyncio.to_thread(_open_pages, servers, setup, args.rooms, args.peers)
         profiling = _start_profiler(pids, "connect", args)
+        server_before = sum(_cpu_seconds(pid) for pid in pids)
+        client_before = _cpu_seconds(os.getpid())
         peers, welcome_times, connect_all, retries = await _connect_all(
             servers, setup, args.rooms, args.peers, args.concurrency
         )
+        # The server's CPU per join says whether the storm is bound by work or by waiting.
+        connect_server_cpu = sum(_cpu_seconds(pid) for pid in pids) - server_before
+        connect_client_cpu = _cpu_seconds(os.getpid()) - client_before
         _stop_profiler(profiling)
         recorder = Recorder()
         readers = [asyncio.ensure_future(_reader(p, recorder)) for p in peers]
@@ -301,6 +332,9 @@ async def run_config(name: str, args) -> dict:
             "peers": len(peers),
             "connect_all_s": connect_all,
             "connect_retries": retries,
+            "connect_server_cpu": connect_server_cpu / connect_all,
+            "connect_cpu_ms_per_join": connect_server_cpu / len(peers) * 1000,
+            "connect_client_cpu": connect_client_cpu / connect_all,
             "welcome_p50_ms": percentile(welcome_times, 0.5) * 1000,
             "welcome_p95_ms": percentile(welcome_times, 0.95) * 1000,
             "welcome_max_ms": max(welcome_times) * 1000,
@@ -321,7 +355,8 @@ def print_report(results: list[dict], args) -> None:
         f"load: {args.rooms} rooms x {args.peers} peers, {args.concurrency} handshakes at a "
         f"time, {args.rate:g} relays/s{' per process' if args.rate_per_process else ''} for "
         f"{args.duration:g} s, then {args.saturate_rate:g}/s offered for "
-        f"{args.saturate_seconds:g} s\n"
+        f"{args.saturate_seconds:g} s; "
+        f"{'sessions cold' if args.cold_sessions else 'room pages opened first'}\n"
     )
     header = (
         "| config | peers | connect all | welcome p50/p95/max | relay p50/p95/p99 at rate "
@@ -351,6 +386,11 @@ def print_report(results: list[dict], args) -> None:
                 f"client CPU {m['client_cpu'] * 100:.0f}%, load average {m['load_average']:.1f}"
             )
         print(
+            f"{r['config']} connect: server CPU {r['connect_server_cpu'] * 100:.0f}% "
+            f"({r['connect_cpu_ms_per_join']:.2f} ms per join), "
+            f"client CPU {r['connect_client_cpu'] * 100:.0f}%"
+        )
+        print(
             f"{r['config']}: handshakes retried {r['connect_retries']}, "
             f"errors {r['errors'] or 'none'}"
         )
@@ -379,6 +419,11 @@ def main() -> None:
     parser.add_argument("--saturate-seconds", type=float, default=8)
     parser.add_argument("--concurrency", type=int, default=50, help="sockets opening at once")
     parser.add_argument("--configs", default="memory,redis-1,redis-2")
+    parser.add_argument(
+        "--cold-sessions",
+        action="store_true",
+        help="do not open the room pages first: every join reads its session from the database",
+    )
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
 

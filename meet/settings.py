@@ -167,7 +167,16 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # The cache holds every visitor's session (SESSION_ENGINE below) and the rate limits; at
+    # the default 300 entries a join storm of 1,000 evicts the sessions its pages just cached,
+    # and every admission reads its session from the database again (issue #14). 20,000 small
+    # entries are a few megabytes.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": env.int("LOCAL_CACHE_MAX_ENTRIES", default=20_000)},
+        }
+    }
 
 # Presence: each process marks its peers seen every PRESENCE_HEARTBEAT_SECONDS and ends peers
 # unseen for PRESENCE_STALE_SECONDS (a killed worker never runs disconnect), so a dead peer

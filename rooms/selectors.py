@@ -44,6 +44,11 @@ def room_get_by_slug(*, slug: str) -> Room | None:
     return Room.objects.select_related("owner").filter(slug=slug).first()
 
 
+def room_id_by_slug(*, slug: str) -> int | None:
+    """The id of the room with ``slug``, closed or not, or ``None``: the signaling's group name."""
+    return Room.objects.filter(slug=slug).values_list("pk", flat=True).first()
+
+
 def room_with_access_facts(*, slug: str, user) -> Room | None:
     """The room with ``slug`` and, in the same query, what the rule asks about ``user`` there.
 

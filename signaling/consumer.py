@@ -34,7 +34,7 @@ from django.utils.translation import gettext_lazy as _
 
 from rooms import lobby, moderation, services
 from rooms.models import REASON_CONNECTION_LOST, REASON_LEFT
-from rooms.selectors import room_get_by_slug
+from rooms.selectors import room_id_by_slug
 from signaling import events, media_mode, metrics, presence, protocol, sfu, wire
 from signaling.admission import socket_admit, socket_admit_visitor
 from signaling.events import LAYER_BUSY_ERRORS, room_group
@@ -852,18 +852,30 @@ ADMISSIONS_IN_PARALLEL = connection.vendor != "sqlite"
 # and the rest do not. Bounded: past the limit it starts afresh.
 _ROOM_IDS: dict[str, int] = {}
 _ROOM_IDS_LIMIT = 10_000
+# Lookups on their way, by slug: a room's peers join together (the top of the hour), and all
+# of them wait for the one lookup instead of each making its own (issue #14).
+_ROOM_ID_LOOKUPS: dict[str, asyncio.Future] = {}
 
 
 async def room_id_for_slug(slug: str) -> int | None:
     """The id of the room with ``slug`` (None when there is none), from memory when known."""
     room_id = _ROOM_IDS.get(slug)
-    if room_id is None:
-        room = await database_sync_to_async(room_get_by_slug)(slug=slug)
-        if room is None:
-            return None
+    if room_id is not None:
+        return room_id
+    lookup = _ROOM_ID_LOOKUPS.get(slug)
+    if lookup is None:
+        lookup = _ROOM_ID_LOOKUPS[slug] = asyncio.ensure_future(_room_id_lookup(slug))
+        lookup.add_done_callback(lambda _done: _ROOM_ID_LOOKUPS.pop(slug, None))
+    # Shielded: a socket that goes away while waiting does not cancel the others' lookup.
+    return await asyncio.shield(lookup)
+
+
+async def _room_id_lookup(slug: str) -> int | None:
+    room_id = await database_sync_to_async(room_id_by_slug)(slug=slug)
+    if room_id is not None:
         if len(_ROOM_IDS) >= _ROOM_IDS_LIMIT:
             _ROOM_IDS.clear()
-        room_id = _ROOM_IDS[slug] = room.pk
+        _ROOM_IDS[slug] = room_id
     return room_id
 
 

@@ -31,3 +31,15 @@ def test_no_event_loop_is_left_running_between_test_modules():
 
     with pytest.raises(RuntimeError):
         asyncio.get_running_loop()
+
+
+def test_the_cache_keeps_the_sessions_of_a_thousand_person_join_storm():
+    # Every admission reads its session through the cache (cached_db); the local cache's
+    # default of 300 entries evicted the first pages' sessions before their sockets came.
+    from django.core.cache import cache
+
+    cache.clear()
+    for index in range(1_000):
+        cache.set(f"test-storm-{index}", index)
+    assert cache.get("test-storm-0") == 0
+    cache.clear()

@@ -62,6 +62,13 @@ def test_room_get_by_slug_finds_closed_rooms_too_and_none_for_unknown(make_room)
     assert selectors.room_get_by_slug(slug="nope") is None
 
 
+def test_room_id_by_slug_finds_closed_rooms_too_and_none_for_unknown(make_room):
+    room = make_room("Board")
+    services.room_close(room=room)
+    assert selectors.room_id_by_slug(slug="board") == room.pk
+    assert selectors.room_id_by_slug(slug="nope") is None
+
+
 def test_room_invite_url_adds_the_token_only_for_private_rooms(make_room):
     public = make_room("Open")
     private = make_room("Board", is_private=True)

@@ -3,13 +3,17 @@ the size of the room's chat history or the number of rooms and users on the serv
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from channels.db import database_sync_to_async
 from django.contrib.sessions.backends.cached_db import SessionStore
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils.functional import SimpleLazyObject
 
-from rooms import services
+from rooms import selectors, services
+from signaling import consumer
 from signaling.admission import socket_admit_visitor
 from signaling.auth import _get_user_sync
 from tests.support.servers import session_key_for
@@ -94,3 +98,22 @@ def test_a_new_message_or_a_hidden_one_reaches_the_next_welcome_at_once(busy_roo
     services.chat_message_hide(message=message)
     _user, _token, admission = _join(busy_room, make_user(), "test.third")
     assert "late news" not in [line["text"] for line in admission.welcome["chat"]]
+
+
+async def test_peers_joining_a_room_together_look_its_id_up_once(monkeypatch, make_room):
+    room = await database_sync_to_async(make_room)("Top of the hour")
+    calls = []
+
+    def counted(*, slug):
+        calls.append(slug)
+        return selectors.room_id_by_slug(slug=slug)
+
+    monkeypatch.setattr(consumer, "room_id_by_slug", counted)
+    monkeypatch.setattr(consumer, "_ROOM_IDS", {})
+    ids = await asyncio.gather(*(consumer.room_id_for_slug(room.slug) for _ in range(4)))
+    assert ids == [room.pk] * 4
+    assert calls == [room.slug]
+    # Known from then on; an unknown slug is looked up each time, and is None.
+    assert await consumer.room_id_for_slug(room.slug) == room.pk
+    assert await consumer.room_id_for_slug("nope") is None
+    assert calls == [room.slug, "nope"]
