@@ -5,11 +5,17 @@ expired messages on every ``receive`` and ``group_send``: with 1,000 connected p
 message cost a walk over 1,000 queues, so relay cost grew with the number of peers in the process
 (profiled with the load benchmark: a sixth of the server's time). This layer runs the same sweep
 at most once per ``clean_interval`` seconds; expiry still happens, at most that much later.
+Its ``send`` also built a new ``asyncio.Queue`` on every message (to pass to ``setdefault``) and
+its ``group_send`` a task per member; here a queue is made only for a new channel and a group's
+members are sent to in a plain loop (``send`` never waits), with the same checks, the same
+copy of the message for each receiver and the same ``ChannelFull`` (issue #14).
 
 Both layers override private internals, so ``channels`` and ``channels-redis`` are pinned exactly
 in ``pyproject.toml``. On an upgrade, re-check against the new source:
 - ``channels.layers.InMemoryChannelLayer._clean_expired`` still exists, is still the whole
-  expiry sweep, and is still called from ``receive``/``group_send`` (not inlined);
+  expiry sweep, and is still called from ``receive``/``group_send`` (not inlined); its
+  ``send`` and ``group_send`` still do what the overrides here do (``channels``, ``groups``,
+  ``expiry``, ``get_capacity``, queue items of ``(expiry time, message)``);
 - ``channels_redis.pubsub.RedisPubSubLoopLayer`` still keeps ``_shards`` (a list of
   ``RedisSingleShardConnection``), ``channels`` and ``_get_shard``, and the shard still has
   ``publish``, ``unsubscribe``, ``_ensure_redis`` and ``_redis``, with ``host`` and the layer as
@@ -22,8 +28,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from copy import deepcopy
 
 import channels_redis.pubsub
+from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer as ChannelsInMemoryChannelLayer
 
 
@@ -46,6 +54,31 @@ class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
     async def flush(self) -> None:
         await super().flush()
         self._next_clean = 0.0
+
+    async def send(self, channel, message) -> None:
+        assert isinstance(message, dict), "message is not a dict"
+        self.require_valid_channel_name(channel)
+        assert "__asgi_channel__" not in message
+        self._put(channel, message)
+
+    async def group_send(self, group, message) -> None:
+        assert isinstance(message, dict), "Message is not a dict"
+        self.require_valid_group_name(group)
+        self._clean_expired()
+        for channel in list(self.groups.get(group, ())):
+            try:
+                self._put(channel, message)
+            except ChannelFull:
+                pass  # As Channels' own: a full member misses a broadcast, the rest get it.
+
+    def _put(self, channel: str, message: dict) -> None:
+        queue = self.channels.get(channel)
+        if queue is None:
+            queue = self.channels[channel] = asyncio.Queue(maxsize=self.get_capacity(channel))
+        try:
+            queue.put_nowait((time.time() + self.expiry, deepcopy(message)))
+        except asyncio.QueueFull:
+            raise ChannelFull(channel) from None
 
 
 class _ConcurrentPublishShard(channels_redis.pubsub.RedisSingleShardConnection):

@@ -15,7 +15,7 @@ from asgiref.sync import sync_to_async
 from django.db import OperationalError, connection
 
 from rooms import moderation
-from rooms.models import REASON_KICKED, Participant, Room, RoomMembership
+from rooms.models import PEER_STATE_DEFAULT, REASON_KICKED, Participant, Room, RoomMembership
 from signaling import admission, presence
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -234,3 +234,29 @@ def test_ban_waits_for_an_admission_holding_the_room_and_then_kicks_it(room, peo
     assert ban_waited, "the ban did not wait for the admission holding the room"
     row = Participant.objects.get(room=room, user=people["bob"])
     assert row.left_at is not None and row.leave_reason == REASON_KICKED
+
+
+# --- the participant row a join writes ----------------------------------------------------------
+
+
+def test_a_join_writes_the_row_the_model_reads_back(room, people):
+    join = presence.participant_join(
+        room=room, user=people["bob"], role="member", channel_name="test.bob"
+    )
+    made = join.participant
+    stored = Participant.objects.get(pk=made.pk)
+    assert (stored.room_id, stored.user_id, stored.peer_id, stored.channel_name, stored.role) == (
+        room.pk,
+        people["bob"].pk,
+        made.peer_id,
+        "test.bob",
+        "member",
+    )
+    assert stored.state == made.state == PEER_STATE_DEFAULT
+    assert stored.joined_at == stored.last_seen == made.joined_at
+    assert stored.left_at is None and stored.leave_reason == ""
+    # It is a saved row: updating it changes that row, not a new one.
+    made.leave_reason = "left"
+    made.save(update_fields=["leave_reason"])
+    assert Participant.objects.get(pk=made.pk).leave_reason == "left"
+    assert Participant.objects.filter(room=room).count() == 1

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer as ChannelsLayer
 from channels.layers import get_channel_layer
 
@@ -23,6 +25,34 @@ async def test_messages_and_groups_are_delivered_as_before():
     await layer.send(second, {"type": "x", "n": 2})
     assert (await layer.receive(first))["n"] == 1
     assert [(await layer.receive(second))["n"] for _ in range(2)] == [1, 2]
+
+
+async def test_a_full_channel_refuses_a_send_and_misses_a_broadcast_the_others_get():
+    layer = InMemoryChannelLayer(capacity=1)
+    full, other = await layer.new_channel(), await layer.new_channel()
+    await layer.group_add("room.1", full)
+    await layer.group_add("room.1", other)
+    await layer.send(full, {"type": "x", "n": 1})
+    with pytest.raises(ChannelFull):
+        await layer.send(full, {"type": "x", "n": 2})
+    await layer.group_send("room.1", {"type": "x", "n": 3})
+    assert (await layer.receive(full))["n"] == 1
+    assert (await layer.receive(other))["n"] == 3
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(layer.receive(full), 0.05)
+
+
+async def test_each_receiver_gets_its_own_copy_of_a_message():
+    layer = InMemoryChannelLayer()
+    first, second = await layer.new_channel(), await layer.new_channel()
+    await layer.group_add("room.1", first)
+    await layer.group_add("room.1", second)
+    sent = {"type": "x", "peer": {"state": {"audio": True}}}
+    await layer.group_send("room.1", sent)
+    received = await layer.receive(first)
+    received["peer"]["state"]["audio"] = False
+    assert (await layer.receive(second))["peer"]["state"]["audio"] is True
+    assert sent["peer"]["state"]["audio"] is True
 
 
 async def test_the_full_sweep_runs_at_most_once_per_interval(monkeypatch):
