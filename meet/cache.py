@@ -1,0 +1,50 @@
+"""Django's Redis cache with its connection pools shared by the whole process.
+
+Django keeps cache objects per thread and async context (``django.core.cache.caches``), and its
+``RedisCacheClient`` keeps its connection pools on the object. Under ASGI each database call
+(``sync_to_async``) runs in a fresh context, so every call made a new cache object, a new pool
+and a new Redis connection, with redis-py's handshake and its package-metadata lookup: in a join
+storm, where every admission reads its session through the cache, that was a third of the
+server's time (issue #14; Django ticket #35651). Here the pools live in the process, one per
+server address and options, and every cache object of the process borrows from them; a pool
+hands each thread its own connection, as before.
+
+``_get_connection_pool`` is private to Django; Django is pinned to 5.2 in ``pyproject.toml``.
+On an upgrade, check it is still the one place that makes the pools, or that the ticket's fix
+has landed (then this module can go).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
+from django.core.cache.backends.redis import RedisCacheClient
+
+_POOLS: dict[tuple, object] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+class SharedPoolRedisCacheClient(RedisCacheClient):
+    """Django's client, taking its pools from the process-wide registry."""
+
+    def _get_connection_pool(self, write):
+        index = self._get_connection_pool_index(write)
+        key = (self._pool_class, self._servers[index], repr(sorted(self._pool_options.items())))
+        pool = _POOLS.get(key)
+        if pool is None:
+            with _POOLS_LOCK:
+                pool = _POOLS.get(key)
+                if pool is None:
+                    pool = _POOLS[key] = self._pool_class.from_url(
+                        self._servers[index], **self._pool_options
+                    )
+        return pool
+
+
+class RedisCache(DjangoRedisCache):
+    """``django.core.cache.backends.redis.RedisCache`` whose pools outlive the request."""
+
+    def __init__(self, server, params):
+        super().__init__(server, params)
+        self._class = SharedPoolRedisCacheClient
