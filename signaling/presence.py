@@ -146,6 +146,9 @@ def _resumable_row(*, room: Room, user, peer_id: str) -> Participant | None:
     return None
 
 
+_ROSTER_USER_FIELDS = ("id", "username", "display_name")
+
+
 def _lock_room_and_read_roster(
     *, room_id: int, user_id: int
 ) -> tuple[bool, list[Participant], str, CallMedia]:
@@ -208,7 +211,11 @@ def _lock_room_and_read_roster(
             state=json.loads(state) if isinstance(state, str) else state,
             joined_at=joined_at,
         )
-        participant.user = User(pk=peer_user_id, username=username, display_name=display_name)
+        # Only what a welcome shows; the other fields are deferred (read on use), and no default
+        # runs (``date_joined``'s ``now()`` cost more than the rest of the row).
+        participant.user = User.from_db(
+            connection.alias, _ROSTER_USER_FIELDS, (peer_user_id, username, display_name)
+        )
         roster.append(participant)
     room_mode, sfu_node, sfu_room, sfu_secret = rows[0][-4:]
     media = CallMedia(

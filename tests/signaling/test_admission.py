@@ -260,3 +260,25 @@ def test_a_join_writes_the_row_the_model_reads_back(room, people):
     made.save(update_fields=["leave_reason"])
     assert Participant.objects.get(pk=made.pk).leave_reason == "left"
     assert Participant.objects.filter(room=room).count() == 1
+
+
+def test_a_joins_roster_carries_the_users_a_welcome_shows_and_reads_the_rest_on_use(
+    room, people, django_assert_num_queries
+):
+    people["bob"].display_name = "Bob B."
+    people["bob"].email = "bob@example.org"
+    people["bob"].save()
+    presence.participant_join(room=room, user=people["bob"], role="member", channel_name="t.b")
+    join = presence.participant_join(
+        room=room, user=people["cy"], role="member", channel_name="t.c"
+    )
+    (bob,) = join.others
+    with django_assert_num_queries(0):
+        assert (bob.user.pk, bob.user.username, bob.user.shown_name) == (
+            people["bob"].pk,
+            "bob",
+            "Bob B.",
+        )
+    # Anything else is read from the row when used, never a made-up default.
+    with django_assert_num_queries(1):
+        assert bob.user.email == "bob@example.org"
