@@ -7,6 +7,7 @@ layer and no TURN server. Production switches by environment alone; see the READ
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import environ
@@ -112,6 +113,26 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Kept open between calls like PostgreSQL's: opening one runs the PRAGMAs above, which
     # cost more than the admission's own queries when every join opened a connection.
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A pool, not persistent connections. Under ASGI a persistent connection belongs to the
+    # async context that opened it (a page request, a socket), not to a thread: every page load
+    # and every join opened a PostgreSQL connection of its own, and only the garbage collector
+    # closed it (a join storm made about one a join; Django's documentation says to disable
+    # persistent connections under ASGI). Each database call now takes a connection from the
+    # pool and gives it back when it ends. The pool checks a connection before handing it out,
+    # so the first call after a database restart does not fail.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=2),
+        # The most a process uses at once: the worker threads of admissions on PostgreSQL
+        # (asyncio's default executor: cores + 4, at most 32), the database thread and spares.
+        "max_size": env.int(
+            "DATABASE_POOL_MAX_SIZE", default=min(32, (os.cpu_count() or 1) + 4) + 4
+        ),
+        # A call that finds every connection busy for this long fails rather than hang.
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+    }
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True

@@ -16,3 +16,11 @@ STORAGES = {
 # collectstatic output is needed (and WhiteNoise stops warning that it is missing).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    # No pool inside the test process: the tests' own ``sync_to_async`` helpers read the
+    # database from each test's async context and never give the connection back (only the
+    # consumer's ``database_sync_to_async`` and Django's request cycle do), so a pool would run
+    # dry after a few tests. Their connections close when collected, as before the pool. The
+    # live servers (tests/support/servers.py) run meet.settings, pool included.
+    DATABASES["default"]["OPTIONS"].pop("pool", None)  # noqa: F405
