@@ -110,8 +110,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # writes fails at once with "database is locked" when another process (a second daphne)
     # writes meanwhile, instead of waiting for the busy timeout.
     DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
-    # Kept open between calls like PostgreSQL's: opening one runs the PRAGMAs above, which
-    # cost more than the admission's own queries when every join opened a connection.
+    # Kept open between calls: opening one runs the PRAGMAs above, which cost more than the
+    # admission's own queries when every join opened a connection. (Under ASGI each async
+    # context keeps its own; the garbage collector closes them. SQLite has no connection limit
+    # to run into, and no pool in Django.)
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A pool, not persistent connections. Under ASGI a persistent connection belongs to the
@@ -133,9 +135,6 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # A call that finds every connection busy for this long fails rather than hang.
         "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
     }
-else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=60))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channel layer -----------------------------------------------------------------------------

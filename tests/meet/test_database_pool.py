@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import urllib.request
 
 import psycopg
 import pytest
@@ -45,7 +44,7 @@ class ConnectionWatcher:
         self._thread.join(timeout=10)
 
     def _watch(self) -> None:
-        url = tools.postgres_admin_url().replace("postgres://", "postgresql://", 1)
+        url = tools._libpq_url(tools.postgres_admin_url())
         with psycopg.connect(url, autocommit=True) as conn:
             while not self._stop.is_set():
                 rows = conn.execute(
@@ -69,8 +68,7 @@ def server(tmp_path_factory):
 
 
 def _healthz(servers: LiveServers) -> int:
-    with urllib.request.urlopen(servers.url("/healthz"), timeout=10) as response:  # noqa: S310
-        return response.status
+    return servers.get(servers.url("/healthz"), timeout=10)[0]
 
 
 async def _joins(servers: LiveServers, slug: str, sessions: dict[str, str]) -> None:
@@ -84,7 +82,7 @@ def test_page_loads_and_joins_share_a_bounded_pool_of_connections(server):
     users = [f"pool{index}" for index in range(JOINS)]
     sessions = server.create_users(*users)
     slug = server.create_room(users[0], "Pool")
-    with ConnectionWatcher(server._postgres_db) as watcher:
+    with ConnectionWatcher(server.postgres_database) as watcher:
         for _ in range(PAGE_LOADS):
             # Each health check reads the database: one page request each.
             assert _healthz(server) == 200
@@ -99,12 +97,12 @@ def test_the_first_requests_after_the_servers_connections_are_cut_still_succeed(
     slug = server.create_room(users[0], "Cut")
     assert _healthz(server) == 200
     # What a database restart does to the pool's idle connections: PostgreSQL ends them.
-    url = tools.postgres_admin_url().replace("postgres://", "postgresql://", 1)
+    url = tools._libpq_url(tools.postgres_admin_url())
     with psycopg.connect(url, autocommit=True) as conn:
         ended = conn.execute(
             "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
             " WHERE datname = %s AND backend_type = 'client backend') AS ended",
-            [server._postgres_db],
+            [server.postgres_database],
         ).fetchone()[0]
     assert ended >= 1
     # The pool checks each connection before lending it: no request pays for the dead ones.

@@ -243,6 +243,11 @@ print(room.slug)
 
     # -- helpers --------------------------------------------------------------------------------
 
+    @property
+    def postgres_database(self) -> str:
+        """The name of this set's PostgreSQL database ("" on SQLite)."""
+        return self._postgres_db
+
     def url(self, path: str = "/", index: int = 0) -> str:
         return self.processes[index].base_url + path
 
