@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import (
+    BACKEND_SESSION_KEY,
+    HASH_SESSION_KEY,
+    SESSION_KEY,
+    get_user_model,
+    load_backend,
+)
+from django.contrib.auth.backends import ModelBackend
+from django.contrib.auth.models import AnonymousUser
+from django.db import connections, router
+from django.utils.crypto import constant_time_compare
+
+from meet.rows import RowReader, row_reader
 
 
 def user_json(user) -> dict[str, Any]:
@@ -13,3 +29,65 @@ def user_json(user) -> dict[str, Any]:
     if user is None:
         return {"id": None, "username": "", "display_name": ""}
     return {"id": user.pk, "username": user.username, "display_name": user.shown_name}
+
+
+@functools.cache
+def _user_by_pk_statement(using: str) -> tuple[str, RowReader]:
+    user_model = get_user_model()
+    reader = row_reader(user_model, "u", using)
+    quote = connections[using].ops.quote_name
+    sql = (
+        f"SELECT {reader.columns} FROM {quote(user_model._meta.db_table)} u"  # noqa: S608 - names from the model
+        f" WHERE u.{quote(user_model._meta.pk.column)} = %s"
+    )
+    return sql, reader
+
+
+def user_by_pk(pk) -> Any:
+    """The user with primary key ``pk``, or None: ``ModelBackend.get_user``'s read of the row.
+
+    The same row and instance as ``User._default_manager.get(pk=pk)``, with the statement
+    written once per process: building it with the ORM cost more than running it, on every
+    join (issue #14).
+    """
+    user_model = get_user_model()
+    using = router.db_for_read(user_model)
+    sql, reader = _user_by_pk_statement(using)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [pk])
+        row = cursor.fetchone()
+    return None if row is None else reader.instance(row)
+
+
+def session_user(session) -> Any:
+    """The user a session is logged in as, else an ``AnonymousUser``: Channels' ``get_user``.
+
+    The same rule: the session's user, through the backend that logged it in, if that backend
+    is still configured and the session's auth hash still matches (a changed password ends
+    every other session); otherwise the session is flushed and the visitor is anonymous. Only
+    Django's ``ModelBackend`` reads the row through ``user_by_pk``; any other backend is asked.
+    """
+    user = None
+    try:
+        user_id = get_user_model()._meta.pk.to_python(session[SESSION_KEY])
+        backend_path = session[BACKEND_SESSION_KEY]
+    except KeyError:
+        pass
+    else:
+        if backend_path in settings.AUTHENTICATION_BACKENDS:
+            backend = load_backend(backend_path)
+            if type(backend) is ModelBackend:
+                user = user_by_pk(user_id)
+                if user is not None and not backend.user_can_authenticate(user):
+                    user = None
+            else:
+                user = backend.get_user(user_id)
+            if hasattr(user, "get_session_auth_hash"):
+                session_hash = session.get(HASH_SESSION_KEY)
+                if not (
+                    session_hash
+                    and constant_time_compare(session_hash, user.get_session_auth_hash())
+                ):
+                    session.flush()
+                    user = None
+    return user or AnonymousUser()

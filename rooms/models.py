@@ -322,7 +322,10 @@ class Participant(models.Model):
     class Meta:
         ordering = ["joined_at"]
         indexes = [
-            models.Index(fields=["room", "left_at"]),
+            # A room's connected peers (open and fresh): every join reads them under the room's
+            # lock. With only (room, left_at) SQLite chose the (left_at, last_seen) index and
+            # walked every connected peer on the server, on every join (issue #14).
+            models.Index(fields=["room", "left_at", "last_seen"]),
             models.Index(fields=["left_at", "last_seen"]),
         ]
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from datetime import UTC
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connections, router
 from django.db.models import F, Max, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +17,7 @@ from django.utils.dateparse import parse_datetime
 
 from accounts.models import User
 from accounts.selectors import user_json
+from meet.rows import RowReader, row_reader
 from rooms.access import ROLES_PAST_A_FULL_ROOM
 from rooms.models import (
     CHAT_TEXT_MAX_LENGTH,
@@ -22,6 +25,7 @@ from rooms.models import (
     REACTION_EMOJI,
     AuditEntry,
     ChatMessage,
+    LobbyKnock,
     Participant,
     Room,
     RoomBan,
@@ -55,52 +59,65 @@ def room_with_access_facts(*, slug: str, user) -> Room | None:
     The rule (``rooms.access.room_access_for``) then needs no query of its own: the signaling
     admission reads the room and the user's ban, running kick and membership in one round trip
     (issue #14). Each of the three is unique per room and user, so each joins at most one row.
+    The same statement says whether anyone waits in the lobby (``access_lobby_waiting``), so a
+    host's welcome reads the waiting knocks only when there are some.
     The SQL is written out rather than built with the ORM each time: building that query cost
     more than running it, on every join.
     """
     if user is None or not user.is_authenticated:
         return room_get_by_slug(slug=slug)
-    now = timezone.now()
-    rooms = list(
-        Room.objects.raw(
-            _ROOM_WITH_ACCESS_FACTS_SQL,
-            [user.pk, user.pk, now, user.pk, slug],
+    using = router.db_for_read(Room)
+    sql, reader = _room_with_access_facts_statement(using)
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            sql, [LobbyKnock.Status.WAITING, user.pk, user.pk, timezone.now(), user.pk, slug]
         )
-    )
-    if not rooms:
+        row = cursor.fetchone()
+    if row is None:
         return None
-    room = rooms[0]
+    room = reader.instance(row)
+    (
+        room.access_ban_id,
+        room.access_ban_reason,
+        until,
+        room.access_kick_reason,
+        room.access_kick_may_knock,
+        room.access_membership_role,
+        lobby_waiting,
+    ) = row[len(reader.attnames) :]
     room.access_facts_user_id = user.pk
-    until = room.access_kick_until
+    room.access_lobby_waiting = bool(lobby_waiting)
     # SQLite hands a computed column's timestamp back as text or as a naive datetime (in UTC,
-    # as Django stores them); PostgreSQL as an aware one.
+    # as Django stores them), and a boolean as 0 or 1; PostgreSQL as an aware one and a bool.
     if isinstance(until, str):
         until = parse_datetime(until)
     if until is not None and timezone.is_naive(until):
         until = timezone.make_aware(until, UTC)
     room.access_kick_until = until
+    if room.access_kick_may_knock is not None:
+        room.access_kick_may_knock = bool(room.access_kick_may_knock)
     return room
 
 
-def _room_with_access_facts_sql() -> str:
-    room, ban, kick, membership = (
-        model._meta.db_table for model in (Room, RoomBan, RoomKick, RoomMembership)
+@functools.cache
+def _room_with_access_facts_statement(using: str) -> tuple[str, RowReader]:
+    reader = row_reader(Room, "r", using)
+    room, ban, kick, membership, knock = (
+        model._meta.db_table for model in (Room, RoomBan, RoomKick, RoomMembership, LobbyKnock)
     )
-    return f"""
-        SELECT r.*,
-            b.id AS access_ban_id, b.reason AS access_ban_reason,
-            k.until AS access_kick_until, k.reason AS access_kick_reason,
-            k.may_knock AS access_kick_may_knock,
-            m.role AS access_membership_role
+    sql = f"""
+        SELECT {reader.columns},
+            b.id, b.reason,
+            k.until, k.reason, k.may_knock,
+            m.role,
+            EXISTS(SELECT 1 FROM {knock} w WHERE w.room_id = r.id AND w.status = %s)
         FROM {room} r
         LEFT JOIN {ban} b ON b.room_id = r.id AND b.user_id = %s
         LEFT JOIN {kick} k ON k.room_id = r.id AND k.user_id = %s AND k.until > %s
         LEFT JOIN {membership} m ON m.room_id = r.id AND m.user_id = %s
         WHERE r.slug = %s
     """  # noqa: S608 - only the models' own table names are put in; every value is a parameter
-
-
-_ROOM_WITH_ACCESS_FACTS_SQL = _room_with_access_facts_sql()
+    return sql, reader
 
 
 def rooms_owned_by(*, user: User) -> QuerySet[Room]:
@@ -328,25 +345,45 @@ def chat_history_forget(*, room_id: int) -> None:
 
 
 def chat_messages_latest(*, room: Room, limit: int = CHAT_HISTORY_LIMIT) -> list[ChatMessage]:
-    """The room's latest visible chat messages, oldest first; hidden ones never appear."""
-    latest = (
-        ChatMessage.objects.filter(room=room, hidden=False)
-        .select_related("user")
-        # Only what a welcome shows: the cached copy then holds no more of the authors'
-        # accounts than their names (never a password hash).
-        .only(
-            "id",
-            "room_id",
-            "peer_id",
-            "text",
-            "created_at",
-            "user__id",
-            "user__username",
-            "user__display_name",
-        )
-        .order_by("-created_at", "-id")[:limit]
-    )
-    return list(reversed(list(latest)))
+    """The room's latest visible chat messages, oldest first; hidden ones never appear.
+
+    Only what a welcome shows is read (the message, its author's id, username and display
+    name; the rest is deferred), so the cached copy holds no more of the authors' accounts than
+    their names, never a password hash. The statement is written out once per process: the
+    first joiner of every room reads it, and building it with the ORM cost more than running it
+    (issue #14).
+    """
+    using = router.db_for_read(ChatMessage)
+    sql, message_reader, user_reader = _chat_messages_latest_statement(using)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [room.pk, False, limit])
+        rows = cursor.fetchall()
+    messages = []
+    for row in reversed(rows):
+        message = message_reader.instance(row)
+        author = row[len(message_reader.attnames) :]
+        message.user = None if author[0] is None else user_reader.instance(author)
+        messages.append(message)
+    return messages
+
+
+_CHAT_HISTORY_FIELDS = ("id", "room", "user", "peer_id", "text", "created_at")
+_CHAT_AUTHOR_FIELDS = ("id", "username", "display_name")
+
+
+@functools.cache
+def _chat_messages_latest_statement(using: str) -> tuple[str, RowReader, RowReader]:
+    message_reader = row_reader(ChatMessage, "m", using, _CHAT_HISTORY_FIELDS)
+    user_reader = row_reader(User, "u", using, _CHAT_AUTHOR_FIELDS)
+    sql = f"""
+        SELECT {message_reader.columns}, {user_reader.columns}
+        FROM {ChatMessage._meta.db_table} m
+        LEFT JOIN {User._meta.db_table} u ON u.id = m.user_id
+        WHERE m.room_id = %s AND m.hidden = %s
+        ORDER BY m.created_at DESC, m.id DESC
+        LIMIT %s
+    """  # noqa: S608 - only the models' own table names are put in; every value is a parameter
+    return sql, message_reader, user_reader
 
 
 def rooms_live_count() -> int:

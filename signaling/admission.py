@@ -70,6 +70,17 @@ def _too_many_message() -> str:
     ) % {"count": limit}
 
 
+def _knocks_waiting(room: Room) -> list[LobbyKnock]:
+    """The knocks a host's welcome lists, read only when the access read saw any waiting.
+
+    A knock made after that read is still heard: its announcement goes to the room's group,
+    which this socket joined before the admission began.
+    """
+    if not getattr(room, "access_lobby_waiting", True):
+        return []
+    return knocks_waiting(room=room)
+
+
 def socket_admit(
     *,
     user,
@@ -140,7 +151,7 @@ def socket_admit(
         room=room,
         peers=[peer_json(other) for other in others],
         chat=[chat_json(message) for message in chat_messages_latest_cached(room=room)],
-        lobby=[knock_json(knock) for knock in knocks_waiting(room=room)]
+        lobby=[knock_json(knock) for knock in _knocks_waiting(room)]
         if can_moderate(role=me.role)
         else None,
         media=media_json(mode=join.media.mode),

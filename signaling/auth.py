@@ -3,8 +3,9 @@
 Channels' ``AuthMiddleware`` reads the session and the user in a database call of their own
 before the consumer starts: one more trip to the database thread for every join, on top of the
 admission's. ``DeferredAuthMiddleware`` puts a lazy user in the scope instead, with the same rule
-(Channels' ``get_user``: the session's user if its auth hash still matches, else anonymous), and
-the admission reads it in its single database call (signaling/admission.py).
+(Channels' ``get_user``: the session's user if its auth hash still matches, else anonymous,
+``accounts.selectors.session_user``), and the admission reads it in its single database call
+(signaling/admission.py).
 
 Nothing may touch ``scope["user"]`` from async code before the admission has read it; the
 consumer replaces it with the resolved user (or guest) right after.
@@ -12,12 +13,10 @@ consumer replaces it with the resolved user (or guest) right after.
 
 from __future__ import annotations
 
-from channels.auth import get_user as _channels_get_user
 from channels.middleware import BaseMiddleware
 from django.utils.functional import SimpleLazyObject
 
-# The synchronous body of Channels' get_user (it is wrapped in database_sync_to_async there).
-_get_user_sync = _channels_get_user.func
+from accounts.selectors import session_user
 
 
 class DeferredAuthMiddleware(BaseMiddleware):
@@ -28,5 +27,5 @@ class DeferredAuthMiddleware(BaseMiddleware):
             raise ValueError("DeferredAuthMiddleware needs SessionMiddleware above it.")
         scope = dict(scope)
         if "user" not in scope:
-            scope["user"] = SimpleLazyObject(lambda: _get_user_sync(scope))
+            scope["user"] = SimpleLazyObject(lambda: session_user(scope["session"]))
         return await super().__call__(scope, receive, send)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import logging
 import secrets
 from dataclasses import dataclass
@@ -23,10 +22,11 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from meet.rows import RowReader, row_reader
 from rooms import services
 from rooms.access import ROLES_PAST_A_FULL_ROOM
 from rooms.models import (
@@ -163,12 +163,51 @@ def _lock_room_and_read_roster(
     is banned, and every connected peer with the user fields a welcome shows, oldest first.
     The peers come back as ``Participant`` rows with their ``user`` attached.
     """
+    sql, participant_reader, user_reader = _lock_room_and_read_roster_statement(connection.alias)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [user_id, participant_fresh_since(), room_id])
+        rows = cursor.fetchall()
+    if not rows:
+        raise Room.DoesNotExist
+    roster = []
+    user_start = 5 + len(participant_reader.attnames)
+    for row in rows:
+        if row[5] is None:
+            continue  # The room's row alone: nobody is connected.
+        participant = participant_reader.instance(row[5:])
+        # Only what a welcome shows; the other fields are deferred (read on use), and no default
+        # runs (``date_joined``'s ``now()`` cost more than the rest of the row).
+        participant.user = user_reader.instance(row[user_start:])
+        roster.append(participant)
+    banned, room_mode, sfu_node, sfu_room, sfu_secret = rows[0][:5]
+    media = CallMedia(
+        mode=SFU if sfu_node else MESH, node=sfu_node, room=sfu_room, secret=sfu_secret
+    )
+    return bool(banned), roster, room_mode, media
+
+
+_ROSTER_PARTICIPANT_FIELDS = (
+    "id",
+    "room",
+    "user",
+    "peer_id",
+    "channel_name",
+    "role",
+    "state",
+    "joined_at",
+)
+
+
+@functools.cache
+def _lock_room_and_read_roster_statement(using: str) -> tuple[str, RowReader, RowReader]:
+    participant_reader = row_reader(Participant, "p", using, _ROSTER_PARTICIPANT_FIELDS)
+    user_reader = row_reader(User, "u", using, _ROSTER_USER_FIELDS)
     room_table, ban_table = Room._meta.db_table, RoomBan._meta.db_table
     participant_table, user_table = Participant._meta.db_table, User._meta.db_table
     sql = (
         f"SELECT EXISTS(SELECT 1 FROM {ban_table} b WHERE b.room_id = r.id AND b.user_id = %s),"  # noqa: S608 - table names only
-        " p.id, p.peer_id, p.channel_name, p.role, p.state, p.joined_at, p.user_id,"
-        " u.username, u.display_name, r.media_mode, r.sfu_node, r.sfu_room, r.sfu_secret"
+        " r.media_mode, r.sfu_node, r.sfu_room, r.sfu_secret,"
+        f" {participant_reader.columns}, {user_reader.columns}"
         f" FROM {room_table} r"
         # Connected, as ``rooms.models.participant_connected_q`` says: open and fresh.
         f" LEFT JOIN {participant_table} p ON p.room_id = r.id AND p.left_at IS NULL"
@@ -176,52 +215,12 @@ def _lock_room_and_read_roster(
         f" LEFT JOIN {user_table} u ON u.id = p.user_id"
         " WHERE r.id = %s ORDER BY p.joined_at, p.id"
     )
-    if connection.features.has_select_for_update_of:
+    features = connections[using].features
+    if features.has_select_for_update_of:
         sql += " FOR UPDATE OF r"
-    elif connection.features.has_select_for_update:
+    elif features.has_select_for_update:
         sql += " FOR UPDATE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id, participant_fresh_since(), room_id])
-        rows = cursor.fetchall()
-    if not rows:
-        raise Room.DoesNotExist
-    roster = []
-    for (
-        _banned,
-        pk,
-        peer_id,
-        channel_name,
-        role,
-        state,
-        joined_at,
-        peer_user_id,
-        username,
-        display_name,
-        *_media,
-    ) in rows:
-        if pk is None:
-            continue  # The room's row alone: nobody is connected.
-        participant = Participant(
-            pk=pk,
-            room_id=room_id,
-            user_id=peer_user_id,
-            peer_id=peer_id,
-            channel_name=channel_name,
-            role=role,
-            state=json.loads(state) if isinstance(state, str) else state,
-            joined_at=joined_at,
-        )
-        # Only what a welcome shows; the other fields are deferred (read on use), and no default
-        # runs (``date_joined``'s ``now()`` cost more than the rest of the row).
-        participant.user = User.from_db(
-            connection.alias, _ROSTER_USER_FIELDS, (peer_user_id, username, display_name)
-        )
-        roster.append(participant)
-    room_mode, sfu_node, sfu_room, sfu_secret = rows[0][-4:]
-    media = CallMedia(
-        mode=SFU if sfu_node else MESH, node=sfu_node, room=sfu_room, secret=sfu_secret
-    )
-    return bool(rows[0][0]), roster, room_mode, media
+    return sql, participant_reader, user_reader
 
 
 @functools.cache

@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from rooms import moderation, selectors, services
-from rooms.models import Participant, Room, RoomKick, RoomVisit
+from rooms import lobby, moderation, selectors, services
+from rooms.models import Participant, Room, RoomKick, RoomMembership, RoomVisit
 
 pytestmark = pytest.mark.django_db
 
@@ -202,3 +202,76 @@ def test_room_audit_entries_are_the_rooms_latest_newest_first_up_to_the_limit(ma
     assert selectors.room_audit_entries(room=room) == [newest, newer, old]
     assert selectors.room_audit_entries(room=room, limit=2) == [newest, newer]
     assert len(selectors.room_audit_entries(room=room, limit=None)) == 3
+
+
+def test_room_with_access_facts_is_the_room_with_the_users_ban_kick_membership_and_lobby(
+    make_room, make_user
+):
+    room = make_room("Facts", lobby="non_members")
+    ana, bo, cy = make_user("ana"), make_user("bo"), make_user("cy")
+    moderation.room_ban_user(room=room, user=ana, by=room.owner, reason="spam")
+    RoomKick.objects.create(
+        room=room,
+        user=bo,
+        until=timezone.now() + timedelta(minutes=5),
+        reason="noise",
+        may_knock=False,
+    )
+    RoomMembership.objects.create(room=room, user=cy, role="moderator")
+
+    read = selectors.room_with_access_facts(slug=room.slug, user=ana)
+    expected = Room.objects.get(pk=room.pk)
+    for field in Room._meta.concrete_fields:
+        assert getattr(read, field.attname) == getattr(expected, field.attname), field.name
+    assert read.access_ban_id is not None and read.access_ban_reason == "spam"
+    assert read.access_kick_until is None and read.access_membership_role is None
+    assert read.access_lobby_waiting is False
+
+    read = selectors.room_with_access_facts(slug=room.slug, user=bo)
+    assert read.access_ban_id is None
+    assert read.access_kick_until > timezone.now() and timezone.is_aware(read.access_kick_until)
+    assert (read.access_kick_reason, read.access_kick_may_knock) == ("noise", False)
+
+    lobby.knock_create(room=room, user=bo, role="member", channel_name="test.knock")
+    read = selectors.room_with_access_facts(slug=room.slug, user=cy)
+    assert read.access_membership_role == "moderator"
+    assert read.access_lobby_waiting is True
+
+    assert selectors.room_with_access_facts(slug="no-such-room", user=cy) is None
+
+
+def test_an_expired_kick_is_no_fact(make_room, make_user):
+    room = make_room("Old kick")
+    bo = make_user("bo")
+    RoomKick.objects.create(room=room, user=bo, until=timezone.now() - timedelta(seconds=1))
+    assert selectors.room_with_access_facts(slug=room.slug, user=bo).access_kick_until is None
+
+
+def test_the_chat_history_is_the_latest_visible_messages_oldest_first(make_room, make_user):
+    room = make_room("Chatty")
+    ana, bo = make_user("ana"), make_user("bo")
+    other = make_room("Elsewhere")
+    services.chat_message_create(room=other, user=ana, text="not here")
+    messages = [
+        services.chat_message_create(room=room, user=(ana, bo)[index % 2], text=f"m{index}")
+        for index in range(6)
+    ]
+    services.chat_message_hide(message=messages[4])
+
+    latest = selectors.chat_messages_latest(room=room, limit=3)
+
+    assert [message.text for message in latest] == ["m2", "m3", "m5"]
+    assert [message.user.username for message in latest] == ["ana", "bo", "bo"]
+    assert [message.pk for message in latest] == [messages[i].pk for i in (2, 3, 5)]
+    assert all(timezone.is_aware(message.created_at) for message in latest)
+    # Only the authors' names are read: the cached copy never holds a password hash.
+    assert {"password", "email"} <= latest[0].user.get_deferred_fields()
+
+
+def test_a_message_whose_author_was_deleted_has_no_user(make_room, make_user):
+    room = make_room("Orphans")
+    gone = make_user("gone")
+    services.chat_message_create(room=room, user=gone, text="hello")
+    gone.delete()
+    (message,) = selectors.chat_messages_latest(room=room)
+    assert message.text == "hello" and message.user is None

@@ -12,10 +12,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils.functional import SimpleLazyObject
 
-from rooms import selectors, services
-from signaling import consumer
+from accounts.selectors import session_user
+from rooms import lobby, selectors, services
+from rooms.models import Participant
+from signaling import consumer, presence
 from signaling.admission import socket_admit_visitor
-from signaling.auth import _get_user_sync
 from tests.support.servers import session_key_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _scope(user) -> dict:
     """A socket's scope as the middleware leaves it: a session and a user read on first use."""
     scope: dict = {"session": SessionStore(session_key=session_key_for(user))}
-    scope["user"] = SimpleLazyObject(lambda: _get_user_sync(scope))
+    scope["user"] = SimpleLazyObject(lambda: session_user(scope["session"]))
     return scope
 
 
@@ -83,10 +84,59 @@ def test_a_join_costs_four_statements_once_the_session_and_history_are_cached(bu
     # The user; the room with the newcomer's ban, kick and membership; the room's lock with
     # the ban again and who is connected (seats, sockets and the welcome's peers); the new row.
     # (SQLite shows the transaction's BEGIN and COMMIT as statements; they are not counted.)
-    statements = [sql for sql in statements if sql not in ("BEGIN", "BEGIN IMMEDIATE", "COMMIT")]
+    statements = _counted(statements)
     assert len(statements) == 4, "\n".join(statements)
     assert any("accounts_user" in sql and "rooms_participant" not in sql for sql in statements)
     assert sum("rooms_participant" in sql for sql in statements) == 2  # roster, insert
+
+
+def _counted(statements: list[str]) -> list[str]:
+    return [sql for sql in statements if sql not in ("BEGIN", "BEGIN IMMEDIATE", "COMMIT")]
+
+
+def test_a_hosts_join_reads_the_lobby_only_when_someone_waits_there(busy_room, make_user):
+    _join(busy_room, make_user(), "test.warm")
+    owner_scope = _scope(busy_room.owner)
+    owner_scope["session"].load()
+    with CaptureQueriesContext(connection) as captured:
+        _user, _token, admission = socket_admit_visitor(
+            scope=owner_scope, slug=busy_room.slug, channel_name="test.owner-1"
+        )
+    assert admission.welcome["lobby"] == []
+    # The access read says nobody waits: the same four statements as anyone's join.
+    assert len(_counted(_statements(captured))) == 4, "\n".join(_statements(captured))
+
+    knocker = make_user("knocker")
+    lobby.knock_create(room=busy_room, user=knocker, role="member", channel_name="test.knock")
+    owner_scope = _scope(busy_room.owner)
+    owner_scope["session"].load()
+    with CaptureQueriesContext(connection) as captured:
+        _user, _token, admission = socket_admit_visitor(
+            scope=owner_scope, slug=busy_room.slug, channel_name="test.owner-2"
+        )
+    assert [knock["user"]["username"] for knock in admission.welcome["lobby"]] == ["knocker"]
+    assert len(_counted(_statements(captured))) == 5  # and the waiting knocks
+
+
+def test_the_roster_read_walks_the_rooms_peers_not_every_peer_on_the_server(busy_room):
+    # Read under the room's lock on every join: a plan that walks every connected peer of
+    # every room makes each join slower as the server fills up.
+    sql, _participants, _users = presence._lock_room_and_read_roster_statement("default")
+    params = [busy_room.owner.pk, presence.participant_fresh_since(), busy_room.pk]
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + sql.replace("%s", "?"), params)
+            plan = " / ".join(str(row[-1]) for row in cursor.fetchall())
+            assert "SEARCH p USING INDEX" in plan and "(room_id=? AND left_at=?" in plan, plan
+        else:
+            # PostgreSQL plans from its statistics (a small test table is read whole), so check
+            # that the index the plan needs exists.
+            cursor.execute(
+                "SELECT indexdef FROM pg_indexes WHERE tablename = %s",
+                [Participant._meta.db_table],
+            )
+            definitions = [row[0] for row in cursor.fetchall()]
+            assert any("(room_id, left_at, last_seen)" in d for d in definitions), definitions
 
 
 def test_a_new_message_or_a_hidden_one_reaches_the_next_welcome_at_once(busy_room, make_user):
