@@ -50,6 +50,9 @@ CONFIGS = {
     "redis-2": {"redis": True, "count": 2},
     # The admission on PostgreSQL (a fresh database on 127.0.0.1:5432, as the tests make one).
     "postgres": {"redis": False, "count": 1, "postgres": True},
+    # The yardstick: the plainest Channels relay, on daphne with the in-memory layer
+    # (bench/plain_channels.py). What it takes is what daphne and Channels take on the day.
+    "plain": {"redis": False, "count": 1, "application": "bench.plain_channels:application"},
 }
 
 SETUP_CODE = """
@@ -292,6 +295,7 @@ async def run_config(name: str, args) -> dict:
         count=spec["count"],
         redis=spec["redis"],
         postgres=spec.get("postgres", False),
+        application=spec.get("application", "meet.asgi:application"),
         extra_env={"LOG_LEVEL": "ERROR"},
     )
     servers.start()

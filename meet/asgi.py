@@ -11,7 +11,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.sessions import CookieMiddleware, SessionMiddleware  # noqa: E402
 
 from meet.logs import AccessLogMiddleware  # noqa: E402
-from signaling import backpressure, restart  # noqa: E402
+from signaling import autobahn_debug, backpressure, restart  # noqa: E402
 from signaling.auth import DeferredAuthMiddleware  # noqa: E402
 from signaling.origin import OriginValidator  # noqa: E402
 from signaling.routing import websocket_urlpatterns  # noqa: E402
@@ -20,6 +20,8 @@ from signaling.routing import websocket_urlpatterns  # noqa: E402
 backpressure.install()
 # A worker asked to stop tells its sockets to resume on another worker at once.
 restart.install()
+# autobahn's per-socket configuration dump (a debug line) costs a repr, not a pretty-print.
+autobahn_debug.install()
 
 application = ProtocolTypeRouter(
     {

@@ -18,6 +18,7 @@ from rooms.models import LobbyKnock, Room
 from rooms.moderation import MODERATOR_ROLES, can_moderate
 from rooms.selectors import chat_messages_latest_cached, room_with_access_facts
 from rooms.services import room_membership_from_invite
+from signaling.auth import scope_user
 from signaling.presence import (
     BannedMeanwhile,
     JoinResult,
@@ -176,7 +177,7 @@ def socket_admit_visitor(
     visitor's ban, kick and membership (``room_with_access_facts``), so the rule asks nothing
     more (issue #14: session and user, room and access, seat and participant, history).
     """
-    user = room_visitor(user=scope.get("user"), session=scope.get("session"))
+    user = room_visitor(user=scope_user(scope), session=scope.get("session"))
     room = room_with_access_facts(slug=slug, user=user)
     invite_token = query_invite
     if getattr(user, "is_guest", False) and room is not None:

@@ -14,7 +14,7 @@ consumer replaces it with the resolved user (or guest) right after.
 from __future__ import annotations
 
 from channels.middleware import BaseMiddleware
-from django.utils.functional import SimpleLazyObject
+from django.utils.functional import LazyObject, SimpleLazyObject, empty
 
 from accounts.selectors import session_user
 
@@ -29,3 +29,17 @@ class DeferredAuthMiddleware(BaseMiddleware):
         if "user" not in scope:
             scope["user"] = SimpleLazyObject(lambda: session_user(scope["session"]))
         return await super().__call__(scope, receive, send)
+
+
+def scope_user(scope):
+    """The scope's user itself, read now if it is still deferred.
+
+    Not the lazy proxy: each attribute read through it is a Python call of its own, and the
+    admission reads the user's id and role many times over.
+    """
+    user = scope.get("user")
+    if isinstance(user, LazyObject):
+        if user._wrapped is empty:
+            user._setup()
+        return user._wrapped
+    return user

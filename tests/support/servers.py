@@ -82,6 +82,8 @@ class LiveServers:
     # Redis listen on the machine's loopback, which the namespace does not reach).
     namespace: object | None = None
     processes: list[DaphneProcess] = field(default_factory=list)
+    # The ASGI application daphne serves (the benchmark also runs a plain Channels relay).
+    application: str = "meet.asgi:application"
     database_url: str = ""
     _postgres_db: str = ""
     # One prefix for all of this set's processes (and run_python), so they share the layer.
@@ -127,7 +129,7 @@ class LiveServers:
             "-p",
             str(proc.port),
             "--proxy-headers",
-            "meet.asgi:application",
+            self.application,
         ]
         if self.namespace is not None:
             argv = self.namespace.command(argv)
