@@ -1,8 +1,10 @@
 """Signaling load benchmark: N rooms x M simulated peers against real daphne processes.
 
 For each configuration (in-memory layer on one process, Redis on one process, Redis on two
-processes) it starts fresh servers on loopback, logs ROOMS x PEERS users in, connects every peer
-with the ``websockets`` library and measures:
+processes, PostgreSQL on one process, and ``plain``: the plainest Channels relay, which says what
+daphne and Channels themselves take on the machine of the day) it starts fresh servers on
+loopback, logs ROOMS x PEERS users in, connects every peer with the ``websockets`` library and
+measures:
 
 - first, untimed, every user opens the room's page, as a browser does before its Join click
   (``--cold-sessions`` skips this: each join then reads its session from the database);
@@ -15,8 +17,9 @@ with the ``websockets`` library and measures:
 
 With two processes each room's peers are split across them, so every other relay crosses Redis.
 
-    ./run bench                                  # 250 rooms x 4 peers, all three configurations
+    ./run bench                                  # 250 rooms x 4 peers: memory, redis-1, redis-2
     ./run bench --rooms 50 --peers 4 --configs memory
+    ./run bench --configs plain,memory,redis-1,redis-2,postgres --rate-per-process
 """
 
 from __future__ import annotations

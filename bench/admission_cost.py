@@ -1,0 +1,145 @@
+"""CPU of one socket admission, in-process, by part (issue #14).
+
+Creates ROOMS x PEERS users on a fresh SQLite database in a temporary folder, then
+admits each as the signaling consumer does (``socket_admit_visitor`` with a cached session and
+the lazy user of ``DeferredAuthMiddleware``), one after the other in one thread, and prints the
+mean time per admission and of each part. No server, sockets or event loop: only the work the
+admission does on the database thread, so a change to it can be measured without the noise of
+the join storm (``bench/signaling_load.py``), whose server also does the handshakes and frames.
+
+    .venv/bin/python bench/admission_cost.py                 # 250 rooms x 4 peers
+    .venv/bin/python bench/admission_cost.py --rooms 100
+
+The first joiner of each room also reads its chat history (later ones find it in the cache),
+and a room's owner (one in four here) is a host, whose welcome lists the lobby when anyone waits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import secrets
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+
+
+def _timed(totals: Counter, module, name: str, *also) -> None:
+    """Replace ``module.name`` (and the same name in ``also``) by a copy that adds up its time.
+
+    A name the code does not have (an older commit, for a before/after run) is left out.
+    """
+    original = getattr(module, name, None)
+    if original is None:
+        return
+
+    @functools.wraps(original)
+    def timed(*args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            totals[name] += time.perf_counter() - started
+
+    for target in (module, *also):
+        setattr(target, name, timed)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rooms", type=int, default=250)
+    parser.add_argument("--peers", type=int, default=4)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-admission-"))
+    os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'db.sqlite3'}"
+    os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(50))
+    os.environ.setdefault("MEET_STATE_DIR", str(workdir))
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "meet.settings"
+    import django
+
+    django.setup()
+    from django.contrib.auth import (
+        BACKEND_SESSION_KEY,
+        HASH_SESSION_KEY,
+        SESSION_KEY,
+        get_user_model,
+    )
+    from django.contrib.sessions.backends.cached_db import SessionStore
+    from django.core.management import call_command
+    from django.utils.functional import SimpleLazyObject
+
+    from accounts import selectors as account_selectors
+    from rooms import selectors as room_selectors
+    from rooms.services import room_create
+    from signaling import admission, auth, presence
+
+    call_command("migrate", verbosity=0)
+    count = args.rooms * args.peers
+    user_model = get_user_model()
+    users = user_model.objects.bulk_create(
+        [user_model(username=f"bench{index}", password="!") for index in range(count)]
+    )
+    sessions = []
+    for user in users:
+        session = SessionStore()
+        session[SESSION_KEY] = str(user.pk)
+        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        session.create()
+        sessions.append(session.session_key)
+    slugs = [
+        room_create(owner=users[room * args.peers], name=f"Bench {room}").slug
+        for room in range(args.rooms)
+    ]
+
+    totals: Counter = Counter()
+    _timed(totals, account_selectors, "session_user")
+    _timed(totals, auth, "_get_user_sync")
+    _timed(totals, room_selectors, "room_with_access_facts", admission)
+    _timed(totals, room_selectors, "chat_messages_latest_cached", admission)
+    _timed(totals, presence, "participant_join", admission)
+    _timed(totals, presence, "_lock_room_and_read_roster")
+    _timed(totals, presence, "_participant_insert")
+    _timed(totals, admission, "_knocks_waiting")
+    _timed(totals, admission, "resume_token_make")
+
+    def read_user(scope):
+        # As DeferredAuthMiddleware does; before 2026-12-02 it ran Channels' get_user.
+        if hasattr(auth, "_get_user_sync"):
+            return auth._get_user_sync(scope)
+        return account_selectors.session_user(scope["session"])
+
+    def admit(index: int) -> None:
+        scope = {"session": SessionStore(session_key=sessions[index])}
+        scope["user"] = SimpleLazyObject(lambda: read_user(scope))
+        _user, _token, result = admission.socket_admit_visitor(
+            scope=scope, slug=slugs[index // args.peers], channel_name=f"bench.{index}"
+        )
+        assert result.join is not None, result
+
+    warm = min(40, count // 2)
+    for index in range(warm):  # Imports, statement caches, the first rooms' histories.
+        admit(index)
+    totals.clear()
+    started = time.perf_counter()
+    for index in range(warm, count):
+        admit(index)
+    elapsed = time.perf_counter() - started
+    measured = count - warm
+    print(f"{measured} admissions on SQLite, {args.peers} peers a room, one thread")
+    print(f"  per admission: {elapsed / measured * 1e6:.0f} µs")
+    for name, seconds in totals.most_common():
+        print(f"  {name}: {seconds / measured * 1e6:.0f} µs")
+    print(f"load average {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
