@@ -61,6 +61,8 @@ def row_reader(
     for index, field in enumerate(fields):
         expression = field.get_col(table_alias)
         # What the ORM's compiler applies to a selected column (SQLCompiler.get_converters).
+        # The backend's converters are methods of the connection this reader was made on; they
+        # read settings (the time zone), never its database handle, so any thread may use them.
         found = connection.ops.get_db_converters(expression) + expression.get_db_converters(
             connection
         )
