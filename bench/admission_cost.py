@@ -66,12 +66,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from django.contrib.auth import (
-        BACKEND_SESSION_KEY,
-        HASH_SESSION_KEY,
-        SESSION_KEY,
-        get_user_model,
-    )
+    from django.contrib.auth import get_user_model
     from django.contrib.sessions.backends.cached_db import SessionStore
     from django.core.management import call_command
     from django.utils.functional import SimpleLazyObject
@@ -80,6 +75,7 @@ def main() -> None:
     from rooms import selectors as room_selectors
     from rooms.services import room_create
     from signaling import admission, auth, presence
+    from tests.support.servers import session_key_for
 
     call_command("migrate", verbosity=0)
     count = args.rooms * args.peers
@@ -87,14 +83,9 @@ def main() -> None:
     users = user_model.objects.bulk_create(
         [user_model(username=f"bench{index}", password="!") for index in range(count)]
     )
-    sessions = []
-    for user in users:
-        session = SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session.create()
-        sessions.append(session.session_key)
+    sessions = [session_key_for(user) for user in users]
+    for key in sessions:  # In the cache, as the room page leaves it before the Join click.
+        SessionStore(session_key=key).load()
     slugs = [
         room_create(owner=users[room * args.peers], name=f"Bench {room}").slug
         for room in range(args.rooms)

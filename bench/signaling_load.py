@@ -60,22 +60,16 @@ CONFIGS = {
 
 SETUP_CODE = """
 import json
-from django.contrib.auth import get_user_model, SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.auth import get_user_model
 from rooms.services import room_create
+from tests.support.servers import session_key_for
 rooms, peers = {rooms}, {peers}
 User = get_user_model()
 users = User.objects.bulk_create(
     [User(username=f"bench{{i}}", password="!") for i in range(rooms * peers)]
 )
-sessions, slugs = [], []
-for index, user in enumerate(users):
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    sessions.append(session.session_key)
+sessions = [session_key_for(user) for user in users]
+slugs = []
 for r in range(rooms):
     slugs.append(room_create(owner=users[r * peers], name=f"Bench {{r}}").slug)
 print(json.dumps({{"sessions": sessions, "slugs": slugs}}))

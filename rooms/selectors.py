@@ -88,14 +88,12 @@ def room_with_access_facts(*, slug: str, user) -> Room | None:
     room.access_facts_user_id = user.pk
     room.access_lobby_waiting = bool(lobby_waiting)
     # SQLite hands a computed column's timestamp back as text or as a naive datetime (in UTC,
-    # as Django stores them), and a boolean as 0 or 1; PostgreSQL as an aware one and a bool.
+    # as Django stores them); PostgreSQL as an aware one.
     if isinstance(until, str):
         until = parse_datetime(until)
     if until is not None and timezone.is_naive(until):
         until = timezone.make_aware(until, UTC)
     room.access_kick_until = until
-    if room.access_kick_may_knock is not None:
-        room.access_kick_may_knock = bool(room.access_kick_may_knock)
     return room
 
 
