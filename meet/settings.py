@@ -122,7 +122,9 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # closed it (a join storm made about one a join; Django's documentation says to disable
     # persistent connections under ASGI). Each database call now takes a connection from the
     # pool and gives it back when it ends. The pool checks a connection before handing it out,
-    # so the first call after a database restart does not fail.
+    # so the first call after a database restart does not fail; meet's backend does that check
+    # without a round trip to the server (meet/postgresql/base.py).
+    DATABASES["default"]["ENGINE"] = "meet.postgresql"
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {

@@ -17,7 +17,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+if DATABASES["default"]["ENGINE"] == "meet.postgresql":  # noqa: F405
     # No pool inside the test process: the tests' own ``sync_to_async`` helpers read the
     # database from each test's async context and never give the connection back (only the
     # consumer's ``database_sync_to_async`` and Django's request cycle do), so a pool would run
