@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -59,13 +60,33 @@ def user_by_pk(pk) -> Any:
     return None if row is None else reader.instance(row)
 
 
-def session_user(session) -> Any:
+def session_model_user_id(session) -> Any:
+    """The id of the user row ``session_user`` reads for this session, or None.
+
+    None when the session is not logged in, or was logged in by a backend that is no longer
+    configured or is not Django's ``ModelBackend`` (``session_user`` asks such a backend itself).
+    So a caller may read that row together with something else and hand it to ``session_user``.
+    """
+    try:
+        user_id = get_user_model()._meta.pk.to_python(session[SESSION_KEY])
+        backend_path = session[BACKEND_SESSION_KEY]
+    except KeyError:
+        return None
+    if backend_path not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    if type(load_backend(backend_path)) is not ModelBackend:
+        return None
+    return user_id
+
+
+def session_user(session, *, read_user: Callable[[Any], Any] = user_by_pk) -> Any:
     """The user a session is logged in as, else an ``AnonymousUser``: Channels' ``get_user``.
 
     The same rule: the session's user, through the backend that logged it in, if that backend
     is still configured and the session's auth hash still matches (a changed password ends
     every other session); otherwise the session is flushed and the visitor is anonymous. Only
-    Django's ``ModelBackend`` reads the row through ``user_by_pk``; any other backend is asked.
+    Django's ``ModelBackend`` reads the row, through ``read_user`` (``user_by_pk``, or the
+    row a caller read already, for ``session_model_user_id``); any other backend is asked.
     """
     user = None
     try:
@@ -77,7 +98,7 @@ def session_user(session) -> Any:
         if backend_path in settings.AUTHENTICATION_BACKENDS:
             backend = load_backend(backend_path)
             if type(backend) is ModelBackend:
-                user = user_by_pk(user_id)
+                user = read_user(user_id)
                 if user is not None and not backend.user_can_authenticate(user):
                     user = None
             else:

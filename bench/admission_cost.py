@@ -142,6 +142,7 @@ def _run(args, workdir: Path, postgres_db: str | None) -> None:
     _timed(totals, account_selectors, "session_user")
     _timed(totals, auth, "_get_user_sync")
     _timed(totals, room_selectors, "room_with_access_facts", admission)
+    _timed(totals, room_selectors, "user_and_room_with_access_facts", admission)
     _timed(totals, room_selectors, "chat_messages_latest_cached", admission)
     _timed(totals, presence, "participant_join", admission)
     _timed(totals, presence, "_lock_room_and_read_roster")
@@ -157,7 +158,10 @@ def _run(args, workdir: Path, postgres_db: str | None) -> None:
 
     def admit(index: int) -> None:
         scope = {"session": SessionStore(session_key=sessions[index])}
-        scope["user"] = SimpleLazyObject(lambda: read_user(scope))
+        if hasattr(auth, "deferred_user"):  # As DeferredAuthMiddleware does since 2026-12-02.
+            scope["user"] = auth.deferred_user(scope)
+        else:
+            scope["user"] = SimpleLazyObject(lambda: read_user(scope))
         close_old_connections()  # As database_sync_to_async does around each call.
         try:
             _user, _token, result = admission.socket_admit_visitor(

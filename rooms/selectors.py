@@ -8,6 +8,7 @@ from datetime import UTC
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connections, router
 from django.db.models import F, Max, QuerySet
@@ -69,12 +70,41 @@ def room_with_access_facts(*, slug: str, user) -> Room | None:
     using = router.db_for_read(Room)
     sql, reader = _room_with_access_facts_statement(using)
     with connections[using].cursor() as cursor:
-        cursor.execute(
-            sql, [LobbyKnock.Status.WAITING, user.pk, user.pk, timezone.now(), user.pk, slug]
-        )
+        cursor.execute(sql, [*_access_facts_params(user.pk), slug])
+        row = cursor.fetchone()
+    return None if row is None else _room_with_facts(reader, row, user_id=user.pk)
+
+
+def user_and_room_with_access_facts(*, user_id, slug: str) -> tuple[Any, Room | None]:
+    """The user row ``user_id`` and, in the same statement, ``room_with_access_facts`` for it.
+
+    For the signaling admission, which knows the session's user id before it reads the row
+    (``accounts.selectors.session_model_user_id``): one round trip for both instead of two.
+    The user is the instance ``accounts.selectors.user_by_pk`` gives, and it has not been
+    judged yet (``session_user`` does that with it); the room's facts are about that user.
+    ``(None, None)`` when there is no such user; ``(user, None)`` when there is no such room.
+    """
+    using = router.db_for_read(Room)
+    sql, user_reader, room_reader = _user_and_room_with_access_facts_statement(using)
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, [LobbyKnock.Status.WAITING, slug, timezone.now(), user_id])
         row = cursor.fetchone()
     if row is None:
-        return None
+        return None, None
+    user = user_reader.instance(row)
+    room_row = row[len(user_reader.attnames) :]
+    if room_row[0] is None:
+        return user, None
+    return user, _room_with_facts(room_reader, room_row, user_id=user.pk)
+
+
+def _access_facts_params(user_id) -> list:
+    """The values of ``_access_facts_sql``'s parameters when the user is a parameter too."""
+    return [LobbyKnock.Status.WAITING, user_id, user_id, timezone.now(), user_id]
+
+
+def _room_with_facts(reader: RowReader, row, *, user_id) -> Room:
+    """The room of a row read with ``_access_facts_sql``'s columns, the facts as attributes."""
     room = reader.instance(row)
     (
         room.access_ban_id,
@@ -85,7 +115,7 @@ def room_with_access_facts(*, slug: str, user) -> Room | None:
         room.access_membership_role,
         lobby_waiting,
     ) = row[len(reader.attnames) :]
-    room.access_facts_user_id = user.pk
+    room.access_facts_user_id = user_id
     room.access_lobby_waiting = bool(lobby_waiting)
     # SQLite hands a computed column's timestamp back as text or as a naive datetime (in UTC,
     # as Django stores them); PostgreSQL as an aware one.
@@ -97,25 +127,57 @@ def room_with_access_facts(*, slug: str, user) -> Room | None:
     return room
 
 
-@functools.cache
-def _room_with_access_facts_statement(using: str) -> tuple[str, RowReader]:
-    reader = row_reader(Room, "r", using)
-    room, ban, kick, membership, knock = (
-        model._meta.db_table for model in (Room, RoomBan, RoomKick, RoomMembership, LobbyKnock)
+def _access_facts_sql(room_reader: RowReader, *, user_column: str) -> tuple[str, str]:
+    """The room's columns with the access facts about the user in ``user_column``, and the joins.
+
+    ``user_column`` is a column of the statement, or ``%s`` when the user id is a parameter.
+    Parameters: the waiting status in the columns; the time now in the joins, after the user
+    id twice when that is a parameter, and then the user id once more (``_access_facts_params``
+    gives them all). Each join is unique per room and user: at most one row each.
+    """
+    ban, kick, membership, knock = (
+        model._meta.db_table for model in (RoomBan, RoomKick, RoomMembership, LobbyKnock)
     )
-    sql = f"""
-        SELECT {reader.columns},
+    columns = f"""{room_reader.columns},
             b.id, b.reason,
             k.until, k.reason, k.may_knock,
             m.role,
-            EXISTS(SELECT 1 FROM {knock} w WHERE w.room_id = r.id AND w.status = %s)
-        FROM {room} r
-        LEFT JOIN {ban} b ON b.room_id = r.id AND b.user_id = %s
-        LEFT JOIN {kick} k ON k.room_id = r.id AND k.user_id = %s AND k.until > %s
-        LEFT JOIN {membership} m ON m.room_id = r.id AND m.user_id = %s
+            EXISTS(SELECT 1 FROM {knock} w WHERE w.room_id = r.id AND w.status = %s)"""  # noqa: S608 - table names only
+    joins = f"""
+        LEFT JOIN {ban} b ON b.room_id = r.id AND b.user_id = {user_column}
+        LEFT JOIN {kick} k ON k.room_id = r.id AND k.user_id = {user_column} AND k.until > %s
+        LEFT JOIN {membership} m ON m.room_id = r.id AND m.user_id = {user_column}"""
+    return columns, joins
+
+
+@functools.cache
+def _room_with_access_facts_statement(using: str) -> tuple[str, RowReader]:
+    reader = row_reader(Room, "r", using)
+    columns, joins = _access_facts_sql(reader, user_column="%s")
+    sql = f"""
+        SELECT {columns}
+        FROM {Room._meta.db_table} r{joins}
         WHERE r.slug = %s
     """  # noqa: S608 - only the models' own table names are put in; every value is a parameter
     return sql, reader
+
+
+@functools.cache
+def _user_and_room_with_access_facts_statement(using: str) -> tuple[str, RowReader, RowReader]:
+    user_model = get_user_model()
+    user_reader = row_reader(user_model, "u", using)
+    room_reader = row_reader(Room, "r", using)
+    quote = connections[using].ops.quote_name
+    user_pk = f"u.{quote(user_model._meta.pk.column)}"
+    columns, joins = _access_facts_sql(room_reader, user_column=user_pk)
+    # The user row leads, so a missing room still gives the user (its room columns NULL).
+    sql = f"""
+        SELECT {user_reader.columns}, {columns}
+        FROM {quote(user_model._meta.db_table)} u
+        LEFT JOIN {Room._meta.db_table} r ON r.slug = %s{joins}
+        WHERE {user_pk} = %s
+    """  # noqa: S608 - only the models' own table and column names are put in
+    return sql, user_reader, room_reader
 
 
 def rooms_owned_by(*, user: User) -> QuerySet[Room]:

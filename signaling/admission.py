@@ -16,9 +16,13 @@ from rooms.guests import guest_invite_token, room_visitor
 from rooms.lobby import knock_create, knocks_waiting
 from rooms.models import LobbyKnock, Room
 from rooms.moderation import MODERATOR_ROLES, can_moderate
-from rooms.selectors import chat_messages_latest_cached, room_with_access_facts
+from rooms.selectors import (
+    chat_messages_latest_cached,
+    room_with_access_facts,
+    user_and_room_with_access_facts,
+)
 from rooms.services import room_membership_from_invite
-from signaling.auth import scope_user
+from signaling.auth import deferred_user_id, scope_user
 from signaling.presence import (
     BannedMeanwhile,
     JoinResult,
@@ -175,13 +179,26 @@ def socket_admit_visitor(
     read from the session; anonymous otherwise), the invite token that counted (a guest's is the
     one it entered with) and ``socket_admit``'s answer. The room is read together with the
     visitor's ban, kick and membership (``room_with_access_facts``), so the rule asks nothing
-    more (issue #14: session and user, room and access, seat and participant, history).
+    more, and a logged-in visitor's user row comes in the same statement
+    (``user_and_room_with_access_facts``; issue #14: at most four round trips a join).
     """
-    user = room_visitor(user=scope_user(scope), session=scope.get("session"))
-    room = room_with_access_facts(slug=slug, user=user)
+    session = scope.get("session")
+    user_id = deferred_user_id(scope)
+    if user_id is not None:
+        # The session names its user's row: read it in the room's statement (issue #14).
+        user_row, room = user_and_room_with_access_facts(user_id=user_id, slug=slug)
+        user = scope_user(scope, user_row=user_row)
+        if user is not user_row:
+            # Channels' rule refused the row (an inactive user, a changed password) or there
+            # was none: the facts read were about someone this visitor is not.
+            user = room_visitor(user=user, session=session)
+            room = room_with_access_facts(slug=slug, user=user)
+    else:
+        user = room_visitor(user=scope_user(scope), session=session)
+        room = room_with_access_facts(slug=slug, user=user)
     invite_token = query_invite
     if getattr(user, "is_guest", False) and room is not None:
-        invite_token = guest_invite_token(session=scope.get("session"), room=room)
+        invite_token = guest_invite_token(session=session, room=room)
     admission = socket_admit(
         user=user,
         room=room,

@@ -8,7 +8,9 @@ admission's. ``DeferredAuthMiddleware`` puts a lazy user in the scope instead, w
 (signaling/admission.py).
 
 Nothing may touch ``scope["user"]`` from async code before the admission has read it; the
-consumer replaces it with the resolved user (or guest) right after.
+consumer replaces it with the resolved user (or guest) right after. The admission reads the
+user's row in the same statement as the room (``deferred_user_id`` says which row, and
+``scope_user`` takes the row read), so the user costs no round trip of its own.
 """
 
 from __future__ import annotations
@@ -16,7 +18,16 @@ from __future__ import annotations
 from channels.middleware import BaseMiddleware
 from django.utils.functional import LazyObject, SimpleLazyObject, empty
 
-from accounts.selectors import session_user
+from accounts.selectors import session_model_user_id, session_user
+
+
+class DeferredUser(SimpleLazyObject):
+    """``DeferredAuthMiddleware``'s user: the session's, read on first use."""
+
+
+def deferred_user(scope) -> DeferredUser:
+    """The lazy user of a scope with a ``session``, as ``DeferredAuthMiddleware`` sets it."""
+    return DeferredUser(lambda: session_user(scope["session"]))
 
 
 class DeferredAuthMiddleware(BaseMiddleware):
@@ -27,19 +38,36 @@ class DeferredAuthMiddleware(BaseMiddleware):
             raise ValueError("DeferredAuthMiddleware needs SessionMiddleware above it.")
         scope = dict(scope)
         if "user" not in scope:
-            scope["user"] = SimpleLazyObject(lambda: session_user(scope["session"]))
+            scope["user"] = deferred_user(scope)
         return await super().__call__(scope, receive, send)
 
 
-def scope_user(scope):
+def deferred_user_id(scope):
+    """The id of the user row the scope's deferred user still needs, or None.
+
+    None when the user is not ``DeferredAuthMiddleware``'s, is read already, or needs no row
+    read by meet (nobody logged in, or another backend than ``ModelBackend``).
+    """
+    user = scope.get("user")
+    if not isinstance(user, DeferredUser) or user._wrapped is not empty:
+        return None
+    return session_model_user_id(scope["session"])
+
+
+def scope_user(scope, *, user_row=empty):
     """The scope's user itself, read now if it is still deferred.
 
     Not the lazy proxy: each attribute read through it is a Python call of its own, and the
-    admission reads the user's id and role many times over.
+    admission reads the user's id and role many times over. ``user_row`` is the row of
+    ``deferred_user_id`` when the caller read it already (None if there was none); Channels'
+    rule (``session_user``) still judges it.
     """
     user = scope.get("user")
     if isinstance(user, LazyObject):
         if user._wrapped is empty:
-            user._setup()
+            if user_row is empty:
+                user._setup()
+            else:
+                user._wrapped = session_user(scope["session"], read_user=lambda _pk: user_row)
         return user._wrapped
     return user

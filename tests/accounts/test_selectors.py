@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
-from accounts.selectors import session_user, user_by_pk
+from accounts.selectors import session_model_user_id, session_user, user_by_pk
 from tests.support.servers import session_key_for
 
 pytestmark = pytest.mark.django_db
@@ -95,3 +95,25 @@ def test_another_backend_is_asked_for_the_user(make_user, settings):
     _CountingBackend.asked.clear()
     assert session_user(_session(user, backend=path)) == user
     assert _CountingBackend.asked == [user.pk]
+
+
+def test_the_row_a_session_names_is_its_users_under_model_backend_only(make_user, settings):
+    user = make_user("ana")
+    assert session_model_user_id(_session(user)) == user.pk
+    assert session_model_user_id(SessionStore()) is None
+    path = f"{__name__}._CountingBackend"
+    assert session_model_user_id(_session(user, backend=path)) is None  # Not configured.
+    settings.AUTHENTICATION_BACKENDS = [path]
+    assert session_model_user_id(_session(user, backend=path)) is None  # Asked, not read.
+
+
+def test_a_row_read_beforehand_is_used_and_judged_by_the_same_rule(make_user):
+    user = make_user("ana")
+    session = _session(user)
+    row = user_by_pk(user.pk)
+    with CaptureQueriesContext(connection) as captured:
+        assert session_user(session, read_user=lambda pk: row) is row
+    assert captured.captured_queries == []
+    row.is_active = False
+    assert session_user(_session(user), read_user=lambda pk: row).is_anonymous
+    assert session_user(_session(user), read_user=lambda pk: None).is_anonymous

@@ -3,8 +3,12 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from accounts.models import User
+from accounts.selectors import user_by_pk
 from rooms import lobby, moderation, selectors, services
 from rooms.models import Participant, Room, RoomKick, RoomMembership, RoomVisit
 
@@ -238,6 +242,61 @@ def test_room_with_access_facts_is_the_room_with_the_users_ban_kick_membership_a
     assert read.access_lobby_waiting is True
 
     assert selectors.room_with_access_facts(slug="no-such-room", user=cy) is None
+
+
+_ACCESS_FACTS = (
+    "access_ban_id",
+    "access_ban_reason",
+    "access_kick_until",
+    "access_kick_reason",
+    "access_kick_may_knock",
+    "access_membership_role",
+    "access_lobby_waiting",
+    "access_facts_user_id",
+)
+
+
+def test_the_user_and_the_room_read_together_are_what_each_read_gives(make_room, make_user):
+    room = make_room("Together", lobby="non_members")
+    ana, bo, cy = make_user("ana"), make_user("bo"), make_user("cy")
+    moderation.room_ban_user(room=room, user=ana, by=room.owner, reason="spam")
+    RoomKick.objects.create(
+        room=room, user=bo, until=timezone.now() + timedelta(minutes=5), reason="noise"
+    )
+    RoomMembership.objects.create(room=room, user=cy, role="moderator")
+    lobby.knock_create(room=room, user=bo, role="member", channel_name="test.knock")
+
+    for person in (ana, bo, cy, room.owner):
+        with CaptureQueriesContext(connection) as captured:
+            user, read = selectors.user_and_room_with_access_facts(
+                user_id=person.pk, slug=room.slug
+            )
+        assert len(captured.captured_queries) == 1
+        expected_user = user_by_pk(person.pk)
+        for field in User._meta.concrete_fields:
+            assert getattr(user, field.attname) == getattr(expected_user, field.attname), field
+        expected = selectors.room_with_access_facts(slug=room.slug, user=person)
+        for field in Room._meta.concrete_fields:
+            assert getattr(read, field.attname) == getattr(expected, field.attname), field.name
+        for fact in _ACCESS_FACTS:
+            assert getattr(read, fact) == getattr(expected, fact), (person.username, fact)
+    assert read.access_lobby_waiting is True
+    assert timezone.is_aware(
+        selectors.user_and_room_with_access_facts(user_id=bo.pk, slug=room.slug)[
+            1
+        ].access_kick_until
+    )
+
+
+def test_the_user_without_a_room_and_no_user_at_all(make_room, make_user):
+    ana = make_user("ana")
+    make_room("Somewhere")
+    user, room = selectors.user_and_room_with_access_facts(user_id=ana.pk, slug="no-such-room")
+    assert user == ana and room is None
+    assert selectors.user_and_room_with_access_facts(user_id=ana.pk + 1000, slug="x") == (
+        None,
+        None,
+    )
 
 
 def test_an_expired_kick_is_no_fact(make_room, make_user):

@@ -10,13 +10,12 @@ from channels.db import database_sync_to_async
 from django.contrib.sessions.backends.cached_db import SessionStore
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils.functional import SimpleLazyObject
 
-from accounts.selectors import session_user
 from rooms import lobby, selectors, services
 from rooms.models import Participant
 from signaling import consumer, presence
 from signaling.admission import socket_admit_visitor
+from signaling.auth import deferred_user
 from tests.support.servers import session_key_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -25,7 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def _scope(user) -> dict:
     """A socket's scope as the middleware leaves it: a session and a user read on first use."""
     scope: dict = {"session": SessionStore(session_key=session_key_for(user))}
-    scope["user"] = SimpleLazyObject(lambda: session_user(scope["session"]))
+    scope["user"] = deferred_user(scope)
     return scope
 
 
@@ -68,7 +67,9 @@ def test_a_join_reads_the_history_in_one_statement_however_long_it_is(busy_room,
     assert len(history) == 1, history
 
 
-def test_a_join_costs_four_statements_once_the_session_and_history_are_cached(busy_room, make_user):
+def test_a_join_costs_three_statements_once_the_session_and_history_are_cached(
+    busy_room, make_user
+):
     # One join warms the cache with the room's history (the first of a storm pays for it).
     _join(busy_room, make_user(), "test.warm")
     newcomer = make_user("newcomer")
@@ -81,12 +82,12 @@ def test_a_join_costs_four_statements_once_the_session_and_history_are_cached(bu
     assert admission.join is not None
     assert len(admission.welcome["chat"]) == 40
     statements = _statements(captured)
-    # The user; the room with the newcomer's ban, kick and membership; the room's lock with
+    # The user with the room and the newcomer's ban, kick and membership; the room's lock with
     # the ban again and who is connected (seats, sockets and the welcome's peers); the new row.
     # (SQLite shows the transaction's BEGIN and COMMIT as statements; they are not counted.)
     statements = _counted(statements)
-    assert len(statements) == 4, "\n".join(statements)
-    assert any("accounts_user" in sql and "rooms_participant" not in sql for sql in statements)
+    assert len(statements) == 3, "\n".join(statements)
+    assert "accounts_user" in statements[0] and "rooms_roomban" in statements[0]
     assert sum("rooms_participant" in sql for sql in statements) == 2  # roster, insert
 
 
@@ -103,8 +104,8 @@ def test_a_hosts_join_reads_the_lobby_only_when_someone_waits_there(busy_room, m
             scope=owner_scope, slug=busy_room.slug, channel_name="test.owner-1"
         )
     assert admission.welcome["lobby"] == []
-    # The access read says nobody waits: the same four statements as anyone's join.
-    assert len(_counted(_statements(captured))) == 4, "\n".join(_statements(captured))
+    # The access read says nobody waits: the same three statements as anyone's join.
+    assert len(_counted(_statements(captured))) == 3, "\n".join(_statements(captured))
 
     knocker = make_user("knocker")
     lobby.knock_create(room=busy_room, user=knocker, role="member", channel_name="test.knock")
@@ -115,7 +116,7 @@ def test_a_hosts_join_reads_the_lobby_only_when_someone_waits_there(busy_room, m
             scope=owner_scope, slug=busy_room.slug, channel_name="test.owner-2"
         )
     assert [knock["user"]["username"] for knock in admission.welcome["lobby"]] == ["knocker"]
-    assert len(_counted(_statements(captured))) == 5  # and the waiting knocks
+    assert len(_counted(_statements(captured))) == 4  # and the waiting knocks
 
 
 def test_the_roster_read_walks_the_rooms_peers_not_every_peer_on_the_server(busy_room):
