@@ -60,13 +60,8 @@ def user_by_pk(pk) -> Any:
     return None if row is None else reader.instance(row)
 
 
-def session_model_user_id(session) -> Any:
-    """The id of the user row ``session_user`` reads for this session, or None.
-
-    None when the session is not logged in, or was logged in by a backend that is no longer
-    configured or is not Django's ``ModelBackend`` (``session_user`` asks such a backend itself).
-    So a caller may read that row together with something else and hand it to ``session_user``.
-    """
+def _session_login(session) -> tuple[Any, Any] | None:
+    """The user id and the backend a session was logged in with, if that backend is configured."""
     try:
         user_id = get_user_model()._meta.pk.to_python(session[SESSION_KEY])
         backend_path = session[BACKEND_SESSION_KEY]
@@ -74,9 +69,20 @@ def session_model_user_id(session) -> Any:
         return None
     if backend_path not in settings.AUTHENTICATION_BACKENDS:
         return None
-    if type(load_backend(backend_path)) is not ModelBackend:
+    return user_id, load_backend(backend_path)
+
+
+def session_model_user_id(session) -> Any:
+    """The id of the user row ``session_user`` reads for this session, or None.
+
+    None when the session is not logged in, or was logged in by a backend that is no longer
+    configured or is not Django's ``ModelBackend`` (``session_user`` asks such a backend itself).
+    So a caller may read that row together with something else and hand it to ``session_user``.
+    """
+    login = _session_login(session)
+    if login is None or type(login[1]) is not ModelBackend:
         return None
-    return user_id
+    return login[0]
 
 
 def session_user(session, *, read_user: Callable[[Any], Any] = user_by_pk) -> Any:
@@ -88,27 +94,19 @@ def session_user(session, *, read_user: Callable[[Any], Any] = user_by_pk) -> An
     Django's ``ModelBackend`` reads the row, through ``read_user`` (``user_by_pk``, or the
     row a caller read already, for ``session_model_user_id``); any other backend is asked.
     """
-    user = None
-    try:
-        user_id = get_user_model()._meta.pk.to_python(session[SESSION_KEY])
-        backend_path = session[BACKEND_SESSION_KEY]
-    except KeyError:
-        pass
+    login = _session_login(session)
+    if login is None:
+        return AnonymousUser()
+    user_id, backend = login
+    if type(backend) is ModelBackend:
+        user = read_user(user_id)
+        if user is not None and not backend.user_can_authenticate(user):
+            user = None
     else:
-        if backend_path in settings.AUTHENTICATION_BACKENDS:
-            backend = load_backend(backend_path)
-            if type(backend) is ModelBackend:
-                user = read_user(user_id)
-                if user is not None and not backend.user_can_authenticate(user):
-                    user = None
-            else:
-                user = backend.get_user(user_id)
-            if hasattr(user, "get_session_auth_hash"):
-                session_hash = session.get(HASH_SESSION_KEY)
-                if not (
-                    session_hash
-                    and constant_time_compare(session_hash, user.get_session_auth_hash())
-                ):
-                    session.flush()
-                    user = None
+        user = backend.get_user(user_id)
+    if hasattr(user, "get_session_auth_hash"):
+        session_hash = session.get(HASH_SESSION_KEY)
+        if not (session_hash and constant_time_compare(session_hash, user.get_session_auth_hash())):
+            session.flush()
+            user = None
     return user or AnonymousUser()

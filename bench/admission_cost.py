@@ -76,20 +76,13 @@ def main() -> None:
 
 
 def _postgres_database_create() -> str:
-    import psycopg
-
     from tests.support import tools
 
-    name = "bench_admission_" + secrets.token_hex(6)
-    admin = tools.postgres_admin_url()
-    with psycopg.connect(tools._libpq_url(admin), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = admin.rsplit("/", 1)[0] + "/" + name
+    name, os.environ["DATABASE_URL"] = tools.postgres_database_create("bench_admission_")
     return name
 
 
 def _postgres_database_drop(name: str) -> None:
-    import psycopg
     from django.db import connections
 
     from tests.support import tools
@@ -98,8 +91,7 @@ def _postgres_database_drop(name: str) -> None:
     for connection in connections.all():
         if getattr(connection, "pool", None) is not None:
             connection.close_pool()
-    with psycopg.connect(tools._libpq_url(tools.postgres_admin_url()), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    tools.postgres_database_drop(name)
 
 
 def _run(args, workdir: Path, postgres_db: str | None) -> None:

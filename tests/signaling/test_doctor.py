@@ -40,15 +40,9 @@ def janus(tmp_path_factory):
 
 @pytest.fixture
 def postgres_database():
-    import psycopg
-
-    admin_url = tools.postgres_admin_url()
-    name = f"meet_doctor_{secrets.token_hex(4)}"
-    with psycopg.connect(tools._libpq_url(admin_url), autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(tools._libpq_url(admin_url), autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    name, url = tools.postgres_database_create("meet_doctor_")
+    yield url
+    tools.postgres_database_drop(name)
 
 
 @pytest.fixture

@@ -279,21 +279,12 @@ print(room.slug)
 
     def _create_database(self) -> None:
         if (self.postgres or _uses_postgres()) and self.namespace is None:
-            import psycopg
-
-            admin = tools.postgres_admin_url()
-            self._postgres_db = "meet_live_" + secrets.token_hex(6)
-            with psycopg.connect(tools._libpq_url(admin), autocommit=True) as conn:
-                conn.execute(f'CREATE DATABASE "{self._postgres_db}"')
-            self.database_url = admin.rsplit("/", 1)[0] + "/" + self._postgres_db
+            self._postgres_db, self.database_url = tools.postgres_database_create("meet_live_")
         else:
             self.database_url = f"sqlite:///{self.workdir / 'live.sqlite3'}"
 
     def _drop_database(self) -> None:
         if not self._postgres_db:
             return
-        import psycopg
-
-        with psycopg.connect(tools._libpq_url(tools.postgres_admin_url()), autocommit=True) as c:
-            c.execute(f'DROP DATABASE IF EXISTS "{self._postgres_db}" WITH (FORCE)')
+        tools.postgres_database_drop(self._postgres_db)
         self._postgres_db = ""

@@ -71,6 +71,27 @@ def _libpq_url(url: str) -> str:
     return url.replace("postgres://", "postgresql://", 1)
 
 
+def postgres_database_create(prefix: str) -> tuple[str, str]:
+    """A new, empty database on the suite's PostgreSQL server: its name and its URL."""
+    import secrets
+
+    import psycopg
+
+    admin = postgres_admin_url()
+    name = prefix + secrets.token_hex(6)
+    with psycopg.connect(_libpq_url(admin), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name, admin.rsplit("/", 1)[0] + "/" + name
+
+
+def postgres_database_drop(name: str) -> None:
+    """Drop a database ``postgres_database_create`` made, ending its open connections."""
+    import psycopg
+
+    with psycopg.connect(_libpq_url(postgres_admin_url()), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def chromium_path() -> str:
     require(
         "Chromium", os.path.exists(CHROMIUM_PATH), f"{CHROMIUM_PATH} (apt-get install chromium)"
