@@ -18,6 +18,7 @@ lookup and one ``channel_layer.send`` to that channel, whatever the room's size.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from typing import Any
@@ -26,7 +27,9 @@ from urllib.parse import parse_qs
 from autobahn.exception import Disconnected
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
 from django.conf import settings
 from django.db import connection
 from django.utils import translation
@@ -35,7 +38,7 @@ from django.utils.translation import gettext_lazy as _
 from rooms import lobby, moderation, services
 from rooms.models import REASON_CONNECTION_LOST, REASON_LEFT
 from rooms.selectors import room_id_by_slug
-from signaling import events, media_mode, metrics, presence, protocol, sfu, wire
+from signaling import events, media_mode, metrics, presence, protocol, receive_loop, sfu, wire
 from signaling.admission import socket_admit, socket_admit_visitor
 from signaling.events import LAYER_BUSY_ERRORS, room_group
 from signaling.i18n import socket_language
@@ -90,13 +93,33 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
 
     async def __call__(self, scope, receive, send) -> None:
         try:
-            await super().__call__(scope, receive, send)
+            await self._serve(scope, receive, send)
         finally:
             # Whatever ends this consumer (even an error no handler caught, after which daphne
             # closes 1011 and never calls disconnect), its row must stop being refreshed, so
             # the sweep ends it instead of it sitting in every welcome as a ghost.
             if self.participant is not None:
                 presence.presence_keeper().discard(self.participant.pk)
+
+    async def _serve(self, scope, receive, send) -> None:
+        """Channels' ``AsyncConsumer.__call__`` (channels is pinned) with another receive loop.
+
+        ``signaling.receive_loop`` replaces ``channels.utils.await_many_dispatch``, which
+        rebuilt its waiting tasks for every message and so stalled the relay in the garbage
+        collector (see that module).
+        """
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        sources = [receive]
+        if self.channel_layer is not None:
+            self.channel_name = await self.channel_layer.new_channel()
+            self.channel_receive = functools.partial(self.channel_layer.receive, self.channel_name)
+            sources.append(self.channel_receive)
+        self.base_send = send
+        try:
+            await receive_loop.await_many_dispatch(sources, self.dispatch)
+        except StopConsumer:
+            pass
 
     async def connect(self) -> None:
         started = time.monotonic()

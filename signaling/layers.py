@@ -8,14 +8,21 @@ at most once per ``clean_interval`` seconds; expiry still happens, at most that 
 Its ``send`` also built a new ``asyncio.Queue`` on every message (to pass to ``setdefault``) and
 its ``group_send`` a task per member; here a queue is made only for a new channel and a group's
 members are sent to in a plain loop (``send`` never waits), with the same checks, the same
-copy of the message for each receiver and the same ``ChannelFull`` (issue #14).
+copy of the message for each receiver and the same ``ChannelFull`` (issue #14). Its
+``receive`` built one more queue per call (for ``setdefault`` again) and deleted the channel's
+queue whenever a receive emptied it, so a consumer's next receive made a new one: per relayed
+message a queue, four deques and an event, objects the garbage collector tracks (see
+``signaling/receive_loop.py`` for why that stalled the relay). Here a channel keeps its queue
+while its receiver lives; the queue goes when a receive on an empty queue is cancelled (the
+consumer closing), on ``discard_channel`` (for one-off channels, like the Redis layer's), or
+when the expiry sweep empties it, as before.
 
 Both layers override private internals, so ``channels`` and ``channels-redis`` are pinned exactly
 in ``pyproject.toml``. On an upgrade, re-check against the new source:
 - ``channels.layers.InMemoryChannelLayer._clean_expired`` still exists, is still the whole
   expiry sweep, and is still called from ``receive``/``group_send`` (not inlined); its
-  ``send`` and ``group_send`` still do what the overrides here do (``channels``, ``groups``,
-  ``expiry``, ``get_capacity``, queue items of ``(expiry time, message)``);
+  ``send``, ``group_send`` and ``receive`` still do what the overrides here do (``channels``,
+  ``groups``, ``expiry``, ``get_capacity``, queue items of ``(expiry time, message)``);
 - ``channels_redis.pubsub.RedisPubSubLoopLayer`` still keeps ``_shards`` (a list of
   ``RedisSingleShardConnection``), ``channels`` and ``_get_shard``, and the shard still has
   ``publish``, ``unsubscribe``, ``_ensure_redis`` and ``_redis``, with ``host`` and the layer as
@@ -70,6 +77,26 @@ class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
                 self._put(channel, message)
             except ChannelFull:
                 pass  # As Channels' own: a full member misses a broadcast, the rest get it.
+
+    async def receive(self, channel):
+        self.require_valid_channel_name(channel)
+        self._clean_expired()
+        queue = self.channels.get(channel)
+        if queue is None:
+            queue = self.channels[channel] = asyncio.Queue(maxsize=self.get_capacity(channel))
+        try:
+            _, message = await queue.get()
+        except asyncio.CancelledError:
+            # The receiver is gone (a consumer closing): an empty queue goes with it, as
+            # Channels' does; one still holding messages stays until they expire, as there.
+            if queue.empty() and self.channels.get(channel) is queue:
+                del self.channels[channel]
+            raise
+        return message
+
+    async def discard_channel(self, channel: str) -> None:
+        """Forget a channel made for one round trip (the health check), and what it holds."""
+        self.channels.pop(channel, None)
 
     def _put(self, channel: str, message: dict) -> None:
         queue = self.channels.get(channel)

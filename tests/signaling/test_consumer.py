@@ -220,6 +220,28 @@ async def test_ice_candidates_and_end_of_candidates_are_relayed(call):
     assert await ana.receive_type("ice") == {"type": "ice", "from": bob.peer_id, "candidate": None}
 
 
+async def test_relaying_starts_no_task_on_the_server(call):
+    # Channels' receive loop started a task per message on each side (socket and layer), and
+    # with them objects that stalled the relay in the garbage collector (signaling/receive_loop.py).
+    ana, bob = await call("ana", "bob")
+    loop = asyncio.get_running_loop()
+    started = []
+    default_factory = loop.get_task_factory()
+
+    def counting_factory(loop, coro, **kwargs):
+        started.append(getattr(coro, "__qualname__", repr(coro)))
+        return asyncio.Task(coro, loop=loop, **kwargs)
+
+    loop.set_task_factory(counting_factory)
+    try:
+        for _ in range(20):
+            await bob.send({"type": "ice", "to": ana.peer_id, "candidate": CANDIDATE})
+            assert (await ana.receive_type("ice"))["from"] == bob.peer_id
+    finally:
+        loop.set_task_factory(default_factory)
+    assert started == []
+
+
 async def test_relay_to_unknown_peer_or_self_is_an_error(call):
     ana, bob = await call("ana", "bob")
     await bob.send({"type": "sdp", "to": "nobody", "description": OFFER})

@@ -93,3 +93,44 @@ async def test_redis_pubsub_layer_discards_a_one_off_channel():
         assert channel not in layer._get_layer()._shards[0]._subscribed_to
     finally:
         await layer.flush()
+
+
+async def test_a_channel_keeps_one_queue_while_its_receiver_lives():
+    # Channels' receive dropped an emptied queue and the next receive made another: a queue,
+    # four deques and an event per relayed message for the garbage collector.
+    layer = InMemoryChannelLayer()
+    channel = await layer.new_channel()
+    receiving = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.sleep(0)
+    queue = layer.channels[channel]
+    for n in range(3):
+        await layer.send(channel, {"type": "x", "n": n})
+        assert (await receiving)["n"] == n
+        receiving = asyncio.ensure_future(layer.receive(channel))
+        await asyncio.sleep(0)
+        assert layer.channels[channel] is queue
+    receiving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await receiving
+    assert channel not in layer.channels
+
+
+async def test_a_cancelled_receive_leaves_undelivered_messages_to_expire():
+    layer = InMemoryChannelLayer()
+    channel = await layer.new_channel()
+    receiving = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.sleep(0)
+    await layer.send(channel, {"type": "x", "n": 1})
+    receiving.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await receiving
+    assert layer.channels[channel].qsize() == 1
+
+
+async def test_discard_channel_forgets_a_one_off_channel():
+    layer = InMemoryChannelLayer()
+    channel = await layer.new_channel()
+    await layer.send(channel, {"type": "x", "n": 1})
+    assert (await layer.receive(channel))["n"] == 1
+    await layer.discard_channel(channel)
+    assert channel not in layer.channels
