@@ -8,7 +8,7 @@ futures and their iterators. With 1,000 sockets waiting, the youngest generation
 43,000 of them, yet CPython's trigger never fired: its count rises with each allocation and
 falls with each deallocation, and the replaced objects, already in an older generation, were
 freed as fast as new ones were made. So a young collection came only every few seconds and
-then walked all 43,000 (20-35 ms on the benchmark's machine, the relay's p99 stalls; measured
+then walked all 43,000 (20-30 ms on the benchmark's machine, the relay's p99 stalls; measured
 with ``gc.get_objects(0)`` grouped by type while ``bench/signaling_load.py`` relayed 1,500
 messages a second, see docs/performance.md).
 
@@ -36,13 +36,13 @@ Source = Callable[[], Awaitable[Any]]
 
 
 async def await_many_dispatch(
-    consumer_callables: list[Source], dispatch: Callable[[Any], Awaitable[None]]
+    sources: list[Source], dispatch: Callable[[Any], Awaitable[None]]
 ) -> None:
     """Await messages from every source and ``dispatch`` each, one at a time."""
     # An item is (message, None) or (None, the error its source raised).
     handoff: asyncio.Queue[tuple[Any, BaseException | None]] = asyncio.Queue(maxsize=1)
     loop = asyncio.get_running_loop()
-    readers = [loop.create_task(_read(source, handoff)) for source in consumer_callables]
+    readers = [loop.create_task(_read(source, handoff)) for source in sources]
     try:
         while True:
             message, error = await handoff.get()
@@ -60,12 +60,11 @@ async def await_many_dispatch(
 
 
 async def _read(source: Source, handoff: asyncio.Queue) -> None:
-    """Receive from ``source`` until cancelled; a failure is handed over, and ends the reader."""
+    """Receive from ``source`` until cancelled (``CancelledError`` is not an ``Exception``, so
+    it ends the reader as it should); any other failure is handed over and ends the reader."""
     while True:
         try:
             message = await source()
-        except asyncio.CancelledError:
-            raise
         except Exception as error:  # noqa: BLE001 - handed to the consumer's task, which raises it
             await handoff.put((None, error))
             return

@@ -20,6 +20,7 @@ from django.utils import timezone
 from rooms.models import ChatMessage, Participant, Room, RoomBan, RoomMembership
 from signaling import presence
 from signaling.events import delivery_for, room_group
+from tests.support.tasks import tasks_started
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -224,21 +225,10 @@ async def test_relaying_starts_no_task_on_the_server(call):
     # Channels' receive loop started a task per message on each side (socket and layer), and
     # with them objects that stalled the relay in the garbage collector (signaling/receive_loop.py).
     ana, bob = await call("ana", "bob")
-    loop = asyncio.get_running_loop()
-    started = []
-    default_factory = loop.get_task_factory()
-
-    def counting_factory(loop, coro, **kwargs):
-        started.append(getattr(coro, "__qualname__", repr(coro)))
-        return asyncio.Task(coro, loop=loop, **kwargs)
-
-    loop.set_task_factory(counting_factory)
-    try:
+    with tasks_started() as started:
         for _ in range(20):
             await bob.send({"type": "ice", "to": ana.peer_id, "candidate": CANDIDATE})
             assert (await ana.receive_type("ice"))["from"] == bob.peer_id
-    finally:
-        loop.set_task_factory(default_factory)
     assert started == []
 
 

@@ -8,6 +8,7 @@ import pytest
 from channels.exceptions import StopConsumer
 
 from signaling.receive_loop import await_many_dispatch
+from tests.support.tasks import tasks_started
 
 
 class Source:
@@ -160,30 +161,17 @@ async def test_readers_are_cancelled_and_awaited_when_the_loop_ends():
 async def test_messages_start_no_tasks():
     # Channels' loop started a task per message, and with it a set of objects the garbage
     # collector had to walk (signaling/receive_loop.py); here only the readers are tasks.
-    loop = asyncio.get_running_loop()
-    started = []
-    default_factory = loop.get_task_factory()
-
-    def counting_factory(loop, coro, **kwargs):
-        started.append(coro)
-        if default_factory is not None:
-            return default_factory(loop, coro, **kwargs)
-        return asyncio.Task(coro, loop=loop, **kwargs)
-
     socket, layer = Source(), Source()
     seen = []
 
     async def dispatch(message):
         seen.append(message)
 
-    loop.set_task_factory(counting_factory)
-    try:
+    with tasks_started() as started:
         running = run_loop([socket, layer], dispatch)
         for n in range(100):
             (socket if n % 2 else layer).queue.put_nowait(n)
             await settle()
-    finally:
-        loop.set_task_factory(default_factory)
     assert len(seen) == 100
     assert len(started) == 3  # the loop itself and one reader per source
     running.cancel()
