@@ -20,7 +20,7 @@ from signaling.routing import websocket_urlpatterns  # noqa: E402
 backpressure.install()
 # A worker asked to stop tells its sockets to resume on another worker at once.
 restart.install()
-# autobahn's per-socket configuration dump (a debug line) costs a repr, not a pretty-print.
+# autobahn's debug lines (per socket, per frame) cost nothing unless written.
 autobahn_debug.install()
 
 application = ProtocolTypeRouter(
