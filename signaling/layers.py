@@ -24,20 +24,27 @@ in ``pyproject.toml``. On an upgrade, re-check against the new source:
   ``send``, ``group_send`` and ``receive`` still do what the overrides here do (``channels``,
   ``groups``, ``expiry``, ``get_capacity``, queue items of ``(expiry time, message)``);
 - ``channels_redis.pubsub.RedisPubSubLoopLayer`` still keeps ``_shards`` (a list of
-  ``RedisSingleShardConnection``), ``channels`` and ``_get_shard``, and the shard still has
-  ``publish``, ``unsubscribe``, ``_ensure_redis`` and ``_redis``, with ``host`` and the layer as
-  its constructor's arguments;
-- then run ``tests/signaling/test_layers.py`` and ``./run bench`` (its ``redis-1`` and
-  ``redis-2`` configurations exercise the pub/sub layer).
+  ``RedisSingleShardConnection``), ``channels`` (name to queue of serialised bytes),
+  ``groups`` (group channel name to member names), ``prefix``, ``channel_layer``,
+  ``_get_shard`` and ``_get_group_channel_name``, and its ``send``/``group_send`` still only
+  serialise and publish; ``RedisPubSubChannelLayer._get_layer`` still keeps loop layers in
+  ``_layers`` made from ``_args``/``_kwargs`` and calls ``channels_redis.utils._wrap_close``;
+  the shard still has ``publish``, ``unsubscribe``, ``_ensure_redis`` and ``_redis``, with
+  ``host`` and the layer as its constructor's arguments, and its receiving task still hands
+  each of redis-py's message dicts to ``_receive_message``;
+- then run ``tests/signaling/test_layers.py``, ``tests/signaling/test_multiprocess.py`` and
+  ``./run bench`` (its ``redis-1`` and ``redis-2`` configurations exercise the pub/sub layer).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from copy import deepcopy
 
 import channels_redis.pubsub
+import channels_redis.utils
 from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer as ChannelsInMemoryChannelLayer
 
@@ -108,6 +115,10 @@ class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
             raise ChannelFull(channel) from None
 
 
+# Bytes of the random origin a group message is tagged with in Redis (_LocalFirstLoopLayer).
+ORIGIN_BYTES = 8
+
+
 class _ConcurrentPublishShard(channels_redis.pubsub.RedisSingleShardConnection):
     """A shard whose publishes do not wait for each other, and go out in pipelines.
 
@@ -158,22 +169,121 @@ class _ConcurrentPublishShard(channels_redis.pubsub.RedisSingleShardConnection):
         finally:
             self._flusher = None
 
+    def _receive_message(self, message):
+        """Queue a message read from Redis for its channel, or for a group's members here.
+
+        A group message carries its sender's origin (``_LocalFirstLoopLayer``): one this loop
+        layer sent was delivered to its members when sent, so its echo is dropped.
+        """
+        if message is None:
+            return
+        name = message["channel"]
+        data = message["data"]
+        if isinstance(name, bytes):
+            name = name.decode()
+        layer = self.channel_layer
+        queue = layer.channels.get(name)
+        if queue is not None:
+            queue.put_nowait(data)
+            return
+        members = layer.groups.get(name)
+        if not members or data.startswith(layer.origin):
+            return
+        data = data[ORIGIN_BYTES:]
+        for channel in members:
+            queue = layer.channels.get(channel)
+            if queue is not None:
+                queue.put_nowait(data)
+
+
+class _LocalFirstLoopLayer(channels_redis.pubsub.RedisPubSubLoopLayer):
+    """The pub/sub layer of one event loop, delivering to its own consumers without Redis.
+
+    channels-redis published every message to Redis, even one for a consumer of the same
+    process, which then read it back from its subscriber connection: a publish, a read and
+    redis-py's per-message machinery for nothing (with two processes, a third of the
+    benchmark's relays). Here:
+
+    - a direct send to a consumer channel this loop layer made (``new_channel``'s default
+      ``specific.`` prefix) goes straight into its queue;
+    - a group send is published for the other processes' members, tagged with this loop
+      layer's random origin, and once Redis has taken it, goes straight into the queues of
+      this loop layer's members; when Redis echoes it back to this loop layer's subscriber
+      connection, it is dropped.
+
+    So every message from one sender to one receiver takes one path, and a sender's group and
+    direct sends reach each receiver in the order they were sent: both in-process (the queue
+    keeps order), or both through Redis on the same publishing connection (one shard, as
+    before). Channels made with another prefix (the health check's, the doctor's) still go
+    through Redis: their round trip is what proves Redis works. A group send reaches this
+    process's members there are when Redis took it, not when Redis echoes it back. With Redis
+    down, a group send fails for everyone, as before; a direct send between two consumers of
+    one process still arrives.
+
+    The payloads stay channels-redis's serialised bytes (``receive`` deserialises each copy),
+    so a receiver gets its own copy in the same format as before. The origin tag changes what
+    a group message looks like in Redis: every process sharing a Redis must run this version
+    (a deployment restarts them all; ``docs/deployment.md``).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._shards = [_ConcurrentPublishShard(shard.host, self) for shard in self._shards]
+        self.origin = os.urandom(ORIGIN_BYTES)
+        self._consumer_channel_prefix = f"{self.prefix}specific."
+
+    async def send(self, channel, message):
+        if channel.startswith(self._consumer_channel_prefix):
+            queue = self.channels.get(channel)
+            if queue is not None:
+                queue.put_nowait(self.channel_layer.serialize(message))
+                return
+        await super().send(channel, message)
+
+    async def group_send(self, group, message):
+        group_channel = self._get_group_channel_name(group)
+        payload = self.channel_layer.serialize(message)
+        # Published first: if Redis fails, nobody gets it and the sender hears why, as before
+        # (a chat its sender sees echoed must have reached the room).
+        await self._get_shard(group_channel).publish(group_channel, self.origin + payload)
+        for channel in self.groups.get(group_channel, ()):
+            queue = self.channels.get(channel)
+            if queue is not None:
+                queue.put_nowait(payload)
+
 
 class RedisPubSubChannelLayer(channels_redis.pubsub.RedisPubSubChannelLayer):
-    """channels-redis's pub/sub layer with concurrent publishes and ``discard_channel``.
+    """channels-redis's pub/sub layer: local delivery, concurrent publishes, ``discard_channel``.
 
     The pub/sub layer subscribes a channel in ``new_channel`` and unsubscribes it only when a
     ``receive`` is cancelled (a consumer closing). A caller that makes a channel for one round
     trip, like the health check, calls ``discard_channel`` so subscriptions do not pile up.
+
+    channels-redis reaches the loop layer through ``__getattr__``, which builds a
+    ``functools.partial`` and a proxy coroutine on every call; the calls made per message
+    (``send``, ``group_send``, ``receive``) are methods here.
     """
 
     def _get_layer(self):
-        layer = super()._get_layer()
-        if not getattr(layer, "_concurrent_publish", False):
-            # Swapped before first use (the loop layer was just made): nothing subscribed yet.
-            layer._shards = [_ConcurrentPublishShard(shard.host, layer) for shard in layer._shards]
-            layer._concurrent_publish = True
+        loop = asyncio.get_running_loop()
+        try:
+            return self._layers[loop]
+        except KeyError:
+            pass
+        layer = self._layers[loop] = _LocalFirstLoopLayer(
+            *self._args, **self._kwargs, channel_layer=self
+        )
+        channels_redis.utils._wrap_close(self, loop)
         return layer
+
+    async def send(self, channel, message):
+        await self._get_layer().send(channel, message)
+
+    async def group_send(self, group, message):
+        await self._get_layer().group_send(group, message)
+
+    async def receive(self, channel):
+        return await self._get_layer().receive(channel)
 
     async def discard_channel(self, channel: str) -> None:
         layer = self._get_layer()
