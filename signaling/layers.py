@@ -39,7 +39,7 @@ in ``pyproject.toml``. On an upgrade, re-check against the new source:
 from __future__ import annotations
 
 import asyncio
-import os
+import secrets
 import time
 from copy import deepcopy
 
@@ -115,8 +115,8 @@ class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
             raise ChannelFull(channel) from None
 
 
-# Bytes of the random origin a group message is tagged with in Redis (_LocalFirstLoopLayer).
-ORIGIN_BYTES = 8
+# The key of a group message that says which loop layer sent it (_LocalFirstLoopLayer).
+ORIGIN_KEY = "__meet_origin__"
 
 
 class _ConcurrentPublishShard(channels_redis.pubsub.RedisSingleShardConnection):
@@ -187,9 +187,16 @@ class _ConcurrentPublishShard(channels_redis.pubsub.RedisSingleShardConnection):
             queue.put_nowait(data)
             return
         members = layer.groups.get(name)
-        if not members or data.startswith(layer.origin):
+        if not members:
             return
-        data = data[ORIGIN_BYTES:]
+        # Read once here to tell an echo (each member's receive reads its own copy again);
+        # a message from a process of an earlier version has no origin and is delivered.
+        try:
+            origin = layer.channel_layer.deserialize(data).get(ORIGIN_KEY)
+        except Exception:  # noqa: BLE001 - not ours: each receiver fails on it, as before
+            origin = None
+        if origin == layer.origin:
+            return
         for channel in members:
             queue = layer.channels.get(channel)
             if queue is not None:
@@ -221,15 +228,16 @@ class _LocalFirstLoopLayer(channels_redis.pubsub.RedisPubSubLoopLayer):
     one process still arrives.
 
     The payloads stay channels-redis's serialised bytes (``receive`` deserialises each copy),
-    so a receiver gets its own copy in the same format as before. The origin tag changes what
-    a group message looks like in Redis: every process sharing a Redis must run this version
-    (a deployment restarts them all; ``docs/deployment.md``).
+    so a receiver gets its own copy in the same format as before. The origin is one more key
+    of the message (``ORIGIN_KEY``, taken out again by ``receive``), so during a rolling
+    upgrade a process of an earlier version reads the new messages (its handlers read only
+    the keys they know) and this one delivers theirs (no origin: not an echo).
     """
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._shards = [_ConcurrentPublishShard(shard.host, self) for shard in self._shards]
-        self.origin = os.urandom(ORIGIN_BYTES)
+        self.origin = secrets.token_hex(8)
         self._consumer_channel_prefix = f"{self.prefix}specific."
 
     async def send(self, channel, message):
@@ -242,10 +250,10 @@ class _LocalFirstLoopLayer(channels_redis.pubsub.RedisPubSubLoopLayer):
 
     async def group_send(self, group, message):
         group_channel = self._get_group_channel_name(group)
-        payload = self.channel_layer.serialize(message)
+        payload = self.channel_layer.serialize({**message, ORIGIN_KEY: self.origin})
         # Published first: if Redis fails, nobody gets it and the sender hears why, as before
         # (a chat its sender sees echoed must have reached the room).
-        await self._get_shard(group_channel).publish(group_channel, self.origin + payload)
+        await self._get_shard(group_channel).publish(group_channel, payload)
         for channel in self.groups.get(group_channel, ()):
             queue = self.channels.get(channel)
             if queue is not None:
@@ -283,7 +291,9 @@ class RedisPubSubChannelLayer(channels_redis.pubsub.RedisPubSubChannelLayer):
         await self._get_layer().group_send(group, message)
 
     async def receive(self, channel):
-        return await self._get_layer().receive(channel)
+        message = await self._get_layer().receive(channel)
+        message.pop(ORIGIN_KEY, None)
+        return message
 
     async def discard_channel(self, channel: str) -> None:
         layer = self._get_layer()

@@ -11,6 +11,7 @@ import uuid
 
 import pytest
 from asgiref.sync import async_to_sync
+from channels_redis.pubsub import RedisPubSubChannelLayer as EarlierRedisPubSubChannelLayer
 
 from signaling.layers import RedisPubSubChannelLayer
 from tests.support import tools
@@ -94,8 +95,8 @@ async def test_a_group_message_reaches_every_member_once_in_both_processes(proce
     await there.group_add("room.1", theirs)
 
     await here.group_send("room.1", {"type": "x", "n": 1})
-    assert await next_n(there, theirs) == 1
-    assert await next_n(here, mine) == 1
+    assert await asyncio.wait_for(there.receive(theirs), WAIT) == {"type": "x", "n": 1}
+    assert await asyncio.wait_for(here.receive(mine), WAIT) == {"type": "x", "n": 1}
     # Redis sent the echo of 1 to this process before 2 (it had published 1 first): the next
     # message is 2, not a second 1. The same the other way round.
     await there.group_send("room.1", {"type": "x", "n": 2})
@@ -139,6 +140,30 @@ async def test_a_group_message_from_another_event_loop_of_the_process_is_deliver
     await asyncio.to_thread(async_to_sync(here.group_send), "room.1", {"type": "x", "n": 7})
     assert await next_n(here, member) == 7
     assert await nothing_more(here, member)
+
+
+async def test_during_a_rolling_upgrade_each_version_reads_the_others_group_messages():
+    # Processes of the previous release (channels-redis's own layer) and of this one share
+    # Redis while the workers restart one after the other.
+    prefix = f"meet-test-{uuid.uuid4().hex[:8]}"
+    new = RedisPubSubChannelLayer(hosts=[tools.redis_url()], prefix=prefix)
+    earlier = EarlierRedisPubSubChannelLayer(hosts=[tools.redis_url()], prefix=prefix)
+    try:
+        member_new, member_earlier = await new.new_channel(), await earlier.new_channel()
+        await new.group_add("room.1", member_new)
+        await earlier.group_add("room.1", member_earlier)
+
+        await earlier.group_send("room.1", {"type": "x", "n": 1})
+        assert await next_n(new, member_new) == 1
+        assert await next_n(earlier, member_earlier) == 1
+        await new.group_send("room.1", {"type": "x", "n": 2})
+        message = await asyncio.wait_for(earlier.receive(member_earlier), WAIT)
+        assert (message["type"], message["n"]) == ("x", 2)  # and an origin it ignores
+        assert await next_n(new, member_new) == 2
+        assert await nothing_more(new, member_new)
+    finally:
+        await new.flush()
+        await earlier.flush()
 
 
 async def test_a_member_that_left_gets_no_more_group_messages(processes):
