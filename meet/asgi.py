@@ -8,13 +8,14 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "meet.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.sessions import CookieMiddleware, SessionMiddleware  # noqa: E402
+from channels.sessions import CookieMiddleware  # noqa: E402
 
 from meet.logs import AccessLogMiddleware  # noqa: E402
 from signaling import autobahn_debug, backpressure, restart  # noqa: E402
 from signaling.auth import DeferredAuthMiddleware  # noqa: E402
 from signaling.origin import OriginValidator  # noqa: E402
 from signaling.routing import websocket_urlpatterns  # noqa: E402
+from signaling.sessions import WebSocketSessionMiddleware  # noqa: E402
 
 # daphne must not buffer without bound for a client that does not read: see the module.
 backpressure.install()
@@ -30,7 +31,7 @@ application = ProtocolTypeRouter(
         # The user is read in the admission's own database call (signaling/auth.py).
         "websocket": OriginValidator(
             CookieMiddleware(
-                SessionMiddleware(DeferredAuthMiddleware(URLRouter(websocket_urlpatterns)))
+                WebSocketSessionMiddleware(DeferredAuthMiddleware(URLRouter(websocket_urlpatterns)))
             )
         ),
     }
