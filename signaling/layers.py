@@ -30,8 +30,9 @@ in ``pyproject.toml``. On an upgrade, re-check against the new source:
   serialise and publish; ``RedisPubSubChannelLayer._get_layer`` still keeps loop layers in
   ``_layers`` made from ``_args``/``_kwargs`` and calls ``channels_redis.utils._wrap_close``;
   the shard still has ``publish``, ``unsubscribe``, ``_ensure_redis`` and ``_redis``, with
-  ``host`` and the layer as its constructor's arguments, and its receiving task still hands
-  each of redis-py's message dicts to ``_receive_message``;
+  ``host`` and the layer as its constructor's arguments, and its receiving task
+  (``_do_receiving``, overridden here) still only reads ``_pubsub`` and hands each of
+  redis-py's message dicts to ``_receive_message``;
 - then run ``tests/signaling/test_layers.py``, ``tests/signaling/test_multiprocess.py`` and
   ``./run bench`` (its ``redis-1`` and ``redis-2`` configurations exercise the pub/sub layer).
 """
@@ -39,6 +40,7 @@ in ``pyproject.toml``. On an upgrade, re-check against the new source:
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import time
 from copy import deepcopy
@@ -47,6 +49,8 @@ import channels_redis.pubsub
 import channels_redis.utils
 from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer as ChannelsInMemoryChannelLayer
+
+logger = logging.getLogger(__name__)
 
 
 class InMemoryChannelLayer(ChannelsInMemoryChannelLayer):
@@ -168,6 +172,30 @@ class _ConcurrentPublishShard(channels_redis.pubsub.RedisSingleShardConnection):
                             done.set_result(None)
         finally:
             self._flusher = None
+
+    async def _do_receiving(self):
+        """channels-redis's receiving task, with a read that waits for a message, not 0.1 s.
+
+        channels-redis reads with a 0.1 s timeout so that its loop wakes when nothing is
+        subscribed; that made an ``asyncio.timeout`` (a timer handle, rescheduled) around every
+        message read. Here a read waits until Redis sends something: a message, or the reply
+        to the last unsubscribe, after which the loop finds nothing subscribed and sleeps as
+        before. Reconnecting is redis-py's, as before; ``flush`` cancels the task, as before.
+        """
+        while True:
+            try:
+                if self._pubsub and self._pubsub.subscribed:
+                    message = await self._pubsub.get_message(
+                        ignore_subscribe_messages=True, timeout=None
+                    )
+                    self._receive_message(message)
+                else:
+                    await asyncio.sleep(0.1)
+            except (TimeoutError, asyncio.CancelledError, GeneratorExit):
+                raise
+            except BaseException:  # noqa: BLE001 - as channels-redis: log, pause, go on
+                logger.exception("Unexpected exception in receive task")
+                await asyncio.sleep(1)
 
     def _receive_message(self, message):
         """Queue a message read from Redis for its channel, or for a group's members here.

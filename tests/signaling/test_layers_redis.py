@@ -196,3 +196,19 @@ async def test_with_redis_down_a_group_message_reaches_nobody_and_the_sender_hea
     finally:
         redis.stop()
         layer._layers.clear()  # its connections point at a stopped server
+
+
+async def test_a_process_left_with_no_subscription_hears_again_once_it_subscribes(processes):
+    # The receiving task waits on Redis without a timeout: when the last channel goes, the
+    # unsubscribe's reply wakes it, and it waits for a subscription again.
+    here, there = processes
+    first = await here.new_channel()
+    await there.send(first, {"type": "x", "n": 1})
+    assert await next_n(here, first) == 1
+    await here.discard_channel(first)
+    await asyncio.sleep(0.3)
+    assert not here._get_layer()._shards[0]._pubsub.subscribed
+    second = await here.new_channel()
+    await asyncio.sleep(0.3)  # Redis holds the subscription (sent on another connection)
+    await there.send(second, {"type": "x", "n": 2})
+    assert await next_n(here, second) == 2
