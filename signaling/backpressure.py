@@ -32,6 +32,7 @@ from daphne.ws_protocol import WebSocketFactory, WebSocketProtocol
 from django.conf import settings
 from twisted.internet.abstract import FileDescriptor
 
+from signaling import immediate_write
 from signaling.wire import CLOSE_SEND_BACKLOG
 
 logger = logging.getLogger(__name__)
@@ -55,6 +56,11 @@ class CappedWebSocketProtocol(WebSocketProtocol):
     """daphne's WebSocket protocol, dropping a client whose unsent frames pass the cap."""
 
     dropped_for_backlog = False
+
+    def connectionMade(self):  # noqa: N802 - Twisted's name
+        # Frames leave at once instead of on the loop's next turn (signaling/immediate_write.py).
+        immediate_write.install(self.transport)
+        super().connectionMade()
 
     def serverSend(self, content, binary=False):  # noqa: N802 - daphne's name
         super().serverSend(content, binary)
