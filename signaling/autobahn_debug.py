@@ -31,19 +31,17 @@ PER_FRAME_MODULES = (autobahn_protocol, autobahn_twisted_websocket)
 
 
 class DeferredText:
-    """``function(*args, **kwargs)`` as text, computed when formatted (then kept)."""
+    """The text ``make()`` returns, computed when formatted (then kept)."""
 
-    __slots__ = ("_function", "_args", "_kwargs", "_text")
+    __slots__ = ("_make", "_text")
 
-    def __init__(self, function, args: tuple, kwargs: dict) -> None:
-        self._function = function
-        self._args = args
-        self._kwargs = kwargs
+    def __init__(self, make) -> None:
+        self._make = make
         self._text: str | None = None
 
     def __str__(self) -> str:
         if self._text is None:
-            self._text = self._function(*self._args, **self._kwargs)
+            self._text = self._make()
         return self._text
 
     def __format__(self, spec: str) -> str:
@@ -54,11 +52,11 @@ class DeferredText:
 
 
 def deferred_hltype(obj) -> DeferredText:
-    return DeferredText(autobahn_util.hltype, (obj,), {})
+    return DeferredText(lambda: autobahn_util.hltype(obj))
 
 
 def deferred_hlval(val, color: str = "white", bold: bool = True) -> DeferredText:
-    return DeferredText(autobahn_util.hlval, (val,), {"color": color, "bold": bold})
+    return DeferredText(lambda: autobahn_util.hlval(val, color=color, bold=bold))
 
 
 def install() -> None:

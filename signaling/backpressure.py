@@ -43,13 +43,10 @@ def transport_buffered_bytes(transport) -> int | None:
 
     Follows wrapping transports (TLS) down to Twisted's TCP connection.
     """
-    seen = 0
-    while transport is not None and seen < 5:
-        if isinstance(transport, FileDescriptor):
-            return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
-        transport = getattr(transport, "transport", None)
-        seen += 1
-    return None
+    descriptor = immediate_write.underlying(transport, FileDescriptor)
+    if descriptor is None:
+        return None
+    return len(descriptor.dataBuffer) - descriptor.offset + descriptor._tempDataLen
 
 
 class CappedWebSocketProtocol(WebSocketProtocol):

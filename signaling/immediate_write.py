@@ -46,15 +46,21 @@ def _write_now_or_queue(transport: tcp.Connection, data: bytes) -> None:
     tcp.Connection.write(transport, data)
 
 
-def tcp_connection(transport) -> tcp.Connection | None:
-    """The TCP connection under ``transport`` (through wrapping transports), if there is one."""
+def underlying(transport, kind: type):
+    """The transport of type ``kind`` at or under ``transport`` (through wrapping transports,
+    TLS or Twisted's protocol wrappers), if there is one."""
     seen = 0
     while transport is not None and seen < 5:
-        if isinstance(transport, tcp.Connection):
+        if isinstance(transport, kind):
             return transport
         transport = getattr(transport, "transport", None)
         seen += 1
     return None
+
+
+def tcp_connection(transport) -> tcp.Connection | None:
+    """The TCP connection under ``transport``, if there is one."""
+    return underlying(transport, tcp.Connection)
 
 
 def install(transport) -> bool:

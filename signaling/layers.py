@@ -223,12 +223,8 @@ class _ConcurrentPublishShard(channels_redis.pubsub.RedisSingleShardConnection):
             origin = layer.channel_layer.deserialize(data).get(ORIGIN_KEY)
         except Exception:  # noqa: BLE001 - not ours: each receiver fails on it, as before
             origin = None
-        if origin == layer.origin:
-            return
-        for channel in members:
-            queue = layer.channels.get(channel)
-            if queue is not None:
-                queue.put_nowait(data)
+        if origin != layer.origin:
+            layer.queue_for_members(members, data)
 
 
 class _LocalFirstLoopLayer(channels_redis.pubsub.RedisPubSubLoopLayer):
@@ -250,8 +246,8 @@ class _LocalFirstLoopLayer(channels_redis.pubsub.RedisPubSubLoopLayer):
     direct sends reach each receiver in the order they were sent: both in-process (the queue
     keeps order), or both through Redis on the same publishing connection (one shard, as
     before). Channels made with another prefix (the health check's, the doctor's) still go
-    through Redis: their round trip is what proves Redis works. A group send reaches this
-    process's members there are when Redis took it, not when Redis echoes it back. With Redis
+    through Redis: their round trip is what proves Redis works. A group send reaches the
+    members this process has when Redis took it, not when Redis echoes it back. With Redis
     down, a group send fails for everyone, as before; a direct send between two consumers of
     one process still arrives.
 
@@ -282,10 +278,14 @@ class _LocalFirstLoopLayer(channels_redis.pubsub.RedisPubSubLoopLayer):
         # Published first: if Redis fails, nobody gets it and the sender hears why, as before
         # (a chat its sender sees echoed must have reached the room).
         await self._get_shard(group_channel).publish(group_channel, payload)
-        for channel in self.groups.get(group_channel, ()):
+        self.queue_for_members(self.groups.get(group_channel, ()), payload)
+
+    def queue_for_members(self, members, data: bytes) -> None:
+        """Put ``data`` in the queue of each of a group's members in this loop layer."""
+        for channel in members:
             queue = self.channels.get(channel)
             if queue is not None:
-                queue.put_nowait(payload)
+                queue.put_nowait(data)
 
 
 class RedisPubSubChannelLayer(channels_redis.pubsub.RedisPubSubChannelLayer):
