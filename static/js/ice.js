@@ -13,7 +13,10 @@ import { Backoff } from "./backoff.js";
 // Credentials are renewed when this fraction of their lifetime has passed.
 const REFRESH_AT_FRACTION = 0.8;
 const MIN_REFRESH_MS = 30_000;
-// A failed fetch is retried after 1 s, 3 s, 10 s, then every 30 s.
+// A failed fetch is retried after 1 s, 3 s, 10 s, then every 30 s, but while credentials in use
+// are still valid, never later than halfway to their expiry (and never sooner than 1 s): one
+// failed refresh near the end of a short lifetime must not wait out the expiry in backoff.
+const MIN_RETRY_MS = 1000;
 /** @type {import("./backoff.js").BackoffPolicy} */
 export const TURN_RETRY_BACKOFF = { stepsMs: [1000, 3000, 10_000, 30_000] };
 
@@ -32,6 +35,8 @@ export class IceProvider extends EventTarget {
     this.pending = null;
     /** @type {ReturnType<typeof setTimeout> | null} */
     this.timer = null;
+    /** When the credentials in use expire (ms since the epoch), if they do. */
+    this.expiresAtMs = Number.POSITIVE_INFINITY;
     this.retries = new Backoff(TURN_RETRY_BACKOFF);
     this.stopped = false;
   }
@@ -84,6 +89,7 @@ export class IceProvider extends EventTarget {
 
   /** @param {TurnResponse} body */
   scheduleRefresh(body) {
+    this.expiresAtMs = Number.POSITIVE_INFINITY;
     if (this.stopped || !body.username) return;
     let lifetimeMs = (Number(body.ttl) || 0) * 1000;
     if (body.expires_at) {
@@ -91,6 +97,7 @@ export class IceProvider extends EventTarget {
       if (Number.isFinite(left)) lifetimeMs = Math.min(lifetimeMs || left, left);
     }
     if (!(lifetimeMs > 0)) return;
+    this.expiresAtMs = Date.now() + lifetimeMs;
     const delay = Math.max(MIN_REFRESH_MS, lifetimeMs * REFRESH_AT_FRACTION);
     this.clearTimer();
     this.timer = setTimeout(() => this.refresh(), delay);
@@ -108,7 +115,9 @@ export class IceProvider extends EventTarget {
 
   scheduleRetry() {
     if (this.stopped) return;
-    const delay = this.retries.next();
+    let delay = this.retries.next();
+    const left = this.expiresAtMs - Date.now();
+    if (left > 0) delay = Math.max(MIN_RETRY_MS, Math.min(delay, left / 2));
     this.clearTimer();
     this.timer = setTimeout(() => this.refresh(), delay);
   }

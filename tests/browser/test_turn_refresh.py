@@ -35,6 +35,9 @@ def test_credentials_are_refreshed_before_expiry_into_the_open_peer_connection(c
     call = call_room("ana", "bob")
     ana, bob = call.members["ana"], call.members["bob"]
     call.wait_all_connected()
+    # What the page said about its refreshes, for the failure message.
+    ice_log: list[str] = []
+    ana.page.on("console", lambda msg: ice_log.append(f"{time.time():.1f} {msg.type}: {msg.text}"))
 
     first = ana.page.evaluate(TURN_USERNAME_JS, bob.peer_id)
     assert first, "the peer connection was built without the TURN credentials"
@@ -48,7 +51,10 @@ def test_credentials_are_refreshed_before_expiry_into_the_open_peer_connection(c
     refreshed_at = time.time()
 
     assert refreshed != first, "the TURN credentials were never refreshed"
-    assert refreshed_at < first_expiry, "the credentials were refreshed only after they expired"
+    assert refreshed_at < first_expiry, (
+        f"the credentials were refreshed only after they expired ({refreshed_at:.1f} > "
+        f"{first_expiry}); the page's console since the call connected: {ice_log}"
+    )
     assert int(refreshed.split(":", 1)[0]) > first_expiry
     assert ana.connection_state(bob.peer_id) == "connected"
     call.assert_clean()
