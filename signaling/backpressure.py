@@ -38,14 +38,8 @@ from signaling.wire import CLOSE_SEND_BACKLOG
 logger = logging.getLogger(__name__)
 
 
-def transport_buffered_bytes(transport) -> int | None:
-    """Bytes written to ``transport`` that the kernel has not taken yet; None if unknown.
-
-    Follows wrapping transports (TLS) down to Twisted's TCP connection.
-    """
-    descriptor = immediate_write.underlying(transport, FileDescriptor)
-    if descriptor is None:
-        return None
+def buffered_bytes(descriptor: FileDescriptor) -> int:
+    """Bytes written to Twisted's ``descriptor`` that the kernel has not taken yet."""
     return len(descriptor.dataBuffer) - descriptor.offset + descriptor._tempDataLen
 
 
@@ -53,19 +47,25 @@ class CappedWebSocketProtocol(WebSocketProtocol):
     """daphne's WebSocket protocol, dropping a client whose unsent frames pass the cap."""
 
     dropped_for_backlog = False
+    # Read once per socket in connectionMade, not per frame: the cap (a settings read goes
+    # through Django's lazy object) and Twisted's connection under any wrapping transport (TLS).
+    send_buffer_limit = 0
+    descriptor: FileDescriptor | None = None
 
     def connectionMade(self):  # noqa: N802 - Twisted's name
         # Frames leave at once instead of on the loop's next turn (signaling/immediate_write.py).
         immediate_write.install(self.transport)
+        self.send_buffer_limit = settings.SOCKET_SEND_BUFFER_MAX_BYTES
+        self.descriptor = immediate_write.underlying(self.transport, FileDescriptor)
         super().connectionMade()
 
     def serverSend(self, content, binary=False):  # noqa: N802 - daphne's name
         super().serverSend(content, binary)
-        limit = settings.SOCKET_SEND_BUFFER_MAX_BYTES
-        if not limit or self.dropped_for_backlog:
+        limit = self.send_buffer_limit
+        if not limit or self.dropped_for_backlog or self.descriptor is None:
             return
-        buffered = transport_buffered_bytes(self.transport)
-        if buffered is not None and buffered > limit:
+        buffered = buffered_bytes(self.descriptor)
+        if buffered > limit:
             logger.warning(
                 "Dropping WebSocket client %s: %d bytes unsent (limit %d)",
                 self.client_addr,
