@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import redis
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 
@@ -47,3 +49,30 @@ def test_different_servers_or_options_get_different_pools():
     assert first is again
     assert other_db is not first
     assert other_options._get_connection_pool(write=True) is not first
+
+
+def test_cache_objects_of_one_process_share_one_client_object():
+    # Django built a redis.Redis around the pool for every command.
+    url = tools.redis_url()
+    first, second = RedisCache(url, {}), RedisCache(url, {})
+    client = first._cache.get_client(write=True)
+    assert second._cache.get_client(write=False) is client
+    assert first._cache.get_client(write=True) is client
+    assert client.connection_pool is first._cache._get_connection_pool(write=True)
+
+
+def test_threads_sharing_the_client_each_read_their_own_values():
+    url = tools.redis_url()
+
+    def round_trips(worker: int) -> list[int]:
+        # A new cache object per call, as Django makes under ASGI, all on the shared client.
+        seen = []
+        for index in range(50):
+            cache = RedisCache(url, {"KEY_PREFIX": "meet-test-threads"})
+            cache.set(f"worker-{worker}", index)
+            seen.append(cache.get(f"worker-{worker}"))
+        return seen
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(round_trips, range(8)))
+    assert results == [list(range(50))] * 8
