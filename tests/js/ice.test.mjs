@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { afterEach, beforeEach, mock, test } from "node:test";
 
 import { IceProvider } from "../../static/js/ice.js";
+import { tick } from "./webrtc-fakes.mjs";
 
 const realFetch = globalThis.fetch;
 
@@ -52,16 +53,11 @@ afterEach(() => {
   globalThis.fetch = realFetch;
 });
 
-/** Lets the provider's promises settle after the mocked clock moved. */
-async function settle() {
-  for (let turn = 0; turn < 5; turn += 1) await Promise.resolve();
-}
-
 /** Moves the mocked clock by `ms`, one second at a time, letting fetches settle in between. */
 async function advance(ms) {
   for (let passed = 0; passed < ms; passed += 1000) {
     mock.timers.tick(Math.min(1000, ms - passed));
-    await settle();
+    await tick(); // the fetch's promises settle before the clock moves on
   }
 }
 
