@@ -1,10 +1,10 @@
 """Signaling load benchmark: N rooms x M simulated peers against real daphne processes.
 
 For each configuration (in-memory layer on one process, Redis on one process, Redis on two
-processes, PostgreSQL on one process, and ``plain``: the plainest Channels relay, which says what
-daphne and Channels themselves take on the machine of the day) it starts fresh servers on
-loopback, logs ROOMS x PEERS users in, connects every peer with the ``websockets`` library and
-measures:
+processes, PostgreSQL on one process, ``plain``: the plainest Channels relay, which says what
+daphne and Channels themselves take on the machine of the day, and ``uvicorn``: meet on another
+ASGI server, measured and not used) it starts fresh servers on loopback, logs ROOMS x PEERS
+users in, connects every peer with the ``websockets`` library and measures:
 
 - first, untimed, every user opens the room's page, as a browser does before its Join click
   (``--cold-sessions`` skips this: each join then reads its session from the database);
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.util
 import json
 import os
 import platform
@@ -56,6 +57,10 @@ CONFIGS = {
     # The yardstick: the plainest Channels relay, on daphne with the in-memory layer
     # (bench/plain_channels.py). What it takes is what daphne and Channels take on the day.
     "plain": {"redis": False, "count": 1, "application": "bench.plain_channels:application"},
+    # Another ASGI server, measured beside daphne and not used by meet (issue #14): meet itself,
+    # in-memory layer, one process, on uvicorn with uvloop and httptools (./run bench installs
+    # them). daphne's adjustments (signaling/immediate_write.py, backpressure.py) do not apply.
+    "uvicorn": {"redis": False, "count": 1, "server": "uvicorn"},
 }
 
 SETUP_CODE = """
@@ -293,6 +298,7 @@ async def run_config(name: str, args) -> dict:
         redis=spec["redis"],
         postgres=spec.get("postgres", False),
         application=spec.get("application", "meet.asgi:application"),
+        server=spec.get("server", "daphne"),
         extra_env={"LOG_LEVEL": "ERROR"},
     )
     servers.start()
@@ -432,10 +438,16 @@ def main() -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 65536)), hard))
 
+    names = [name.strip() for name in args.configs.split(",")]
+    for name in names:
+        if name not in CONFIGS:
+            parser.error(f"unknown configuration {name!r}: choose from {', '.join(CONFIGS)}")
+        if CONFIGS[name].get("server") == "uvicorn" and importlib.util.find_spec("uvicorn") is None:
+            parser.error("the uvicorn configuration needs uvicorn: pip install -e '.[test]'")
     results = []
-    for name in args.configs.split(","):
+    for name in names:
         print(f"== {name} ...", flush=True)
-        results.append(asyncio.run(run_config(name.strip(), args)))
+        results.append(asyncio.run(run_config(name, args)))
         print_report(results[-1:], args)  # Each configuration's figures as soon as they exist.
         if args.json:
             args.json.write_text(json.dumps(results, indent=2))

@@ -84,6 +84,9 @@ class LiveServers:
     processes: list[DaphneProcess] = field(default_factory=list)
     # The ASGI application daphne serves (the benchmark also runs a plain Channels relay).
     application: str = "meet.asgi:application"
+    # The ASGI server: "daphne" (meet's), or "uvicorn", which the benchmark measures beside it
+    # (issue #14) and nothing else runs. daphne's adjustments in meet.asgi do not apply there.
+    server: str = "daphne"
     database_url: str = ""
     _postgres_db: str = ""
     # One prefix for all of this set's processes (and run_python), so they share the layer.
@@ -131,6 +134,27 @@ class LiveServers:
             "--proxy-headers",
             self.application,
         ]
+        if self.server == "uvicorn":
+            argv = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                # Its own choices (auto) with uvicorn[standard] installed: uvloop, httptools
+                # and websockets' sans-I/O protocol.
+                "--lifespan",
+                "off",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(proc.port),
+                "--proxy-headers",
+                self.application,
+            ]
+        elif self.server != "daphne":
+            raise ValueError(f"unknown ASGI server {self.server!r}: daphne or uvicorn")
         if self.namespace is not None:
             argv = self.namespace.command(argv)
         proc.process = subprocess.Popen(
