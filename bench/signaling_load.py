@@ -1,4 +1,4 @@
-"""Signaling load benchmark: N rooms x M simulated peers against real daphne processes.
+"""Signaling load benchmark: N rooms x M simulated peers against real server processes.
 
 For each configuration (in-memory layer on one process, Redis on one process, Redis on two
 processes, PostgreSQL on one process, ``plain``: the plainest Channels relay, which says what

@@ -17,12 +17,13 @@ command and is safe to share between threads (redis-py's documentation says so),
 here has one.
 
 ``_get_connection_pool`` is private to Django; Django is pinned to 5.2 in ``pyproject.toml``.
-On an upgrade, check it is still the one place that makes the pools, or that the ticket's fix
-has landed (then this module can go).
+On an upgrade, check it is still the one place that makes the pools and ``get_client`` the one
+that makes client objects, or that the ticket's fix has landed (then this module can go).
 """
 
 from __future__ import annotations
 
+import functools
 import threading
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
@@ -36,6 +37,11 @@ _POOLS_LOCK = threading.Lock()
 class SharedPoolRedisCacheClient(RedisCacheClient):
     """Django's client, taking its pools and client objects from the process-wide registry."""
 
+    @functools.cached_property
+    def _options_key(self) -> str:
+        """The pool options as part of the registry's key (fixed for this client object)."""
+        return repr(sorted(self._pool_options.items()))
+
     def _get_connection_pool(self, write):
         return self._shared(write)[0]
 
@@ -45,7 +51,7 @@ class SharedPoolRedisCacheClient(RedisCacheClient):
     def _shared(self, write) -> tuple[object, object]:
         """The process's (pool, client) for the server this command goes to."""
         index = self._get_connection_pool_index(write)
-        key = (self._pool_class, self._servers[index], repr(sorted(self._pool_options.items())))
+        key = (self._pool_class, self._servers[index], self._options_key)
         shared = _POOLS.get(key)
         if shared is None:
             with _POOLS_LOCK:

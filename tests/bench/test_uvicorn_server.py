@@ -6,10 +6,9 @@ meet, that comparison would quietly measure nothing.
 
 from __future__ import annotations
 
-import json
+import pytest
 
-from websockets.asyncio.client import connect as ws_connect
-
+from tests.signaling.test_multiprocess import Client
 from tests.support.servers import LiveServers
 
 
@@ -19,34 +18,22 @@ async def test_meet_on_uvicorn_welcomes_two_peers_and_relays_between_them(tmp_pa
     try:
         sessions = servers.create_users("ana", "bo")
         slug = servers.create_room("ana", "Uvicorn")
-        process = servers.processes[0]
-
-        def connect(name: str):
-            return ws_connect(
-                f"{process.ws_url}/ws/rooms/{slug}/",
-                origin=process.base_url,
-                additional_headers={"Cookie": f"sessionid={sessions[name]}"},
-                proxy=None,
-            )
-
-        async with connect("ana") as ana, connect("bo") as bo:
-            ana_welcome = json.loads(await ana.recv())
-            bo_welcome = json.loads(await bo.recv())
-            assert ana.response.headers.get("server") == "uvicorn"
-            assert ana_welcome["type"] == bo_welcome["type"] == "welcome"
-            assert [peer["peer_id"] for peer in bo_welcome["peers"]] == [
-                ana_welcome["self"]["peer_id"]
-            ]
-            assert json.loads(await ana.recv())["type"] == "peer-joined"
-            description = {"type": "offer", "sdp": "v=0\r\n"}
-            await ana.send(
-                json.dumps(
-                    {"type": "sdp", "to": bo_welcome["self"]["peer_id"], "description": description}
-                )
-            )
-            relayed = json.loads(await bo.recv())
-            assert relayed["type"] == "sdp"
-            assert relayed["from"] == ana_welcome["self"]["peer_id"]
-            assert relayed["description"] == description
+        ana = await Client.open(servers, 0, slug, sessions["ana"])
+        bo = await Client.open(servers, 0, slug, sessions["bo"])
+        assert ana.socket.response.headers.get("server") == "uvicorn"
+        assert [peer["peer_id"] for peer in bo.welcome["peers"]] == [ana.peer_id]
+        await ana.receive_type("peer-joined")
+        description = {"type": "offer", "sdp": "v=0\r\n"}
+        await ana.send({"type": "sdp", "to": bo.peer_id, "description": description})
+        relayed = await bo.receive_type("sdp")
+        assert relayed["from"] == ana.peer_id
+        assert relayed["description"] == description
+        await ana.socket.close()
+        await bo.socket.close()
     finally:
         servers.stop()
+
+
+def test_an_unknown_server_is_refused_before_anything_starts(tmp_path):
+    with pytest.raises(ValueError, match="daphne or uvicorn"):
+        LiveServers(workdir=tmp_path, server="gunicorn")

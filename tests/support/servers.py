@@ -69,6 +69,7 @@ class LiveServers:
     """One or more daphne processes sharing a database (and Redis, when asked for).
 
     ``extra_env`` reaches every process: TURN settings, ``ICE_TRANSPORT_POLICY`` and the like.
+    ``server="uvicorn"`` runs uvicorn instead of daphne (the benchmark's comparison only).
     """
 
     workdir: Path
@@ -91,6 +92,10 @@ class LiveServers:
     _postgres_db: str = ""
     # One prefix for all of this set's processes (and run_python), so they share the layer.
     _layer_prefix: str = field(default_factory=lambda: "meet-test-" + secrets.token_hex(4))
+
+    def __post_init__(self) -> None:
+        if self.server not in ("daphne", "uvicorn"):
+            raise ValueError(f"unknown ASGI server {self.server!r}: daphne or uvicorn")
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -118,43 +123,7 @@ class LiveServers:
         proc = self.processes[index]
         proc.log_path = self.workdir / f"daphne-{index}.log"
         log = open(proc.log_path, "ab")  # noqa: SIM115 - the child owns it while it runs
-        argv = [
-            sys.executable,
-            "-m",
-            "daphne",
-            # As ./run and the systemd unit: daphne's own access log would write each URL
-            # whole (invite and resume tokens included) and not as JSON; meet.access writes
-            # one instead (meet/logs.py).
-            "-v",
-            "0",
-            "-b",
-            "127.0.0.1",
-            "-p",
-            str(proc.port),
-            "--proxy-headers",
-            self.application,
-        ]
-        if self.server == "uvicorn":
-            argv = [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                # Its own choices (auto) with uvicorn[standard] installed: uvloop, httptools
-                # and websockets' sans-I/O protocol.
-                "--lifespan",
-                "off",
-                "--no-access-log",
-                "--log-level",
-                "warning",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(proc.port),
-                "--proxy-headers",
-                self.application,
-            ]
-        elif self.server != "daphne":
-            raise ValueError(f"unknown ASGI server {self.server!r}: daphne or uvicorn")
+        argv = self._server_argv(proc.port)
         if self.namespace is not None:
             argv = self.namespace.command(argv)
         proc.process = subprocess.Popen(
@@ -168,6 +137,44 @@ class LiveServers:
         log.close()
         self._wait_healthy(proc)
         return proc
+
+    def _server_argv(self, port: int) -> list[str]:
+        """The command line of one server process serving ``self.application`` on ``port``."""
+        if self.server == "uvicorn":
+            return [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                # Its own choices (auto) with uvicorn[standard] installed: uvloop, httptools
+                # and websockets' sans-I/O protocol.
+                "--lifespan",
+                "off",
+                "--no-access-log",
+                "--log-level",
+                "warning",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--proxy-headers",
+                self.application,
+            ]
+        return [
+            sys.executable,
+            "-m",
+            "daphne",
+            # As ./run and the systemd unit: daphne's own access log would write each URL
+            # whole (invite and resume tokens included) and not as JSON; meet.access writes
+            # one instead (meet/logs.py).
+            "-v",
+            "0",
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "--proxy-headers",
+            self.application,
+        ]
 
     def stop_process(self, index: int, sig: int = signal.SIGTERM) -> None:
         stop_process_group(self.processes[index].process, sig)
